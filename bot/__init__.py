@@ -1,0 +1,1 @@
+"""Tashilyar (تسهیل‌یار): a Persian-first bot for community facilitation offices."""

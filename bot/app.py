@@ -1,0 +1,90 @@
+"""Build the PTB `Application`: handlers in their groups, persistence, rate limiter, the
+error handler; and open what it stands on (settings → organisation → database).
+
+Datasette-style: this is the one place where the parts are wired together.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.org import Organisation, load_organisation
+from handlers import access, errors, invite, people, start
+from handlers.context import BotContext, Services
+from handlers.menu import bot_commands
+from storage import offices
+from storage.db import Database
+from storage.offices import OfficeSpec
+from storage.people import ensure_admins
+from storage.persistence import SqlitePersistence
+
+log = logging.getLogger("tashilyar")
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+
+async def open_storage(settings: Settings) -> tuple[Database, Organisation]:
+    """Load the organisation file, open and migrate the database, sync offices and admins."""
+    org = load_organisation(settings.org_file)
+    db = await Database.open(settings.database_path)
+    try:
+        await offices.sync_organisation(
+            db,
+            [(p.slug, p.name) for p in org.provinces],
+            [OfficeSpec(o.slug, o.name, o.province, o.city,
+                        tuple((h.slug, h.name) for h in o.neighbourhoods)) for o in org.offices],
+        )
+        await ensure_admins(db, settings.admin_ids)
+    except BaseException:
+        await db.close()
+        raise
+    return db, org
+
+
+def build_application(
+    settings: Settings,
+    db: Database,
+    org: Organisation,
+    *,
+    token: str | None = None,
+    request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot, ready for `initialize()`; `request` replaces HTTP (the in-process sandbox)."""
+    builder = (
+        Application.builder()
+        .token(token or settings.require_token())
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.bot_file_url)
+        .defaults(Defaults(tzinfo=settings.timezone, do_quote=False))
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(SqlitePersistence(lambda: db))
+        .rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1,
+                                     group_max_rate=20, group_time_period=60, max_retries=3))
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    application.bot_data["services"] = Services(settings=settings, db=db, org=org)
+    for group, gate in access.handlers():
+        application.add_handler(gate, group=group)
+    for module in (invite, people, start):
+        application.add_handlers(module.handlers())
+    application.add_handlers(start.fallback_handlers())
+    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    return application
+
+
+async def announce_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Show everyone the resident's commands; staff get theirs per chat when they /start."""
+    commands: list[BotCommand] = bot_commands("resident")
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as error:
+        log.info("the messenger did not take the command list (%s)", type(error).__name__)

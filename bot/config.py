@@ -1,0 +1,186 @@
+"""Settings: one typed, validated object read from the environment and a `.env` file.
+
+Every variable is documented in `.env.example`. Values from the real environment win over
+the `.env` file. A bad value raises `ConfigError`, whose message names the variable and says
+what to do; the CLI prints it as one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Messenger = Literal["telegram", "bale"]
+
+MESSENGER_PRESETS: dict[str, tuple[str, str]] = {
+    "telegram": ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot"),
+    "bale": ("https://tapi.bale.ai/bot", "https://tapi.bale.ai/file/bot"),
+}
+# Telegram answers long polls at once when updates arrive; Bale's own samples poll about
+# once a second, so the bot waits that long between getUpdates calls there.
+POLL_INTERVAL = {"telegram": 0.0, "bale": 1.0}
+DEEP_LINK_HOST = {"telegram": "https://t.me", "bale": "https://ble.ir"}
+
+SHIPPED_ORG_FILE = Path(__file__).parent / "data" / "kerman.toml"
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, already parsed and checked."""
+
+    bot_token: str | None
+    messenger: Messenger = "telegram"
+    bot_api_url: str = MESSENGER_PRESETS["telegram"][0]
+    bot_file_url: str = MESSENGER_PRESETS["telegram"][1]
+    database_path: Path = Path("data/tashilyar.db")
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+    org_file: Path = SHIPPED_ORG_FILE
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Tehran"))
+    invite_days: int = 7
+    log_level: str = "INFO"
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds to wait between getUpdates calls on this messenger."""
+        return POLL_INTERVAL[self.messenger]
+
+    @property
+    def is_bale(self) -> bool:
+        """True when the bot talks to Bale, which lacks some Telegram features."""
+        return self.messenger == "bale"
+
+    def deep_link(self, bot_username: str, payload: str) -> str:
+        """The link that opens the bot with `/start payload` on this messenger."""
+        return f"{DEEP_LINK_HOST[self.messenger]}/{bot_username}?start={payload}"
+
+    def require_token(self) -> str:
+        """The token, or a ConfigError that says how to get one."""
+        if not self.bot_token:
+            raise ConfigError(
+                "BOT_TOKEN",
+                "not set. Get a token from @BotFather on Telegram (or the BotFather of Bale, "
+                "https://ble.ir/botfather), put BOT_TOKEN=... in .env, "
+                "or try the bot with no token: tashilyar console --as admin",
+            )
+        return self.bot_token
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a `.env` file: KEY=VALUE lines, `#` comments, optional quotes, `export` prefix."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError(str(path), f"line {number} is not KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def _url(variable: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            variable, f"must be an http:// or https:// URL such as https://tapi.bale.ai/bot, "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _admin_ids(value: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in value.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(
+                "ADMIN_IDS", f"must be comma-separated numeric user ids, {part!r} is not a number"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _positive_int(variable: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(variable, f"must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Build the settings from `environ` (default: os.environ) over the `.env` file."""
+    environ = os.environ if environ is None else environ
+    if env_file is None:
+        env_file = Path(environ.get("ENV_FILE", ".env"))
+    merged = {**read_env_file(env_file), **environ}
+
+    def get(name: str) -> str:
+        return merged.get(name, "").strip()
+
+    messenger = get("MESSENGER").lower() or "telegram"
+    if messenger not in MESSENGER_PRESETS:
+        raise ConfigError("MESSENGER", f"must be 'telegram' or 'bale', got {messenger!r}")
+    api_preset, file_preset = MESSENGER_PRESETS[messenger]
+
+    token = get("BOT_TOKEN") or None
+    if token is not None and not _TOKEN_SHAPE.match(token):
+        raise ConfigError(
+            "BOT_TOKEN", "does not look like a bot token (digits, a colon, then letters); "
+            "copy it again from BotFather"
+        )
+
+    tz_name = get("TIMEZONE") or "Asia/Tehran"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "TIMEZONE", f"unknown time zone {tz_name!r}; use e.g. Asia/Tehran"
+        ) from None
+
+    org_file = Path(get("ORG_FILE")) if get("ORG_FILE") else SHIPPED_ORG_FILE
+    if not org_file.is_file():
+        raise ConfigError("ORG_FILE", f"no such file: {org_file}")
+
+    log_level = get("LOG_LEVEL").upper() or "INFO"
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+    return Settings(
+        bot_token=token,
+        messenger=messenger,  # type: ignore[arg-type]
+        bot_api_url=_url("BOT_API_URL", get("BOT_API_URL") or api_preset),
+        bot_file_url=_url("BOT_FILE_URL", get("BOT_FILE_URL") or file_preset),
+        database_path=Path(get("DATABASE_PATH") or "data/tashilyar.db"),
+        admin_ids=_admin_ids(get("ADMIN_IDS")),
+        org_file=org_file,
+        timezone=timezone,
+        invite_days=_positive_int("INVITE_DAYS", get("INVITE_DAYS") or "7"),
+        log_level=log_level,
+    )

@@ -1,0 +1,157 @@
+"""`tashilyar console --as ROLE`: chat with the real bot in the terminal, with no token.
+
+The application runs in process against the fake messenger and a local database of its
+own. Type as you would in the messenger; `#2` taps the second button of the newest message
+with buttons; lines starting with ':' do what a phone's buttons would (see `:help`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import Settings
+from bot.sandbox.fake_api import ChatMessage
+from bot.sandbox.harness import SandboxBot
+from bot.sandbox.users import SimUser
+from storage import offices
+from storage.people import create_invite, redeem_invite
+
+CONSOLE_USER_ID = 1001
+HELP = """\
+  text            send a message (commands such as /start work as usual)
+  #N              tap button N of the newest message that has buttons
+  :loc            share a location       :contact   share your phone number
+  :photo          send a photo           :sticker   send a sticker
+  :link           open the last invite link the bot showed (as the current person)
+  :switch NAME    become another person (a new resident the first time)
+  :who            who you are now        :quit      leave (or Ctrl-D)"""
+_LINK = re.compile(r"/start ([0-9a-z]{16})")
+
+
+def render(message: ChatMessage) -> str:
+    """One bot message as the terminal shows it, buttons numbered."""
+    lines = [f"🤖 {message.text or '[' + message.kind + ']'}"]
+    number = 0
+    for row in message.inline_keyboard:
+        cells = []
+        for button in row:
+            number += 1
+            cells.append(f"#{number} [{button['text']}]")
+        lines.append("   " + "  ".join(cells))
+    if message.reply_keyboard:
+        labels = [b if isinstance(b, str) else b["text"] for r in message.reply_keyboard
+                  for b in r]
+        lines.append("   منو: " + " | ".join(labels))
+    return "\n".join(lines)
+
+
+async def seat_role(bot: SandboxBot, user: SimUser, role: str) -> None:
+    """Make the console's person hold `role` through the real invite path."""
+    if role in ("admin", "resident"):
+        return
+    assert bot.db is not None
+    office = (await offices.list_offices(bot.db))[0]
+    code = await create_invite(bot.db, role=role, office_id=office.id, created_by=None, days=1)
+    await redeem_invite(bot.db, code, user_id=user.id, display_name=user.first_name)
+
+
+class Console:
+    """The terminal session: one current person, any number of simulated people."""
+
+    def __init__(self, bot: SandboxBot, first: SimUser) -> None:
+        self.bot = bot
+        self.people = {first.first_name: first}
+        self.current = first
+
+    def newest_buttons(self) -> list[str]:
+        for message in reversed(self.bot.api.chat(self.current.id)):
+            if message.from_bot and message.inline_keyboard:
+                return message.buttons()
+        return []
+
+    def last_invite_code(self) -> str | None:
+        for person in self.people.values():
+            for message in reversed(person.messages()):
+                found = _LINK.search(message.text)
+                if found:
+                    return found.group(1)
+        return None
+
+    async def handle(self, line: str) -> bool:
+        """Act on one typed line; False to quit."""
+        user = self.current
+        mark = self.bot.api.last_seq
+        if line in (":quit", ":q"):
+            return False
+        if line == ":help":
+            print(HELP)
+            return True
+        if line == ":who":
+            print(f"  you are {user.first_name} (id {user.id})")
+            return True
+        if line.startswith(":switch"):
+            name = line.removeprefix(":switch").strip() or "ساکن"
+            if name not in self.people:
+                self.people[name] = self.bot.user(CONSOLE_USER_ID + len(self.people), name)
+            self.current = self.people[name]
+            print(f"  — now chatting as {name} —")
+            return True
+        actions = {":loc": "send_location", ":contact": "send_contact", ":photo": "send_photo",
+                   ":sticker": "send_sticker"}
+        if line in actions:
+            if line == ":loc":
+                user.send_location(30.2839, 57.0834)
+            else:
+                getattr(user, actions[line])()
+        elif line == ":link":
+            code = self.last_invite_code()
+            if code is None:
+                print("  (no invite link shown yet)")
+                return True
+            print(f"  {user.first_name} opens the link → /start {code}")
+            user.send_text(f"/start {code}")
+        elif re.fullmatch(r"#\d+", line):
+            buttons = self.newest_buttons()
+            index = int(line[1:]) - 1
+            if not 0 <= index < len(buttons):
+                print(f"  (no button {line}; there are {len(buttons)})")
+                return True
+            user.tap(buttons[index])
+        else:
+            user.send_text(line)
+        await self.bot.deliver()
+        for message in user.messages(mark):
+            print(render(message))
+        return True
+
+
+async def run_console(settings: Settings, role: str, database: Path) -> int:
+    """Run the console until :quit or end of input."""
+    admin_ids = settings.admin_ids | {CONSOLE_USER_ID} if role == "admin" else settings.admin_ids
+    local = replace(settings, database_path=database, admin_ids=admin_ids)
+    async with SandboxBot(local) as bot:
+        names = {"admin": "مدیر", "supervisor": "ناظر", "facilitator": "تسهیل‌گر",
+                 "resident": "ساکن"}
+        me = bot.user(CONSOLE_USER_ID, names[role])
+        await seat_role(bot, me, role)
+        console = Console(bot, me)
+        print(f"Tashilyar console — you are {names[role]} ({role}); database {database}.")
+        print("Type /start to begin, :help for the phone's buttons, :quit to leave.")
+        interactive = sys.stdin.isatty()
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "> " if interactive else "")
+            except EOFError:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if not interactive:
+                print(f"👤 {console.current.first_name}: {line}")
+            if not await console.handle(line):
+                break
+    return 0

@@ -1,0 +1,1 @@
+"""Persian text, input normalisation and the Jalali calendar; no messenger code here."""

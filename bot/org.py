@@ -1,0 +1,154 @@
+"""The organisation data file (TOML): provinces, offices and neighbourhoods.
+
+`load_organisation(path)` reads and checks the file; any problem raises `OrgFileError`
+with one line that names the file, the entry and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+class OrgFileError(ValueError):
+    """The organisation file is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """A neighbourhood an office serves."""
+
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Office:
+    """A facilitation office."""
+
+    slug: str
+    name: str
+    province: str
+    city: str
+    neighbourhoods: tuple[Neighbourhood, ...]
+
+
+@dataclass(frozen=True)
+class Province:
+    """A province with offices in it."""
+
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """Everything the organisation file declares."""
+
+    name: str
+    provinces: tuple[Province, ...]
+    offices: tuple[Office, ...]
+
+    def office(self, slug: str) -> Office | None:
+        """The office with this slug, if any."""
+        return next((o for o in self.offices if o.slug == slug), None)
+
+
+def _text(where: str, entry: dict[str, Any], key: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise OrgFileError(f"{where}: '{key}' must be a non-empty text")
+    return value.strip()
+
+
+def _slug(where: str, entry: dict[str, Any]) -> str:
+    slug = _text(where, entry, "slug")
+    if not _SLUG.match(slug):
+        raise OrgFileError(
+            f"{where}: slug {slug!r} must be lower-case latin letters, digits and '-' (max 40)"
+        )
+    return slug
+
+
+def _table_list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise OrgFileError(f"'{key}' must be a list of tables ([[{key}]])")
+    return value
+
+
+def _unique(where: str, slugs: list[str]) -> None:
+    seen: set[str] = set()
+    for slug in slugs:
+        if slug in seen:
+            raise OrgFileError(f"{where}: slug {slug!r} appears twice")
+        seen.add(slug)
+
+
+def parse_organisation(data: dict[str, Any]) -> Organisation:
+    """Check parsed TOML and turn it into an `Organisation`."""
+    header = data.get("organisation")
+    if not isinstance(header, dict):
+        raise OrgFileError("missing the [organisation] table with its name")
+    name = _text("[organisation]", header, "name")
+
+    provinces = tuple(
+        Province(_slug(f"province #{i}", p), _text(f"province #{i}", p, "name"))
+        for i, p in enumerate(_table_list(data, "provinces"), start=1)
+    )
+    if not provinces:
+        raise OrgFileError("no [[provinces]] declared")
+    _unique("provinces", [p.slug for p in provinces])
+    province_slugs = {p.slug for p in provinces}
+
+    offices = []
+    for i, raw in enumerate(_table_list(data, "offices"), start=1):
+        where = f"office #{i}"
+        slug = _slug(where, raw)
+        where = f"office {slug!r}"
+        province = _text(where, raw, "province")
+        if province not in province_slugs:
+            raise OrgFileError(f"{where}: province {province!r} is not among [[provinces]]")
+        hoods_raw = raw.get("neighbourhoods", [])
+        if not isinstance(hoods_raw, list) or not hoods_raw:
+            raise OrgFileError(f"{where}: needs a non-empty 'neighbourhoods' list")
+        hoods = tuple(
+            Neighbourhood(
+                _slug(f"{where} neighbourhood #{j}", h),
+                _text(f"{where} neighbourhood #{j}", h, "name"),
+            )
+            if isinstance(h, dict)
+            else _bad_neighbourhood(where, j)
+            for j, h in enumerate(hoods_raw, start=1)
+        )
+        _unique(f"{where} neighbourhoods", [h.slug for h in hoods])
+        offices.append(
+            Office(slug, _text(where, raw, "name"), province, _text(where, raw, "city"), hoods)
+        )
+    if not offices:
+        raise OrgFileError("no [[offices]] declared")
+    _unique("offices", [o.slug for o in offices])
+    return Organisation(name, provinces, tuple(offices))
+
+
+def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:
+    raise OrgFileError(f"{where} neighbourhood #{index}: must be {{ slug = ..., name = ... }}")
+
+
+def load_organisation(path: Path) -> Organisation:
+    """Read and check the organisation file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OrgFileError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise OrgFileError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return parse_organisation(data)
+    except OrgFileError as exc:
+        raise OrgFileError(f"{path}: {exc}") from None

@@ -1,0 +1,1 @@
+"""PTB handlers, one module per feature; thin: they translate updates into calls."""

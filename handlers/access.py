@@ -1,0 +1,75 @@
+"""The access gate (handler group -1): resolve the person once per update, then stop any
+command, menu button or button tap that their role may not use, with a short answer.
+
+Private chats only: updates from groups and channels, edited messages and updates from
+bots are deliberately ignored here. Handlers still re-check ownership of what a button
+names (the gate knows roles, not which office a record belongs to).
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, TypeHandler
+
+from bot.locale.text import role_name, t
+from handlers.context import BotContext, send
+from handlers.menu import BY_COMMAND, BY_PREFIX, Feature, feature_for_label
+from storage.people import resolve_person
+
+GATE_GROUP = -1
+
+
+def command_of(text: str) -> str | None:
+    """'/Invite@bot a b' → 'invite'; None when the text is not a command."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+def requested_feature(update: Update) -> tuple[Feature | None, bool]:
+    """The feature an update asks for, and whether it is a button family nobody owns."""
+    query = update.callback_query
+    if query is not None:
+        prefix = (query.data or "").split(":", 1)[0]
+        return BY_PREFIX.get(prefix), prefix not in BY_PREFIX
+    message = update.message
+    if message is None or not message.text:
+        return None, False
+    command = command_of(message.text)
+    if command is not None:
+        return BY_COMMAND.get(command), False
+    return feature_for_label(message.text), False
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """Resolve the person; refuse what their role may not do."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot or chat.type != "private":
+        raise ApplicationHandlerStop
+    if update.edited_message is not None:
+        raise ApplicationHandlerStop  # an edit changes nothing already stored: stay silent
+    services = context.services
+    context.person = await resolve_person(
+        services.db, user.id, user.full_name[:64], services.settings.admin_ids
+    )
+    feature, unknown_button = requested_feature(update)
+    if unknown_button and update.callback_query is not None:
+        await update.callback_query.answer(t("access.stale_button"), show_alert=True)
+        raise ApplicationHandlerStop
+    person = context.person
+    if feature is None or person.effective_role in feature.roles:
+        return
+    refusal = (
+        t("access.deactivated") if not person.active
+        else t("access.denied", role=role_name(person.effective_role))
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer(refusal, show_alert=True)
+    else:
+        await send(update, context, refusal)
+    raise ApplicationHandlerStop
+
+
+def handlers() -> list[tuple[int, TypeHandler[Update, BotContext, None]]]:
+    """The gate, in its group."""
+    return [(GATE_GROUP, TypeHandler(Update, gate))]

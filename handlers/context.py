@@ -1,0 +1,104 @@
+"""What every handler gets: the services (settings, database, organisation) and the person
+behind the update, resolved once by the access gate; and the small helpers to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.org import Organisation
+from storage.db import Database
+from storage.people import Person
+
+
+@dataclass
+class Services:
+    """Long-lived objects the handlers use; kept in `bot_data`, which is not persisted."""
+
+    settings: Settings
+    db: Database
+    org: Organisation
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context plus the services and the person the gate resolved."""
+
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None, user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.person: Person | None = None
+
+    @property
+    def services(self) -> Services:
+        """Settings, database and organisation."""
+        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+
+    @property
+    def db(self) -> Database:
+        """The database."""
+        return self.services.db
+
+    def me(self) -> Person:
+        """The person behind this update (the gate guarantees one in private chats)."""
+        assert self.person is not None, "the access gate did not run"
+        return self.person
+
+
+def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """An inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def reply_keyboard(labels: list[str], per_row: int = 2) -> ReplyKeyboardMarkup:
+    """A phone-sized reply keyboard, `per_row` buttons a row."""
+    rows = [labels[i:i + per_row] for i in range(0, len(labels), per_row)]
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(label) for label in row] for row in rows], resize_keyboard=True
+    )
+
+
+async def send(
+    update: Update, context: BotContext, text: str,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+) -> Message:
+    """Send a plain message to the update's chat: no quoting, no parse mode (Bale-safe)."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(chat_id=chat.id, text=text, reply_markup=markup)
+
+
+async def show(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer a button tap by editing its message in place (or sending, if that fails)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        await send(update, context, text, markup)
+        return
+    current = query.message
+    if isinstance(current, Message) and current.text == text and current.reply_markup == markup:
+        return  # an identical edit is a 400 "message is not modified"
+    try:
+        await context.bot.edit_message_text(
+            chat_id=query.message.chat.id, message_id=query.message.message_id,
+            text=text, reply_markup=markup,
+        )
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            await send(update, context, text, markup)

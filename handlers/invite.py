@@ -1,0 +1,153 @@
+"""/invite: an admin (or a supervisor, for facilitators of offices in their scope) makes a
+one-time invite code and deep link for a new staff member, typed or with buttons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.locale.jalali import format_date, local_date
+from bot.locale.normalize import match_key
+from bot.locale.text import role_name, t
+from handlers.context import BotContext, inline, send, show
+from storage import offices
+from storage.offices import OfficeRow
+from storage.people import Person, create_invite
+
+ROLE_WORDS = {
+    "facilitator": "facilitator", "تسهیلگر": "facilitator",
+    "supervisor": "supervisor", "ناظر": "supervisor",
+}
+
+
+async def offices_in_scope(context: BotContext, person: Person) -> list[OfficeRow]:
+    """The offices a person may invite facilitators for."""
+    db = context.db
+    if person.role == "admin":
+        return await offices.list_offices(db)
+    if person.role == "supervisor" and person.office_id is not None:
+        office = await offices.office_by_id(db, person.office_id)
+        return [office] if office and office.active else []
+    if person.role == "supervisor" and person.province_id is not None:
+        return await offices.offices_in_province(db, person.province_id)
+    return []
+
+
+async def make_invite(
+    update: Update, context: BotContext, role: str,
+    office: OfficeRow | None = None, province: tuple[int, str] | None = None,
+) -> None:
+    """Create the invite and show its code, link and expiry."""
+    me = context.me()
+    settings = context.services.settings
+    code = await create_invite(
+        context.db, role=role, office_id=office.id if office else None,
+        province_id=province[0] if province else None, created_by=me.id,
+        days=settings.invite_days,
+    )
+    expires = local_date(datetime.now(UTC) + timedelta(days=settings.invite_days),
+                         settings.timezone)
+    scope = (t("scope.office", office=office.name) if office
+             else t("scope.province", province=province[1] if province else ""))
+    text = t(
+        "invite.created", role=role_name(role), scope=scope, code=code,
+        link=settings.deep_link(context.bot.username, code), expires=format_date(expires),
+    )
+    await show(update, context, text) if update.callback_query else await send(
+        update, context, text
+    )
+
+
+async def ask_office(update: Update, context: BotContext, role: str) -> None:
+    """Offer the offices in scope as buttons (and whole provinces, for supervisors)."""
+    me = context.me()
+    rows = [[(o.name, f"inv:o:{role}:{o.id}")] for o in await offices_in_scope(context, me)]
+    if role == "supervisor" and me.role == "admin":
+        provinces = await context.db.fetchall("SELECT id, name FROM provinces ORDER BY name")
+        rows += [[(t("invite.whole_province", province=p["name"]), f"inv:p:{p['id']}")]
+                 for p in provinces]
+    await show(update, context, t("invite.choose_office"), inline(rows))
+
+
+async def invite(update: Update, context: BotContext) -> None:
+    """/invite [ROLE SLUG]: make an invite at once, or start the buttons."""
+    me = context.me()
+    args = context.args or []
+    if not args:
+        if me.role == "supervisor":
+            await ask_office(update, context, "facilitator")
+            return
+        await send(update, context, t("invite.choose_role"), inline([[
+            (role_name("facilitator"), "inv:r:facilitator"),
+            (role_name("supervisor"), "inv:r:supervisor"),
+        ]]))
+        return
+    role = ROLE_WORDS.get(match_key(args[0]))
+    if role is None:
+        await send(update, context, t("invite.unknown_role", role=args[0]))
+        return
+    if role == "supervisor" and me.role != "admin":
+        await send(update, context, t("invite.supervisor_only_facilitators"))
+        return
+    if len(args) < 2:
+        await ask_office(update, context, role)
+        return
+    slug = args[1].strip().lower()
+    allowed = await offices_in_scope(context, me)
+    office = next((o for o in allowed if o.slug == slug), None)
+    if office is not None:
+        await make_invite(update, context, role, office=office)
+        return
+    province = await offices.province_by_slug(context.db, slug)
+    if province is not None and role == "supervisor":
+        await make_invite(update, context, role, province=province)
+        return
+    if me.role != "admin" and await offices.office_by_slug(context.db, slug) is not None:
+        await send(update, context, t("invite.out_of_scope"))
+        return
+    slugs = "\n".join(f"{o.slug} — {o.name}" for o in allowed)
+    await send(update, context, t("invite.unknown_office", slug=slug, slugs=slugs))
+
+
+async def invite_button(update: Update, context: BotContext) -> None:
+    """The invite buttons: inv:r:ROLE, inv:o:ROLE:OFFICE_ID, inv:p:PROVINCE_ID."""
+    query = update.callback_query
+    assert query is not None
+    me = context.me()
+    parts = (query.data or "").split(":")
+    await query.answer()
+    kind = parts[1] if len(parts) > 1 else ""
+    role = parts[2] if len(parts) > 2 else ""
+    if kind == "r" and role in ("facilitator", "supervisor"):
+        if role == "supervisor" and me.role != "admin":
+            await show(update, context, t("invite.supervisor_only_facilitators"))
+            return
+        await ask_office(update, context, role)
+    elif kind == "o" and role in ("facilitator", "supervisor") and parts[3:4] != [""]:
+        office_id = parts[3] if len(parts) > 3 else ""
+        allowed = {str(o.id): o for o in await offices_in_scope(context, me)}
+        if office_id not in allowed or (role == "supervisor" and me.role != "admin"):
+            await show(update, context, t("invite.out_of_scope"))
+            return
+        await make_invite(update, context, role, office=allowed[office_id])
+    elif kind == "p" and me.role == "admin":
+        row = await context.db.fetchone(
+            "SELECT id, name FROM provinces WHERE id = ?", (parts[2] if len(parts) > 2 else "",)
+        )
+        if row is None:
+            await show(update, context, t("access.stale_button"))
+            return
+        await make_invite(update, context, "supervisor", province=(row["id"], row["name"]))
+    else:
+        await show(update, context, t("access.stale_button"))
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """/invite, its menu button and its buttons."""
+    return [
+        CommandHandler("invite", invite),
+        MessageHandler(filters.Text([t("menu.invite")]), invite),
+        CallbackQueryHandler(invite_button, pattern=r"^inv:"),
+    ]

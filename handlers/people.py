@@ -1,0 +1,117 @@
+"""/people: an admin lists the staff of each office and deactivates (or reactivates)
+someone; the change takes effect on that person's very next message."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.locale.text import role_name, t
+from handlers.context import BotContext, inline, send, show
+from handlers.menu import register_commands
+from storage import offices
+from storage import people as people_store
+from storage.people import Person
+
+
+async def office_list(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]]:
+    """The first screen: offices (and provinces) with their staff counts."""
+    rows = []
+    for office in await offices.list_offices(context.db):
+        count = len(await people_store.list_staff(context.db, office_id=office.id))
+        rows.append([(t("people.office_line", office=office.name, count=count),
+                      f"ppl:o:{office.id}")])
+    for province in await context.db.fetchall("SELECT id, name FROM provinces ORDER BY name"):
+        count = len(await people_store.list_staff(context.db, province_id=province["id"]))
+        rows.append([(t("people.province_line", province=province["name"], count=count),
+                      f"ppl:p:{province['id']}")])
+    return t("people.choose_office"), rows
+
+
+def _name(person: Person) -> str:
+    return person.display_name or t("people.unnamed")
+
+
+async def staff_screen(
+    context: BotContext, kind: str, scope_id: int
+) -> tuple[str, list[list[tuple[str, str]]]] | None:
+    """One office's (or province's) staff, a toggle button each."""
+    db = context.db
+    if kind == "o":
+        office = await offices.office_by_id(db, scope_id)
+        if office is None:
+            return None
+        scope = t("scope.office", office=office.name)
+        staff = await people_store.list_staff(db, office_id=scope_id)
+    else:
+        name = await offices.province_name(db, scope_id)
+        if not name:
+            return None
+        scope = t("scope.province", province=name)
+        staff = await people_store.list_staff(db, province_id=scope_id)
+    if not staff:
+        return t("people.empty", scope=scope), [[(t("people.back"), "ppl:list")]]
+    lines = [t("people.title", scope=scope)]
+    rows = []
+    for index, person in enumerate(staff, start=1):
+        state = "" if person.active else t("people.inactive_mark")
+        lines.append(t("people.person_line", index=index, name=_name(person),
+                       role=role_name(person.role), state=state))
+        action, verb = ("d", "people.deactivate") if person.active else ("a", "people.activate")
+        rows.append([(t(verb, name=_name(person))[:60], f"ppl:{action}:{person.id}:{kind}")])
+    rows.append([(t("people.back"), "ppl:list")])
+    return "\n".join(lines), rows
+
+
+async def people(update: Update, context: BotContext) -> None:
+    """/people: choose an office."""
+    text, rows = await office_list(context)
+    await send(update, context, text, inline(rows))
+
+
+async def people_button(update: Update, context: BotContext) -> None:
+    """ppl:list, ppl:o:OFFICE, ppl:p:PROVINCE, ppl:d|a:PERSON:KIND (deactivate/activate)."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    if action == "list":
+        await query.answer()
+        text, rows = await office_list(context)
+        await show(update, context, text, inline(rows))
+        return
+    if action in ("o", "p") and len(parts) == 3 and parts[2].isdigit():
+        await query.answer()
+        screen = await staff_screen(context, action, int(parts[2]))
+        if screen is None:
+            await show(update, context, t("access.stale_button"))
+            return
+        await show(update, context, screen[0], inline(screen[1]))
+        return
+    if action in ("d", "a") and len(parts) == 4 and parts[2].isdigit():
+        target = await people_store.get_person_by_id(context.db, int(parts[2]))
+        if target is None or target.role not in ("supervisor", "facilitator"):
+            await query.answer(t("access.stale_button"), show_alert=True)
+            return
+        target = await people_store.set_active(
+            context.db, target.id, action == "a", actor_id=context.me().id
+        )
+        await query.answer(t("people.activated" if target.active else "people.deactivated",
+                             name=_name(target)))
+        await register_commands(context.bot, target.user_id, target.effective_role)
+        scope_kind, scope_id = ("o", target.office_id) if target.office_id else (
+            "p", target.province_id)
+        screen = await staff_screen(context, scope_kind, scope_id or 0)
+        if screen is not None:
+            await show(update, context, screen[0], inline(screen[1]))
+        return
+    await query.answer(t("access.stale_button"), show_alert=True)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """/people, its menu button and its buttons."""
+    return [
+        CommandHandler("people", people),
+        MessageHandler(filters.Text([t("menu.people")]), people),
+        CallbackQueryHandler(people_button, pattern=r"^ppl:"),
+    ]

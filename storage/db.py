@@ -1,0 +1,214 @@
+"""The SQLite database: connect (WAL, foreign keys, busy timeout), migrate, back up.
+
+One `Database` wraps one aiosqlite connection. Every statement runs under one asyncio lock,
+so a transaction opened by one handler never interleaves with another handler's statements
+on the same connection. Migrations are the numbered `migrations/NNNN_name.sql` files, each
+applied in its own transaction together with `PRAGMA user_version = NNNN`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+
+class DatabaseTooNew(RuntimeError):
+    """The database was written by a newer Tashilyar than this one."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL file."""
+
+    version: int
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        """The file's SQL text."""
+        return self.path.read_text(encoding="utf-8")
+
+
+def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migration files in version order; numbers must run 1, 2, 3 … without gaps."""
+    found = []
+    for path in directory.glob("*.sql"):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise RuntimeError(f"migration file {path.name} is not named NNNN_name.sql")
+        found.append(Migration(int(match.group(1)), path))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise RuntimeError(f"migrations skip from {expected - 1} to {migration.version}")
+    return found
+
+
+def latest_version() -> int:
+    """The schema version this code writes."""
+    migrations = available_migrations()
+    return migrations[-1].version if migrations else 0
+
+
+def utc_now_iso(now: datetime | None = None) -> str:
+    """A UTC instant as the ISO text stored in the database."""
+    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Database:
+    """An open SQLite database; use `await Database.open(path)`."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, migrate: bool = True, target: int | None = None
+    ) -> Database:
+        """Open (creating the folder and file if needed), set pragmas, and migrate."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        db = cls(conn, path)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            if migrate:
+                await db.migrate(target)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection (a WAL checkpoint happens on the last close)."""
+        await self.conn.close()
+
+    async def schema_version(self) -> int:
+        """The `user_version` recorded in the file."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self, target: int | None = None) -> list[int]:
+        """Apply every migration above the file's version (up to `target`); return them."""
+        migrations = available_migrations()
+        newest = migrations[-1].version if migrations else 0
+        current = await self.schema_version()
+        if current > newest:
+            raise DatabaseTooNew(
+                f"the database {self.path} has schema version {current}, but this Tashilyar "
+                f"knows only up to {newest}: upgrade Tashilyar, or restore a backup made by it"
+            )
+        applied = []
+        for migration in migrations:
+            if migration.version <= current or (target is not None and migration.version > target):
+                continue
+            async with self._lock:
+                script = (
+                    f"BEGIN IMMEDIATE;\n{migration.sql}\n"
+                    f"PRAGMA user_version = {migration.version};\nCOMMIT;"
+                )
+                try:
+                    await self.conn.executescript(script)
+                except BaseException:
+                    if self.conn.in_transaction:
+                        await self.conn.rollback()
+                    raise
+            applied.append(migration.version)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`async with db.transaction() as tx:` — BEGIN IMMEDIATE … COMMIT, or ROLLBACK."""
+        async with self._lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                await self.conn.commit()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or None."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of a query."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement in its own transaction; return the affected row count."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many rows in one transaction."""
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
+
+    async def tables(self) -> list[str]:
+        """Names of the user tables, sorted."""
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [row["name"] for row in rows]
+
+
+def backup_database(
+    source: Path, destination: Path, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Copy a live database with SQLite's online backup API; return the page count.
+
+    Safe while the bot is writing: the backup restarts pages that change under it, and
+    the copy is a consistent snapshot. The destination must not exist yet.
+    """
+    if not source.is_file():
+        raise FileNotFoundError(f"no database at {source}")
+    if destination.exists():
+        raise FileExistsError(f"{destination} already exists; choose a new file name")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+    dst = sqlite3.connect(destination)
+    total = 0
+    try:
+
+        def report(status: int, remaining: int, pages: int) -> None:
+            nonlocal total
+            total = pages
+            if progress:
+                progress(pages - remaining, pages)
+
+        src.backup(dst, pages=256, progress=report)
+        dst.execute("PRAGMA journal_mode = DELETE")
+        check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            raise RuntimeError(f"the backup failed its integrity check: {check}")
+    finally:
+        dst.close()
+        src.close()
+    return total

@@ -1,0 +1,47 @@
+"""Shared fixtures: settings on a fresh database file, and the real bot on the fake messenger."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import SHIPPED_ORG_FILE, Settings
+from bot.sandbox import FakeBotAPI, SandboxBot
+
+ADMIN_ID = 1
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a bot with one admin (user id 1) and a database in a temp folder."""
+    return Settings(
+        bot_token=None,
+        database_path=tmp_path / "data" / "tashilyar.db",
+        admin_ids=frozenset({ADMIN_ID}),
+        org_file=SHIPPED_ORG_FILE,
+        timezone=ZoneInfo("Asia/Tehran"),
+    )
+
+
+@pytest.fixture
+def api() -> FakeBotAPI:
+    """A fresh fake messenger."""
+    return FakeBotAPI()
+
+
+@pytest.fixture
+async def sandbox(settings: Settings, api: FakeBotAPI) -> AsyncIterator[SandboxBot]:
+    """The real application, started, talking to the fake messenger in process.
+
+    After the test, no call the bot made may have been rejected by the messenger (a 400 for
+    a too-long text or an unchanged edit is a bug the user would notice)."""
+    async with SandboxBot(settings, api) as bot:
+        yield bot
+    unexpected = [
+        (c.method, c.description) for c in api.rejected_calls()
+        if not c.description.startswith("injected")
+    ]
+    assert unexpected == [], "the messenger rejected calls the bot made"

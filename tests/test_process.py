@@ -1,0 +1,168 @@
+"""The bot as a separate process over loopback HTTP: `tashilyar run` and `tashilyar check`
+against the fake Bot API server, as an operator would start them."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.locale.text import t
+from bot.sandbox import ChatMessage, FakeBotAPI, FakeHTTPServer, SimUser
+
+TOKEN = "424242:PROCESS_TEST"
+ADMIN = 77
+
+
+def bot_env(tmp_path: Path, server: FakeHTTPServer | None, **extra: str) -> dict[str, str]:
+    """The environment an operator would set, pointing at the fake server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "MESSENGER"))}
+    env.update({
+        "ENV_FILE": str(tmp_path / "no.env"),
+        "DATABASE_PATH": str(tmp_path / "data" / "bot.db"),
+        "ADMIN_IDS": str(ADMIN),
+        "PYTHONUNBUFFERED": "1",
+    })
+    if server is not None:
+        env.update({"BOT_TOKEN": TOKEN, "BOT_API_URL": server.api_url,
+                    "BOT_FILE_URL": server.file_url})
+    env.update(extra)
+    return env
+
+
+def tashilyar(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run one CLI command to completion."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeHTTPServer]:
+    """The fake Bot API on a loopback port."""
+    with FakeHTTPServer(FakeBotAPI(), token=TOKEN) as running:
+        yield running
+
+
+class RunningBot:
+    """`python -m bot run` in a child process, and people talking to it."""
+
+    def __init__(self, server: FakeHTTPServer, tmp_path: Path) -> None:
+        self.api = server.api
+        self.log_path = tmp_path / "bot.log"
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], env=bot_env(tmp_path, server), cwd=tmp_path,
+            stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        polling = self.api.wait_until(
+            lambda: any(c.method == "getUpdates" for c in self.api.calls), timeout=30)
+        assert polling, f"the bot never polled:\n{self.log()}"
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def say(self, user: SimUser, text: str, expect: int = 1) -> list[ChatMessage]:
+        """Send a text and wait (on the server's condition, not a sleep) for the replies."""
+        mark = self.api.last_seq
+        user.send_text(text)
+        arrived = self.api.wait_until(lambda: len(user.messages(mark)) >= expect, timeout=20)
+        assert arrived, f"no reply to {text!r}:\n{self.log()}"
+        return user.messages(mark)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self._log.close()
+        return code
+
+
+def test_invite_join_refusals_and_clean_shutdown_over_http(
+    server: FakeHTTPServer, tmp_path: Path
+) -> None:
+    bot = RunningBot(server, tmp_path)
+    try:
+        admin = SimUser(server.api, ADMIN, "مدیر")
+        maryam = SimUser(server.api, 200, "مریم")
+        resident = SimUser(server.api, 300, "زهرا")
+
+        reply = bot.say(admin, "/invite facilitator pamenar")[-1].text
+        code = re.search(r"/start ([0-9a-z]{16})", reply)
+        assert code, reply
+        assert "https://t.me/tashilyar_test_bot?start=" in reply
+
+        joined = bot.say(maryam, f"/start {code.group(1)}", expect=2)
+        assert "عضویت شما ثبت شد" in joined[0].text
+        assert "شما تسهیل‌گر دفتر تسهیل‌گری پامنار هستید" in joined[1].text
+        assert maryam.menu_labels() == [t("menu.help")]
+
+        assert bot.say(resident, f"/start {code.group(1)}")[-1].text == t("start.invite_used")
+        denied = t("access.denied", role=t("role.resident"))
+        assert bot.say(resident, "/invite facilitator pamenar")[-1].text == denied
+        assert bot.say(resident, "/people")[-1].text == denied
+    finally:
+        exit_code = bot.stop()
+    log = bot.log()
+    assert exit_code == 0, log
+    assert "stopped" in log and "Traceback" not in log
+    assert TOKEN not in log, "the token must not appear in logs"
+    assert "مریم" not in log and "/invite" not in log, "logs carry no message text"
+    assert server.api.rejected_calls() == []
+
+
+def test_check_prints_who_the_bot_is(server: FakeHTTPServer, tmp_path: Path) -> None:
+    result = tashilyar("check", env=bot_env(tmp_path, server), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "@tashilyar_test_bot" in result.stdout
+    assert "10 offices" in result.stdout
+    assert (tmp_path / "data" / "bot.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "code", "mentions"),
+    [
+        ("BOT_API_URL", "tapi.bale.ai/bot", 2, "BOT_API_URL"),
+        ("BOT_API_URL", "http://127.0.0.1:9/bot", 1, "BOT_API_URL"),
+        ("MESSENGER", "eitaa", 2, "MESSENGER"),
+        ("ORG_FILE", "broken.toml", 2, "broken.toml"),
+    ],
+)
+def test_check_fails_with_one_line(
+    server: FakeHTTPServer, tmp_path: Path, variable: str, value: str, code: int, mentions: str
+) -> None:
+    (tmp_path / "broken.toml").write_text("[organisation\nname = 'x'\n", encoding="utf-8")
+    env = bot_env(tmp_path, server, **{variable: value})
+    result = tashilyar("check", env=env, cwd=tmp_path)
+    assert result.returncode == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and mentions in lines[0], (
+        result.stderr)
+
+
+def test_no_token_explains_what_to_do(tmp_path: Path) -> None:
+    result = tashilyar("run", env=bot_env(tmp_path, None), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "BOT_TOKEN" in result.stderr and "BotFather" in result.stderr
+    assert "tashilyar console" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invite_and_backup_commands(server: FakeHTTPServer, tmp_path: Path) -> None:
+    env = bot_env(tmp_path, server)
+    result = tashilyar("invite", "--role", "facilitator", "--office", "pamenar", "--days", "3",
+                       env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"/start [0-9a-z]{16}", result.stdout)
+    assert "https://t.me/tashilyar_test_bot?start=" in result.stdout
+    bad = tashilyar("invite", "--role", "facilitator", "--office", "nowhere", env=env,
+                    cwd=tmp_path)
+    assert bad.returncode == 2 and "nowhere" in bad.stderr
+
+    backup = tashilyar("backup", str(tmp_path / "copy.db"), env=env, cwd=tmp_path)
+    assert backup.returncode == 0, backup.stderr
+    assert "integrity ok" in backup.stdout

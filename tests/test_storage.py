@@ -1,0 +1,218 @@
+"""The database file: pragmas, migrations from every version, refusal of newer files,
+organisation sync, invites and the online backup."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import SHIPPED_ORG_FILE
+from bot.org import OrgFileError, load_organisation
+from storage import offices
+from storage.db import Database, DatabaseTooNew, available_migrations, backup_database
+from storage.offices import OfficeSpec
+from storage.people import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    InviteError,
+    create_invite,
+    new_invite_code,
+    redeem_invite,
+)
+
+LATEST = available_migrations()[-1].version
+
+
+def schema(path: Path) -> list[tuple[str, str]]:
+    """Every table and index with its SQL, to compare two databases' shapes."""
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
+
+
+async def kerman_db(path: Path) -> Database:
+    """A migrated database with the Kerman offices synced in."""
+    db = await Database.open(path)
+    org = load_organisation(SHIPPED_ORG_FILE)
+    await offices.sync_organisation(
+        db, [(p.slug, p.name) for p in org.provinces],
+        [OfficeSpec(o.slug, o.name, o.province, o.city,
+                    tuple((h.slug, h.name) for h in o.neighbourhoods)) for o in org.offices],
+    )
+    return db
+
+
+async def test_fresh_database_has_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "new" / "t.db")
+    try:
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+        assert (await db.fetchone("PRAGMA busy_timeout"))[0] >= 1000  # type: ignore[index]
+        assert await db.schema_version() == LATEST
+        assert {"offices", "neighbourhoods", "people", "invites", "audit_log"} <= set(
+            await db.tables())
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.execute(
+                "INSERT INTO neighbourhoods (office_id, slug, name) VALUES (999, 'x', 'x')")
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("start", range(LATEST))
+async def test_migrating_from_each_earlier_version_keeps_data_and_matches_fresh(
+    tmp_path: Path, start: int
+) -> None:
+    fresh = tmp_path / "fresh.db"
+    await (await Database.open(fresh)).close()
+
+    old = tmp_path / "old.db"
+    db = await Database.open(old, target=start)
+    assert await db.schema_version() == start
+    if start >= 1:
+        await db.execute("INSERT INTO provinces (slug, name) VALUES ('kerman', 'کرمان')")
+    await db.close()
+
+    db = await Database.open(old)
+    try:
+        assert await db.schema_version() == LATEST
+        if start >= 1:
+            row = await db.fetchone("SELECT name FROM provinces WHERE slug = 'kerman'")
+            assert row is not None and row["name"] == "کرمان"
+    finally:
+        await db.close()
+    assert schema(old) == schema(fresh)
+
+
+async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    await (await Database.open(path, target=1)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE audit_log (x)")  # migration 2 will collide with this
+    with pytest.raises(sqlite3.OperationalError):
+        await Database.open(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    await (await Database.open(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    with pytest.raises(DatabaseTooNew, match="upgrade Tashilyar"):
+        await Database.open(path)
+
+
+async def test_org_sync_adds_renames_and_never_deletes(tmp_path: Path) -> None:
+    db = await kerman_db(tmp_path / "t.db")
+    try:
+        org = load_organisation(SHIPPED_ORG_FILE)
+        assert len(await offices.list_offices(db)) == 10 == len(org.offices)
+        pamenar = await offices.office_by_slug(db, "pamenar")
+        assert pamenar is not None
+        hood = (await offices.neighbourhoods_of(db, pamenar.id))[0]
+        await db.execute(
+            "INSERT INTO people (user_id, role, office_id, created_at, updated_at) "
+            "VALUES (9, 'facilitator', ?, 'x', 'x')", (pamenar.id,))
+        # The file now renames Pamenar's neighbourhood, adds one and drops Sarasiab's office.
+        specs = [OfficeSpec("pamenar", "دفتر پامنار", "kerman", "کرمان",
+                            (("pamenar", "پامنار بزرگ"), ("new-hood", "محله تازه")))]
+        await offices.sync_organisation(db, [("kerman", "کرمان")], specs)
+        hoods = await offices.neighbourhoods_of(db, pamenar.id)
+        assert [(h.id == hood.id, h.name) for h in hoods] == [
+            (True, "پامنار بزرگ"), (False, "محله تازه")]
+        assert await offices.office_by_slug(db, "sarasiab") is None  # inactive, not deleted
+        row = await db.fetchone("SELECT count(*) FROM offices")
+        assert row is not None and row[0] == 10
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("this is = = not toml", "not valid TOML"),
+        ("[organisation]\nname='x'\n", "no [[provinces]]"),
+        ("[organisation]\nname='x'\n[[provinces]]\nslug='k'\nname='ک'\n"
+         "[[offices]]\nslug='Bad Slug'\nname='x'\nprovince='k'\ncity='c'\n"
+         "neighbourhoods=[{slug='a',name='b'}]\n", "slug 'Bad Slug'"),
+        ("[organisation]\nname='x'\n[[provinces]]\nslug='k'\nname='ک'\n"
+         "[[offices]]\nslug='a'\nname='x'\nprovince='zz'\ncity='c'\n"
+         "neighbourhoods=[{slug='a',name='b'}]\n", "province 'zz'"),
+        ("[organisation]\nname='x'\n[[provinces]]\nslug='k'\nname='ک'\n"
+         "[[offices]]\nslug='a'\nname='x'\nprovince='k'\ncity='c'\nneighbourhoods=[]\n",
+         "non-empty 'neighbourhoods'"),
+    ],
+)
+def test_a_broken_org_file_is_refused_with_the_reason(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "org.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(OrgFileError) as caught:
+        load_organisation(path)
+    assert problem in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_invite_codes_are_long_random_and_unambiguous() -> None:
+    codes = {new_invite_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(len(c) == CODE_LENGTH and set(c) <= set(CODE_ALPHABET) for c in codes)
+    assert CODE_LENGTH * 5 >= 64  # bits of randomness
+    assert not set("ilou") & set(CODE_ALPHABET)
+
+
+async def test_invites_are_single_use_and_expire(tmp_path: Path) -> None:
+    db = await kerman_db(tmp_path / "t.db")
+    try:
+        office = await offices.office_by_slug(db, "pamenar")
+        assert office is not None
+        start = datetime(2026, 11, 21, 12, tzinfo=UTC)
+        code = await create_invite(db, role="facilitator", office_id=office.id,
+                                   created_by=None, days=7, now=start)
+        stored = await db.fetchone("SELECT code_hash FROM invites")
+        assert stored is not None and code not in stored[0]
+
+        late = await create_invite(db, role="facilitator", office_id=office.id,
+                                   created_by=None, days=7, now=start)
+        with pytest.raises(InviteError) as expired:
+            await redeem_invite(db, late, user_id=11, display_name="x",
+                                now=start + timedelta(days=7, seconds=1))
+        assert expired.value.reason == "expired"
+
+        person = await redeem_invite(db, code, user_id=10, display_name="مریم",
+                                     now=start + timedelta(days=6))
+        assert (person.role, person.office_id) == ("facilitator", office.id)
+        with pytest.raises(InviteError) as used:
+            await redeem_invite(db, code, user_id=12, display_name="y", now=start)
+        assert used.value.reason == "used"
+        with pytest.raises(InviteError) as unknown:
+            await redeem_invite(db, "z" * 16, user_id=12, display_name="y", now=start)
+        assert unknown.value.reason == "unknown"
+        actions = [r["action"] for r in await db.fetchall("SELECT action FROM audit_log")]
+        assert actions == ["invite.create", "invite.create", "invite.use"]
+    finally:
+        await db.close()
+
+
+async def test_backup_of_a_live_database_is_complete_and_sound(tmp_path: Path) -> None:
+    db = await kerman_db(tmp_path / "live.db")
+    try:
+        await db.executemany(
+            "INSERT INTO audit_log (at, action) VALUES (?, ?)",
+            [("2026-11-21T00:00:00+00:00", f"test.{i}") for i in range(500)],
+        )
+        pages = backup_database(db.path, tmp_path / "copy.db")
+        assert pages > 0
+    finally:
+        await db.close()
+    with sqlite3.connect(tmp_path / "copy.db") as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 500
+        assert copy.execute("SELECT count(*) FROM offices").fetchone()[0] == 10
+    with pytest.raises(FileExistsError):
+        backup_database(tmp_path / "live.db", tmp_path / "copy.db")
