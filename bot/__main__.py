@@ -21,7 +21,8 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.org import OrgFileError, load_organisation
+from bot.forms.model import FormDefinitionError
+from bot.org import OrgFileError
 from storage.db import DatabaseTooNew
 
 log = logging.getLogger("tashilyar")
@@ -41,11 +42,12 @@ def setup_logging(level: str) -> None:
 
 async def run_bot(settings: Settings) -> None:
     """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
-    from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_storage
+    from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
 
     settings.require_token()
-    db, org = await open_storage(settings)
-    application = build_application(settings, db, org)
+    services = await open_services(settings)
+    db = services.db
+    application = build_application(services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,16 +91,19 @@ async def run_bot(settings: Settings) -> None:
 
 async def check(settings: Settings) -> int:
     """Validate everything and ask the server who the bot is; return the exit code."""
-    from bot.app import open_storage
+    from bot.app import open_services
 
-    org = load_organisation(settings.org_file)
+    services = await open_services(settings)
+    org = services.org
     hoods = sum(len(o.neighbourhoods) for o in org.offices)
     print(f"organisation: {org.name} — {len(org.offices)} offices, {hoods} neighbourhoods")
-    db, _ = await open_storage(settings)
+    print("forms: " + ", ".join(f"{f.name} v{f.version} ({len(f.questions)} questions)"
+                                for f in services.forms.values()))
     try:
-        print(f"database: {settings.database_path} (schema version {await db.schema_version()})")
+        version = await services.db.schema_version()
+        print(f"database: {settings.database_path} (schema version {version})")
     finally:
-        await db.close()
+        await services.db.close()
     token = settings.require_token()
     bot = Bot(token, base_url=settings.bot_api_url, base_file_url=settings.bot_file_url)
     try:
@@ -120,11 +125,11 @@ async def check(settings: Settings) -> int:
 async def make_invite(settings: Settings, role: str, office: str | None,
                       province: str | None, days: int) -> int:
     """Print a one-time invite code and, when the server can be asked, its deep link."""
-    from bot.app import open_storage
+    from bot.app import open_services
     from storage import offices
     from storage.people import create_invite
 
-    db, _ = await open_storage(settings)
+    db = (await open_services(settings)).db
     try:
         if office:
             row = await offices.office_by_slug(db, office)
@@ -214,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console import run_console
 
             return asyncio.run(run_console(settings, args.role, args.database))
-    except (ConfigError, OrgFileError, DatabaseTooNew) as error:
+    except (ConfigError, OrgFileError, FormDefinitionError, DatabaseTooNew) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except (FileNotFoundError, FileExistsError) as error:

@@ -7,16 +7,19 @@ Datasette-style: this is the one place where the parts are wired together.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
-from bot.org import Organisation, load_organisation
-from handlers import access, errors, invite, people, start
+from bot.forms.model import load_forms
+from bot.org import load_organisation
+from handlers import access, errors, forms, invite, people, start, submissions
 from handlers.context import BotContext, Services
 from handlers.menu import bot_commands
 from storage import offices
@@ -26,13 +29,17 @@ from storage.people import ensure_admins
 from storage.persistence import SqlitePersistence
 
 log = logging.getLogger("tashilyar")
+# The forms conversation mixes typed answers and buttons on purpose (per_message=False).
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
-async def open_storage(settings: Settings) -> tuple[Database, Organisation]:
-    """Load the organisation file, open and migrate the database, sync offices and admins."""
+async def open_services(settings: Settings) -> Services:
+    """Load the organisation file and the forms, open and migrate the database, sync offices
+    and admins. Any broken file stops here, before the bot talks to anyone."""
     org = load_organisation(settings.org_file)
+    forms = load_forms(settings.forms_dir)
     db = await Database.open(settings.database_path)
     try:
         await offices.sync_organisation(
@@ -45,21 +52,17 @@ async def open_storage(settings: Settings) -> tuple[Database, Organisation]:
     except BaseException:
         await db.close()
         raise
-    return db, org
+    return Services(settings=settings, db=db, org=org, forms=forms)
 
 
 def build_application(
-    settings: Settings,
-    db: Database,
-    org: Organisation,
-    *,
-    token: str | None = None,
-    request: BaseRequest | None = None,
+    services: Services, *, request: BaseRequest | None = None
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot, ready for `initialize()`; `request` replaces HTTP (the in-process sandbox)."""
+    settings, db = services.settings, services.db
     builder = (
         Application.builder()
-        .token(token or settings.require_token())
+        .token(settings.require_token())
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(tzinfo=settings.timezone, do_quote=False))
@@ -71,10 +74,11 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data["services"] = Services(settings=settings, db=db, org=org)
+    application.bot_data["services"] = services
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
-    for module in (invite, people, start):
+    application.add_handler(forms.conversation(services.forms))
+    for module in (submissions, invite, people, start):
         application.add_handlers(module.handlers())
     application.add_handlers(start.fallback_handlers())
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]

@@ -53,6 +53,8 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Tehran"))
     invite_days: int = 7
     log_level: str = "INFO"
+    forms_dir: Path | None = None
+    draft_stale_hours: int = 12
 
     @property
     def poll_interval(self) -> float:
@@ -168,6 +170,10 @@ def load_settings(
     if not org_file.is_file():
         raise ConfigError("ORG_FILE", f"no such file: {org_file}")
 
+    forms_dir = Path(get("FORMS_DIR")) if get("FORMS_DIR") else None
+    if forms_dir is not None and not forms_dir.is_dir():
+        raise ConfigError("FORMS_DIR", f"no such folder: {forms_dir}")
+
     log_level = get("LOG_LEVEL").upper() or "INFO"
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -183,4 +189,6 @@ def load_settings(
         timezone=timezone,
         invite_days=_positive_int("INVITE_DAYS", get("INVITE_DAYS") or "7"),
         log_level=log_level,
+        forms_dir=forms_dir,
+        draft_stale_hours=_positive_int("DRAFT_STALE_HOURS", get("DRAFT_STALE_HOURS") or "12"),
     )

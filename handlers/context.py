@@ -12,12 +12,14 @@ from telegram import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.forms.model import FormDefinition
 from bot.org import Organisation
 from storage.db import Database
 from storage.people import Person
@@ -30,6 +32,7 @@ class Services:
     settings: Settings
     db: Database
     org: Organisation
+    forms: dict[str, FormDefinition]
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -75,7 +78,7 @@ def reply_keyboard(labels: list[str], per_row: int = 2) -> ReplyKeyboardMarkup:
 
 async def send(
     update: Update, context: BotContext, text: str,
-    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
 ) -> Message:
     """Send a plain message to the update's chat: no quoting, no parse mode (Bale-safe)."""
     chat = update.effective_chat

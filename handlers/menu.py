@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import BotCommand, BotCommandScopeChat, ReplyKeyboardMarkup
+from telegram import Bot, BotCommand, BotCommandScopeChat, ReplyKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.locale.normalize import match_key
@@ -27,6 +27,7 @@ class Feature:
     roles: frozenset[str]
     in_menu: bool = True
     callback_prefix: str | None = None
+    in_help: bool = True
 
     @property
     def label(self) -> str:
@@ -40,6 +41,11 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
+    Feature("report", frozenset({"facilitator"})),
+    Feature("need", frozenset({"facilitator"})),
+    Feature("mine", frozenset({"facilitator"})),
+    # Form buttons of any form; the engine checks each tap against the person's own draft.
+    Feature("form", EVERYONE, in_menu=False, callback_prefix="frm", in_help=False),
     Feature("invite", frozenset({"admin", "supervisor"}), callback_prefix="inv"),
     Feature("people", frozenset({"admin"}), callback_prefix="ppl"),
     Feature("help", EVERYONE),
@@ -69,7 +75,7 @@ def main_menu(role: str) -> ReplyKeyboardMarkup:
 def help_text(role: str) -> str:
     """The /help answer for a role."""
     lines = [t("help.title", role=t(f"role.{role}"))]
-    lines += [f.help_line for f in features_for(role)]
+    lines += [f.help_line for f in features_for(role) if f.in_help]
     lines.append(t("help.footer"))
     return "\n".join(lines)
 
@@ -77,14 +83,12 @@ def help_text(role: str) -> str:
 def bot_commands(role: str) -> list[BotCommand]:
     """The command list the messenger shows this role."""
     return [BotCommand(f.command, f.help_line.split("—", 1)[-1].strip()[:256])
-            for f in features_for(role)]
+            for f in features_for(role) if f.in_help]
 
 
-async def register_commands(bot: object, chat_id: int, role: str) -> None:
+async def register_commands(bot: Bot, chat_id: int, role: str) -> None:
     """Show this chat the commands of its role, where the messenger supports it."""
     try:
-        await bot.set_my_commands(  # type: ignore[attr-defined]
-            bot_commands(role), scope=BotCommandScopeChat(chat_id)
-        )
+        await bot.set_my_commands(bot_commands(role), scope=BotCommandScopeChat(chat_id))
     except TelegramError:
         pass  # Bale and older servers may not know per-chat command lists: not essential.

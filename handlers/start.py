@@ -13,7 +13,7 @@ from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import role_name, t
 from handlers.context import BotContext, send
 from handlers.menu import help_text, main_menu, register_commands
-from storage import offices
+from storage import drafts, offices
 from storage.people import InviteError, Person, redeem_invite
 
 # Invite codes have 80 random bits; this limit also makes guessing pointless and quiet.
@@ -91,8 +91,13 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def cancel(update: Update, context: BotContext) -> None:
-    """/cancel outside any task: nothing to leave, show the menu."""
-    await send(update, context, t("cancel.nothing"), main_menu(context.me().effective_role))
+    """/cancel outside a conversation: drop a draft the database still holds, show the menu."""
+    me = context.me()
+    draft = await drafts.draft_of(context.db, me.id)
+    if draft is not None:
+        await drafts.discard_draft(context.db, draft.id)
+    key = "cancel.done" if draft is not None else "cancel.nothing"
+    await send(update, context, t(key), main_menu(me.effective_role))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

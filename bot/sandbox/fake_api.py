@@ -216,6 +216,13 @@ class FakeBotAPI:
             self._notify()
             return update_id
 
+    def redeliver(self, update_id: int) -> None:
+        """Queue an update again with the same id, as a flaky network makes the server do."""
+        with self._lock:
+            original = next(u for u in self._updates if u["update_id"] == update_id)
+            self._updates.append(json.loads(json.dumps(original)))
+            self._notify()
+
     def next_message_id(self, chat_id: int) -> int:
         """The next message id in a chat (ids are per chat, as on Telegram)."""
         with self._lock:

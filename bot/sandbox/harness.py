@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import announce_commands, build_application, open_storage
+from bot.app import announce_commands, build_application, open_services
 from bot.config import Settings
 from bot.sandbox.fake_api import ChatMessage, FakeBotAPI
 from bot.sandbox.transport import FakeRequest
@@ -34,9 +34,9 @@ class SandboxBot:
 
     async def start(self) -> SandboxBot:
         """Open storage, build and start the application (job queue included)."""
-        self.db, org = await open_storage(self.settings)
-        request = FakeRequest(self.api)
-        self.application = build_application(self.settings, self.db, org, request=request)
+        self.services = await open_services(self.settings)
+        self.db = self.services.db
+        self.application = build_application(self.services, request=FakeRequest(self.api))
         await self.application.initialize()
         await announce_commands(self.application)
         await self.application.start()

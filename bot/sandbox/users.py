@@ -136,8 +136,10 @@ class SimUser:
         return self.api.push_update({"edited_message": raw})
 
     def tap(self, label: str) -> int:
-        """Tap a button by its label: inline on the newest message that has it, else the reply
-        keyboard (whose contact or location buttons share the phone's number or place)."""
+        """Tap a button by its label, on the newest message that shows it: an inline button,
+        or the reply keyboard on screen (whose contact or location buttons share the phone's
+        number or place)."""
+        keyboard = self.reply_keyboard()
         for message in reversed(self.api.chat(self.id)):
             if not message.from_bot:
                 continue
@@ -145,8 +147,14 @@ class SimUser:
                 for button in row:
                     if button["text"] == label and "callback_data" in button:
                         return self.tap_data(button["callback_data"], message.message_id)
-        keyboard = self.reply_keyboard()
-        for row in keyboard or []:
+            if message.reply_keyboard is not None and message.reply_keyboard is keyboard:
+                pressed = self._press(keyboard, label)
+                if pressed is not None:
+                    return pressed
+        raise ButtonNotFound(f"no button {label!r}; on screen: {self.visible_buttons()}")
+
+    def _press(self, keyboard: list[list[Any]], label: str) -> int | None:
+        for row in keyboard:
             for button in row:
                 text = button if isinstance(button, str) else button.get("text")
                 if text != label:
@@ -156,7 +164,7 @@ class SimUser:
                 if isinstance(button, dict) and button.get("request_location"):
                     return self.send_location()
                 return self.send_text(label)
-        raise ButtonNotFound(f"no button {label!r}; on screen: {self.visible_buttons()}")
+        return None
 
     def tap_data(self, data: str, message_id: int | None = None) -> int:
         """Send a callback query with any data (forged, if it was never on a button)."""

@@ -1,0 +1,1 @@
+"""Form definitions (TOML data files beside this module) and the pure form model."""

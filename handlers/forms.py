@@ -1,0 +1,612 @@
+"""One conversation engine for every form (field report, needs assessment, resident request).
+
+Built on PTB's `ConversationHandler` (persistent, named "forms"), but the database draft is
+the truth: every accepted answer is saved before the next question is sent, and any update
+from someone with a draft resumes it at the same question, whether or not PTB remembered the
+conversation across a restart. One question at a time with the right keyboard; «back»,
+«skip» where allowed, «cancel» everywhere; a hint and the question again for anything
+unexpected; a summary where any answer can be changed; confirm stores it once.
+
+Callback data: `frm:DRAFT:ACTION:QUESTION:VALUE`. The draft is always looked up by the
+person tapping, and a choice value must be one of that person's choices, so forged data
+cannot act on anyone else's draft or pick another office's neighbourhood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.forms import model
+from bot.forms.model import Accepted, Choice, FormDefinition, Question, Rejected
+from bot.locale import jalali
+from bot.locale.normalize import fa_number, match_key
+from bot.locale.text import t
+from handlers.context import BotContext, send
+from handlers.menu import FEATURES, main_menu
+from storage import drafts, offices
+from storage.drafts import Draft
+from storage.submissions import submission_for_draft
+
+FILLING = "filling"
+END = ConversationHandler.END
+State = str | int  # FILLING, or END
+SUMMARY_LIMIT = 3900
+
+# What a completed form becomes, by its definition's `sink`; returns the confirmation text.
+Sink = Callable[[Update, BotContext, FormDefinition, Draft, dict[str, Any]], Awaitable[str]]
+SINKS: dict[str, Sink] = {}
+
+
+def register_sink(name: str, sink: Sink) -> None:
+    """Let a feature module receive completed forms of its kind."""
+    SINKS[name] = sink
+
+
+def forms_of(context: BotContext) -> dict[str, FormDefinition]:
+    """The loaded form definitions."""
+    return context.services.forms
+
+
+def today(context: BotContext) -> Any:
+    """Today's date in the bot's time zone."""
+    return jalali.today(context.services.settings.timezone)
+
+
+async def choices_for(context: BotContext, draft: Draft, question: Question) -> list[Choice]:
+    """The question's choices; neighbourhoods come from the draft's office (or all offices)."""
+    if question.choices_from == "office_neighbourhoods":
+        hoods = await offices.neighbourhoods_of(context.db, draft.office_id or 0)
+        return [Choice(str(h.id), h.name) for h in hoods]
+    if question.choices_from == "all_neighbourhoods":
+        rows = await context.db.fetchall(
+            "SELECT n.id, n.name FROM neighbourhoods n JOIN offices o ON o.id = n.office_id "
+            "WHERE n.active = 1 AND o.active = 1 ORDER BY n.id")
+        return [Choice(str(r["id"]), r["name"]) for r in rows] + list(question.choices)
+    return list(question.choices)
+
+
+def _data(draft: Draft, action: str, question: str = "", value: str = "") -> str:
+    return f"frm:{draft.id}:{action}:{question}:{value}"
+
+
+def _rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def _controls(draft: Draft, question: Question) -> list[InlineKeyboardButton]:
+    row = []
+    if len(draft.history) > 1 or draft.mode == "edit":
+        row.append(InlineKeyboardButton(t("form.back"),
+                                        callback_data=_data(draft, "b", question.id)))
+    if question.optional:
+        row.append(InlineKeyboardButton(t("form.skip"),
+                                        callback_data=_data(draft, "s", question.id)))
+    row.append(InlineKeyboardButton(t("form.cancel"), callback_data=_data(draft, "x")))
+    return row
+
+
+def question_markup(
+    draft: Draft, question: Question, choices: list[Choice]
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
+    """The keyboard for a question: choices, toggles or a share button, and the controls."""
+    kind, qid = question.type, question.id
+    if kind in ("location", "contact"):
+        share = KeyboardButton(t(f"form.send_{kind}"), request_location=kind == "location",
+                               request_contact=kind == "contact")
+        keys = [[share]]
+        if question.optional:
+            keys.append([KeyboardButton(t("form.skip"))])
+        keys.append([KeyboardButton(t("form.back")), KeyboardButton(t("form.cancel"))])
+        return ReplyKeyboardMarkup(keys, resize_keyboard=True, one_time_keyboard=True)
+    buttons: list[InlineKeyboardButton] = []
+    per_row = 2
+    if kind == "choice":
+        buttons = [InlineKeyboardButton(c.label, callback_data=_data(draft, "a", qid, c.value))
+                   for c in choices]
+        per_row = 1 if any(len(c.label) > 18 for c in choices) else 2
+    elif kind == "yesno":
+        buttons = [InlineKeyboardButton(t("form.yes"), callback_data=_data(draft, "a", qid, "1")),
+                   InlineKeyboardButton(t("form.no"), callback_data=_data(draft, "a", qid, "0"))]
+    elif kind == "date":
+        buttons = [
+            InlineKeyboardButton(t("form.today"), callback_data=_data(draft, "a", qid, "today")),
+            InlineKeyboardButton(t("form.yesterday"),
+                                 callback_data=_data(draft, "a", qid, "yesterday")),
+        ]
+    elif kind == "multi":
+        selected = draft.answers.get(qid) or []
+        buttons = [InlineKeyboardButton(("✅ " if c.value in selected else "▫️ ") + c.label,
+                                        callback_data=_data(draft, "t", qid, c.value))
+                   for c in choices]
+    rows = _rows(buttons, per_row)
+    if kind in ("multi", "photos"):
+        rows.append([InlineKeyboardButton(t("form.done"), callback_data=_data(draft, "d", qid))])
+    rows.append(_controls(draft, question))
+    return InlineKeyboardMarkup(rows)
+
+
+def question_text(
+    form: FormDefinition, draft: Draft, question: Question, choices: list[Choice]
+) -> str:
+    """'پرسش ۳ از ۱۶' and the prompt, with the current answer when re-asking."""
+    number, total = model.progress(form, draft.answers, question.id)
+    lines = [t("form.progress", number=number, total=total), question.prompt]
+    if question.id in draft.answers and question.type not in ("multi", "photos"):
+        answer = model.format_answer(question, draft.answers[question.id], choices)
+        lines.append(t("form.current_answer", answer=answer))
+    return "\n".join(lines)
+
+
+async def summary(context: BotContext, form: FormDefinition, draft: Draft) -> tuple[str, Any]:
+    """The summary text and its edit and confirm buttons."""
+    lines = [t("form.summary_title", title=form.title)]
+    edit_buttons = []
+    final = model.final_answers(form, draft.answers)
+    number = 0
+    for question in form.questions:
+        if question.id not in final:
+            continue
+        number += 1
+        choices = await choices_for(context, draft, question)
+        shown = model.format_answer(question, final[question.id], choices)
+        lines.append(f"{fa_number(number)}. {question.label}: {shown}")
+        edit_buttons.append(InlineKeyboardButton(
+            t("form.edit", number=number), callback_data=_data(draft, "e", question.id)))
+    text = "\n".join(lines)
+    if len(text) > SUMMARY_LIMIT:
+        text = text[:SUMMARY_LIMIT] + "…"
+    rows = _rows(edit_buttons, 4)
+    rows.append([InlineKeyboardButton(t("form.confirm"), callback_data=_data(draft, "ok")),
+                 InlineKeyboardButton(t("form.cancel"), callback_data=_data(draft, "x"))])
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def ask(
+    update: Update, context: BotContext, form: FormDefinition, draft: Draft, note: str = ""
+) -> None:
+    """Send the current question (or the summary), after an optional note."""
+    prefix = f"{note}\n\n" if note else ""
+    if draft.at_summary:
+        text, markup = await summary(context, form, draft)
+        await send(update, context, prefix + text, markup)
+        return
+    question = form.question(draft.current)
+    assert question is not None
+    choices = await choices_for(context, draft, question)
+    await send(update, context, prefix + question_text(form, draft, question, choices),
+               question_markup(draft, question, choices))
+
+
+async def save(draft: Draft, update: Update, context: BotContext) -> None:
+    """Write the draft before anything is sent, remembering the update that changed it."""
+    if not draft.seen(update.update_id):
+        draft.recent_updates.append(update.update_id)
+    await drafts.save_draft(context.db, draft)
+
+
+async def advance(
+    update: Update, context: BotContext, form: FormDefinition, draft: Draft,
+    question: Question, value: Any,
+) -> State:
+    """Take an answer: check it against the form's rules, store it, ask what comes next."""
+    candidate = {**draft.answers, question.id: value}
+    failed = model.failing_check(form, candidate, involving=question.id)
+    if failed is not None:
+        await ask(update, context, form, draft, note=failed.message)
+        return FILLING
+    draft.answers = candidate
+    if draft.mode == "edit":
+        following = model.first_unanswered(form, draft.answers)
+    else:
+        following = model.next_question(form, draft.answers, after=question.id)
+    if following is None:
+        draft.current = ""
+    else:
+        draft.current = following.id
+        if following.id not in draft.history:
+            draft.history.append(following.id)
+    await save(draft, update, context)
+    await ask(update, context, form, draft)
+    return FILLING
+
+
+async def go_back(update: Update, context: BotContext, form: FormDefinition,
+                  draft: Draft) -> State:
+    """Back one question (from the summary: to the last question)."""
+    if draft.mode == "edit" and not draft.at_summary:
+        draft.mode, draft.current = "forward", ""
+    elif draft.at_summary:
+        draft.current = draft.history[-1] if draft.history else form.questions[0].id
+    else:
+        if draft.current in draft.history and len(draft.history) > 1:
+            draft.history.remove(draft.current)
+        while len(draft.history) > 1:
+            previous = form.question(draft.history[-1])
+            if previous is not None and model.is_relevant(previous, draft.answers):
+                break
+            draft.history.pop()
+        draft.current = draft.history[-1]
+    await save(draft, update, context)
+    await ask(update, context, form, draft)
+    return FILLING
+
+
+async def cancel_draft(update: Update, context: BotContext, form_title: str,
+                       draft: Draft) -> State:
+    """Forget the draft and return to the menu."""
+    await drafts.discard_draft(context.db, draft.id)
+    await send(update, context, t("form.cancelled", title=form_title),
+               main_menu(context.me().effective_role))
+    return END
+
+
+async def confirm(update: Update, context: BotContext, form: FormDefinition,
+                  draft: Draft) -> State:
+    """Store the completed form once (its sink decides where) and say what was saved."""
+    missing = model.first_unanswered(form, draft.answers)
+    final = model.final_answers(form, draft.answers)
+    failed = model.failing_check(form, final)
+    if missing is not None or failed is not None:
+        draft.mode = "edit"
+        draft.current = missing.id if missing is not None else failed.revisit  # type: ignore[union-attr]
+        await save(draft, update, context)
+        await ask(update, context, form, draft, note=failed.message if failed else "")
+        return FILLING
+    text = await SINKS[form.sink](update, context, form, draft, final)
+    await send(update, context, text, main_menu(context.me().effective_role))
+    return END
+
+
+async def mark_answered(update: Update, context: BotContext, label: str) -> None:
+    """Turn the tapped question into a record of the answer (no stale buttons left)."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message) or not query.message.text:
+        return
+    try:
+        await context.bot.edit_message_text(
+            chat_id=query.message.chat.id, message_id=query.message.message_id,
+            text=f"{query.message.text}\n← {label}",
+        )
+    except BadRequest:
+        pass  # an old message may no longer be editable; the answer is stored regardless
+
+
+async def on_button(update: Update, context: BotContext, form: FormDefinition,
+                    draft: Draft) -> State:
+    """A tap on a form button of the person's own draft."""
+    query = update.callback_query
+    assert query is not None
+    parts = [*(query.data or "").split(":", 4), "", "", "", "", ""]
+    draft_id, action, qid, value = parts[1], parts[2], parts[3], parts[4]
+    if draft_id != str(draft.id):
+        await query.answer(t("access.stale_button"), show_alert=True)
+        return FILLING
+    if action == "x":
+        await query.answer()
+        return await cancel_draft(update, context, form.title, draft)
+    if action == "ok" and draft.at_summary:
+        await query.answer()
+        return await confirm(update, context, form, draft)
+    if action == "e" and draft.at_summary and form.question(qid) is not None:
+        await query.answer()
+        draft.mode, draft.current = "edit", qid
+        await save(draft, update, context)
+        await ask(update, context, form, draft)
+        return FILLING
+    if action == "b":
+        await query.answer()
+        return await go_back(update, context, form, draft)
+    question = form.question(draft.current)
+    if question is None or qid != question.id:
+        await query.answer(t("form.stale_button").split("\n")[0], show_alert=False)
+        return FILLING
+    choices = await choices_for(context, draft, question)
+    if action == "s":
+        await query.answer()
+        if not question.optional:
+            await ask(update, context, form, draft, note=t("form.not_skippable"))
+            return FILLING
+        return await advance(update, context, form, draft, question, None)
+    if action == "t" and question.type == "multi":
+        selected = model.toggle(draft.answers.get(qid) or [], value, choices)
+        if selected is None:
+            await query.answer(t("access.stale_button"), show_alert=True)
+            return FILLING
+        await query.answer()
+        draft.answers[qid] = selected
+        await save(draft, update, context)
+        if isinstance(query.message, Message):
+            await context.bot.edit_message_reply_markup(
+                chat_id=query.message.chat.id, message_id=query.message.message_id,
+                reply_markup=question_markup(draft, question, choices))  # type: ignore[arg-type]
+        return FILLING
+    if action == "d" and question.type == "multi":
+        result = model.multi_done(question, draft.answers.get(qid) or [])
+        await query.answer()
+        if isinstance(result, Rejected):
+            await ask(update, context, form, draft, note=result.hint)
+            return FILLING
+        await mark_answered(update, context, model.format_answer(question, result.value, choices))
+        return await advance(update, context, form, draft, question, result.value)
+    if action == "d" and question.type == "photos":
+        await query.answer()
+        photos = draft.answers.get(qid) or []
+        return await advance(update, context, form, draft, question, photos or None)
+    if action == "a":
+        accepted = tapped_answer(question, value, choices, today(context))
+        if accepted is None:
+            await query.answer(t("access.stale_button"), show_alert=True)
+            return FILLING
+        await query.answer()
+        await mark_answered(update, context,
+                            model.format_answer(question, accepted.value, choices))
+        return await advance(update, context, form, draft, question, accepted.value)
+    await query.answer(t("access.stale_button"), show_alert=True)
+    return FILLING
+
+
+def tapped_answer(question: Question, value: str, choices: list[Choice],
+                  day: Any) -> Accepted | None:
+    """The answer a button stands for, or None for data no button of this person carries."""
+    if question.type == "choice":
+        return model.accept_choice(question, value, choices)
+    if question.type == "yesno" and value in ("0", "1"):
+        return Accepted(value == "1")
+    if question.type == "date" and value in ("today", "yesterday"):
+        shift = 0 if value == "today" else 1
+        return Accepted((day - timedelta(days=shift)).isoformat())
+    return None
+
+
+async def on_message(update: Update, context: BotContext, form: FormDefinition,
+                     draft: Draft) -> State:
+    """Anything typed or sent while a form is open."""
+    message = update.message
+    assert message is not None
+    if draft.at_summary:
+        await ask(update, context, form, draft, note=t("form.expect_choice"))
+        return FILLING
+    question = form.question(draft.current)
+    assert question is not None
+    text = message.text or ""
+    control = match_key(text) if text else ""
+    if control == match_key(t("form.cancel")) or control == match_key("لغو"):
+        return await cancel_draft(update, context, form.title, draft)
+    if control in (match_key(t("form.back")), match_key("بازگشت")):
+        return await go_back(update, context, form, draft)
+    if control == match_key(t("form.skip")):
+        if not question.optional:
+            await ask(update, context, form, draft, note=t("form.not_skippable"))
+            return FILLING
+        return await advance(update, context, form, draft, question, None)
+    if question.type == "photos" and message.photo:
+        photos = list(draft.answers.get(question.id) or [])
+        limit = question.max or model.MAX_PHOTOS_DEFAULT
+        if len(photos) >= limit:
+            await send(update, context, t("form.photo_limit", count=limit),
+                       question_markup(draft, question, []))
+            return FILLING
+        biggest = message.photo[-1]
+        photos.append({"file_id": biggest.file_id, "file_unique_id": biggest.file_unique_id})
+        draft.answers[question.id] = photos
+        await save(draft, update, context)
+        await send(update, context, t("form.photo_received", count=len(photos)),
+                   question_markup(draft, question, []))
+        return FILLING
+    if question.type == "location" and message.location:
+        value = {"latitude": message.location.latitude, "longitude": message.location.longitude}
+        await send(update, context, t("form.location_received"), ReplyKeyboardRemove())
+        return await advance(update, context, form, draft, question, value)
+    if question.type == "contact" and message.contact:
+        user = update.effective_user
+        if user is None or message.contact.user_id != user.id:
+            await ask(update, context, form, draft, note=t("form.contact_not_own"))
+            return FILLING
+        await send(update, context, t("form.contact_received"), ReplyKeyboardRemove())
+        return await advance(update, context, form, draft, question,
+                             {"phone": message.contact.phone_number})
+    if text and question.type in ("choice", "integer", "text", "date", "yesno"):
+        choices = await choices_for(context, draft, question)
+        result = model.accept_text(question, text, choices=choices, today=today(context))
+        if isinstance(result, Accepted):
+            return await advance(update, context, form, draft, question, result.value)
+        await ask(update, context, form, draft, note=result.hint)
+        return FILLING
+    await ask(update, context, form, draft, note=model.expectation(question))
+    return FILLING
+
+
+def is_stale(context: BotContext, draft: Draft) -> bool:
+    """Older than the configured age: offer to resume or discard."""
+    hours = context.services.settings.draft_stale_hours
+    return datetime.now(UTC) - draft.updated() > timedelta(hours=hours)
+
+
+async def offer_resume(update: Update, context: BotContext, form: FormDefinition,
+                       draft: Draft, text_key: str, new_form: str = "") -> State:
+    """Ask whether to continue a draft or throw it away."""
+    date = jalali.format_datetime(draft.updated(), context.services.settings.timezone)
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(t("form.resume"), callback_data=_data(draft, "r")),
+        InlineKeyboardButton(t("form.discard"), callback_data=_data(draft, "n", "", new_form)),
+    ]])
+    text = t(text_key, title=form.title, date=date, count=len(draft.answers))
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await send(update, context, text, markup)
+    return FILLING
+
+
+async def handle(update: Update, context: BotContext) -> State:
+    """Every update while a form may be open: resume from the draft the database holds."""
+    me = context.me()
+    draft = await drafts.draft_of(context.db, me.id)
+    query = update.callback_query
+    if draft is None:
+        return await no_draft(update, context)
+    form = forms_of(context).get(draft.form)
+    if form is None or me.effective_role not in form.roles:
+        await drafts.discard_draft(context.db, draft.id)
+        return await no_draft(update, context)
+    if draft.seen(update.update_id):
+        if query is not None:
+            await query.answer()
+        return FILLING  # the same update delivered twice: it was handled the first time
+    action = (query.data or "").split(":")[2:3] if query is not None else []
+    if action == ["r"]:
+        await query.answer()  # type: ignore[union-attr]
+        await save(draft, update, context)
+        await ask(update, context, form, draft, note=t("form.resumed", title=form.title))
+        return FILLING
+    if action == ["n"]:
+        await query.answer()  # type: ignore[union-attr]
+        await drafts.discard_draft(context.db, draft.id)
+        new_form = forms_of(context).get((query.data or "").split(":", 4)[4])  # type: ignore[union-attr]
+        if new_form is not None and me.effective_role in new_form.roles:
+            return await begin(update, context, new_form)
+        await send(update, context, t("form.cancelled", title=form.title),
+                   main_menu(me.effective_role))
+        return END
+    if is_stale(context, draft):
+        return await offer_resume(update, context, form, draft, "form.resume_offer")
+    if query is not None:
+        return await on_button(update, context, form, draft)
+    return await on_message(update, context, form, draft)
+
+
+async def no_draft(update: Update, context: BotContext) -> State:
+    """No form open: a form button is from the past, anything else is not understood."""
+    query = update.callback_query
+    if query is not None:
+        parts = (query.data or "").split(":")
+        if len(parts) > 2 and parts[2] == "ok" and parts[1].isdigit():
+            number = await submission_for_draft(context.db, int(parts[1]))
+            if number is not None:
+                await query.answer()
+                await send(update, context, t("form.already_saved", number=number))
+                return END
+        await query.answer(t("access.stale_button"), show_alert=True)
+        return END
+    from handlers.start import not_understood
+
+    await not_understood(update, context)
+    return END
+
+
+async def begin(update: Update, context: BotContext, form: FormDefinition) -> State:
+    """Open a new draft of `form` and ask its first question."""
+    me = context.me()
+    first = model.next_question(form, {}, after=None)
+    assert first is not None
+    needs_office = any(q.choices_from == "office_neighbourhoods" for q in form.questions)
+    if needs_office and me.office_id is None:
+        await send(update, context, t("form.no_office"), main_menu(me.effective_role))
+        return END
+    draft = await drafts.start_draft(
+        context.db, person_id=me.id, form=form.name, form_version=form.version,
+        office_id=me.office_id, first_question=first.id, update_id=update.update_id,
+    )
+    total = model.progress(form, {}, first.id)[1]
+    await send(update, context, t("form.intro", title=form.title, count=total),
+               ReplyKeyboardRemove())
+    await ask(update, context, form, draft)
+    return FILLING
+
+
+def start_command(form_name: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, State]]:
+    """The entry callback of one form's command and menu button."""
+
+    async def start_form(update: Update, context: BotContext) -> State:
+        """Start the form, or offer to continue an unfinished one."""
+        form = forms_of(context)[form_name]
+        me = context.me()
+        draft = await drafts.draft_of(context.db, me.id)
+        if draft is not None:
+            if draft.form == form.name and not is_stale(context, draft):
+                await save(draft, update, context)
+                await ask(update, context, form, draft, note=t("form.resumed", title=form.title))
+                return FILLING
+            current = forms_of(context).get(draft.form, form)
+            key = "form.resume_offer" if draft.form == form.name else "form.other_draft"
+            return await offer_resume(update, context, current, draft, key, form.name)
+        return await begin(update, context, form)
+
+    return start_form
+
+
+async def command_mid_form(update: Update, context: BotContext) -> State:
+    """A command (other than /cancel) while a form is open: say how to go on."""
+    draft = await drafts.draft_of(context.db, context.me().id)
+    if draft is None:
+        return await no_draft(update, context)
+    form = forms_of(context).get(draft.form)
+    if form is None:
+        return await no_draft(update, context)
+    await ask(update, context, form, draft, note=t("form.mid_form", title=form.title))
+    return FILLING
+
+
+async def cancel_command(update: Update, context: BotContext) -> State:
+    """/cancel inside a form."""
+    draft = await drafts.draft_of(context.db, context.me().id)
+    if draft is None:
+        return await no_draft(update, context)
+    form = forms_of(context).get(draft.form)
+    return await cancel_draft(update, context, form.title if form else "", draft)
+
+
+def conversation(forms: dict[str, FormDefinition]) -> ConversationHandler[BotContext]:
+    """The one conversation handler for all forms."""
+    entry: list[BaseHandler[Update, BotContext, Any]] = []
+    form_commands = [CommandHandler(f.command, start_command(f.name)) for f in forms.values()]
+    entry += form_commands
+    form_labels = set()
+    for form in forms.values():
+        label_key = f"menu.{form.command}"
+        try:
+            label = t(label_key)
+        except KeyError:
+            continue
+        form_labels.add(label)
+        entry.append(MessageHandler(filters.Text([label]), start_command(form.name)))
+    other_labels = [f.label for f in FEATURES if f.in_menu and f.label not in form_labels]
+    entry += [
+        CallbackQueryHandler(handle, pattern=r"^frm:"),
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND
+                       & ~filters.Text(other_labels) & ~filters.StatusUpdate.ALL, handle),
+    ]
+    return ConversationHandler(
+        entry_points=entry,
+        states={FILLING: [
+            CommandHandler("cancel", cancel_command),
+            *form_commands,
+            MessageHandler(filters.COMMAND, command_mid_form),
+            CallbackQueryHandler(handle, pattern=r"^frm:"),
+            MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, handle),
+        ]},
+        fallbacks=[],
+        name="forms",
+        persistent=True,
+        allow_reentry=False,
+    )
