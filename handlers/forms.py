@@ -579,7 +579,8 @@ async def cancel_command(update: Update, context: BotContext) -> State:
 def conversation(forms: dict[str, FormDefinition]) -> ConversationHandler[BotContext]:
     """The one conversation handler for all forms."""
     entry: list[BaseHandler[Update, BotContext, Any]] = []
-    form_commands = [CommandHandler(f.command, start_command(f.name)) for f in forms.values()]
+    form_commands: list[BaseHandler[Update, BotContext, Any]] = [
+        CommandHandler(f.command, start_command(f.name)) for f in forms.values()]
     entry += form_commands
     form_labels = set()
     for form in forms.values():

@@ -3,9 +3,11 @@ against the fake Bot API server, as an operator would start them."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -55,13 +57,14 @@ class RunningBot:
     def __init__(self, server: FakeHTTPServer, tmp_path: Path) -> None:
         self.api = server.api
         self.log_path = tmp_path / "bot.log"
-        self._log = self.log_path.open("w")
+        self._log = self.log_path.open("a")
+        seen = len(self.api.calls)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"], env=bot_env(tmp_path, server), cwd=tmp_path,
             stdout=self._log, stderr=subprocess.STDOUT,
         )
         polling = self.api.wait_until(
-            lambda: any(c.method == "getUpdates" for c in self.api.calls), timeout=30)
+            lambda: any(c.method == "getUpdates" for c in self.api.calls[seen:]), timeout=30)
         assert polling, f"the bot never polled:\n{self.log()}"
 
     def log(self) -> str:
@@ -74,6 +77,20 @@ class RunningBot:
         arrived = self.api.wait_until(lambda: len(user.messages(mark)) >= expect, timeout=20)
         assert arrived, f"no reply to {text!r}:\n{self.log()}"
         return user.messages(mark)
+
+    def tap(self, user: SimUser, label: str, expect: int = 1) -> list[ChatMessage]:
+        """Tap a button and wait for the bot's replies (edits count)."""
+        mark = self.api.last_seq
+        user.tap(label)
+        arrived = self.api.wait_until(lambda: len(user.messages(mark)) >= expect, timeout=20)
+        assert arrived, f"no reply to a tap on {label!r}:\n{self.log()}"
+        return user.messages(mark)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no persistence flush, as a power cut would."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self._log.close()
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -131,12 +148,17 @@ def test_check_prints_who_the_bot_is(server: FakeHTTPServer, tmp_path: Path) -> 
         ("BOT_API_URL", "http://127.0.0.1:9/bot", 1, "BOT_API_URL"),
         ("MESSENGER", "eitaa", 2, "MESSENGER"),
         ("ORG_FILE", "broken.toml", 2, "broken.toml"),
+        ("FORMS_DIR", "forms", 2, "form 'field_report' question 'hood'"),
     ],
 )
 def test_check_fails_with_one_line(
     server: FakeHTTPServer, tmp_path: Path, variable: str, value: str, code: int, mentions: str
 ) -> None:
     (tmp_path / "broken.toml").write_text("[organisation\nname = 'x'\n", encoding="utf-8")
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "field_report.toml").write_text(
+        '[form]\nname = "field_report"\nversion = 1\ntitle = "x"\ncommand = "report"\n'
+        '[[questions]]\nid = "hood"\ntype = "choice"\nprompt = "?"\n', encoding="utf-8")
     env = bot_env(tmp_path, server, **{variable: value})
     result = tashilyar("check", env=env, cwd=tmp_path)
     assert result.returncode == code
@@ -167,3 +189,51 @@ def test_invite_and_backup_commands(server: FakeHTTPServer, tmp_path: Path) -> N
     backup = tashilyar("backup", str(tmp_path / "copy.db"), env=env, cwd=tmp_path)
     assert backup.returncode == 0, backup.stderr
     assert "integrity ok" in backup.stdout
+
+
+def test_a_field_report_survives_kill_9_after_the_fifth_answer(
+    server: FakeHTTPServer, tmp_path: Path
+) -> None:
+    api = server.api
+    admin = SimUser(api, ADMIN, "مدیر")
+    maryam = SimUser(api, 200, "مریم")
+    bot = RunningBot(server, tmp_path)
+    code = re.search(r"/start ([0-9a-z]{16})",
+                     bot.say(admin, "/invite facilitator qaleh-mahmoud")[-1].text)
+    assert code
+    bot.say(maryam, f"/start {code.group(1)}", expect=2)
+    bot.say(maryam, "/report", expect=2)
+    bot.tap(maryam, "قلعه محمود", expect=2)          # 1 (the question edited, the next sent)
+    bot.tap(maryam, t("form.today"), expect=2)        # 2
+    bot.tap(maryam, "مشاوره", expect=2)               # 3
+    bot.tap(maryam, "▫️ اجتماعی")
+    bot.tap(maryam, t("form.done"), expect=2)         # 4
+    asked = bot.say(maryam, "۱۰")[-1].text            # 5
+    assert "چند نفر کودک" in asked
+    bot.kill()
+
+    bot = RunningBot(server, tmp_path)
+    try:
+        assert "چند نفر نوجوان" in bot.say(maryam, "۲")[-1].text
+        bot.say(maryam, "۱")
+        bot.say(maryam, "۴")
+        bot.say(maryam, "۰")
+        bot.tap(maryam, t("form.done"), expect=2)
+        bot.say(maryam, "مشاورهٔ خانواده‌ها دربارهٔ ترک تحصیل فرزندان")
+        bot.tap(maryam, t("form.no"), expect=2)
+        bot.tap(maryam, t("form.skip"))
+        summary = bot.tap(maryam, t("form.skip"))[-1].text
+        assert "شرکت‌کنندگان: ۱۰" in summary and "کودکان: ۲" in summary
+        saved = bot.tap(maryam, t("form.confirm"), expect=1)[-1].text
+        assert saved.startswith("✅ گزارش میدانی شمارهٔ ۱ ")
+    finally:
+        assert bot.stop() == 0
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        rows = db.execute("SELECT answers, participants, children FROM submissions").fetchall()
+        assert db.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0
+    assert len(rows) == 1
+    answers = json.loads(rows[0][0])
+    assert rows[0][1:] == (10, 2)
+    assert [k for k in answers] == ["hood", "day", "activity", "domains", "participants",
+                                    "children", "adolescents", "women", "elderly", "agencies",
+                                    "summary", "followup", "photos", "location"]
