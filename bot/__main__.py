@@ -43,6 +43,7 @@ def setup_logging(level: str) -> None:
 async def run_bot(settings: Settings) -> None:
     """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
     from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
+    from bot.schedule import schedule_jobs
 
     settings.require_token()
     services = await open_services(settings)
@@ -75,6 +76,7 @@ async def run_bot(settings: Settings) -> None:
             poll_interval=settings.poll_interval, timeout=10,
             allowed_updates=ALLOWED_UPDATES,
         )
+        schedule_jobs(application)
         await application.start()
         log.info("running as @%s on %s", application.bot.username, settings.messenger)
         await stop.wait()

@@ -19,7 +19,7 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Settings
 from bot.forms.model import load_forms
 from bot.org import load_organisation
-from handlers import access, errors, forms, invite, people, start, submissions
+from handlers import access, errors, forms, invite, people, requests, start, submissions
 from handlers.context import BotContext, Services
 from handlers.menu import bot_commands
 from storage import offices
@@ -78,7 +78,7 @@ def build_application(
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
     application.add_handler(forms.conversation(services.forms))
-    for module in (submissions, invite, people, start):
+    for module in (submissions, requests, invite, people, start):
         application.add_handlers(module.handlers())
     application.add_handlers(start.fallback_handlers())
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]

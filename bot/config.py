@@ -55,6 +55,9 @@ class Settings:
     log_level: str = "INFO"
     forms_dir: Path | None = None
     draft_stale_hours: int = 12
+    max_open_requests: int = 3
+    max_requests_per_day: int = 5
+    reopen_days: int = 14
 
     @property
     def poll_interval(self) -> float:
@@ -191,4 +194,8 @@ def load_settings(
         log_level=log_level,
         forms_dir=forms_dir,
         draft_stale_hours=_positive_int("DRAFT_STALE_HOURS", get("DRAFT_STALE_HOURS") or "12"),
+        max_open_requests=_positive_int("MAX_OPEN_REQUESTS", get("MAX_OPEN_REQUESTS") or "3"),
+        max_requests_per_day=_positive_int(
+            "MAX_REQUESTS_PER_DAY", get("MAX_REQUESTS_PER_DAY") or "5"),
+        reopen_days=_positive_int("REOPEN_DAYS", get("REOPEN_DAYS") or "14"),
     )

@@ -58,9 +58,19 @@ Sink = Callable[[Update, BotContext, FormDefinition, Draft, dict[str, Any]], Awa
 SINKS: dict[str, Sink] = {}
 
 
+# A check before a form starts (e.g. a resident's request limits); returns a refusal or None.
+Guard = Callable[[Update, BotContext], Awaitable[str | None]]
+GUARDS: dict[str, Guard] = {}
+
+
 def register_sink(name: str, sink: Sink) -> None:
     """Let a feature module receive completed forms of its kind."""
     SINKS[name] = sink
+
+
+def register_guard(form_name: str, guard: Guard) -> None:
+    """Let a feature module refuse to start a form (limits, permissions)."""
+    GUARDS[form_name] = guard
 
 
 def forms_of(context: BotContext) -> dict[str, FormDefinition]:
@@ -78,6 +88,8 @@ async def choices_for(context: BotContext, draft: Draft, question: Question) -> 
     if question.choices_from == "office_neighbourhoods":
         hoods = await offices.neighbourhoods_of(context.db, draft.office_id or 0)
         return [Choice(str(h.id), h.name) for h in hoods]
+    if question.choices_from == "offices":
+        return [Choice(str(o.id), o.name) for o in await offices.list_offices(context.db)]
     if question.choices_from == "all_neighbourhoods":
         rows = await context.db.fetchall(
             "SELECT n.id, n.name FROM neighbourhoods n JOIN offices o ON o.id = n.office_id "
@@ -222,6 +234,9 @@ async def advance(
         following = model.next_question(form, draft.answers, after=question.id)
     if following is None:
         draft.current = ""
+        if not form.confirm:
+            await save(draft, update, context)
+            return await confirm(update, context, form, draft)
     else:
         draft.current = following.id
         if following.id not in draft.history:
@@ -514,9 +529,18 @@ async def no_draft(update: Update, context: BotContext) -> State:
     return END
 
 
-async def begin(update: Update, context: BotContext, form: FormDefinition) -> State:
-    """Open a new draft of `form` and ask its first question."""
+async def begin(
+    update: Update, context: BotContext, form: FormDefinition,
+    draft_context: dict[str, Any] | None = None,
+) -> State:
+    """Open a new draft of `form` and ask its first question (`draft_context` travels with
+    the draft to its sink, e.g. the request a note is for)."""
     me = context.me()
+    guard = GUARDS.get(form.name)
+    refusal = await guard(update, context) if guard else None
+    if refusal is not None:
+        await send(update, context, refusal, main_menu(me.effective_role))
+        return END
     first = model.next_question(form, {}, after=None)
     assert first is not None
     needs_office = any(q.choices_from == "office_neighbourhoods" for q in form.questions)
@@ -526,10 +550,12 @@ async def begin(update: Update, context: BotContext, form: FormDefinition) -> St
     draft = await drafts.start_draft(
         context.db, person_id=me.id, form=form.name, form_version=form.version,
         office_id=me.office_id, first_question=first.id, update_id=update.update_id,
+        context=draft_context,
     )
     total = model.progress(form, {}, first.id)[1]
-    await send(update, context, t("form.intro", title=form.title, count=total),
-               ReplyKeyboardRemove())
+    if form.confirm:
+        await send(update, context, t("form.intro", title=form.title, count=total),
+                   ReplyKeyboardRemove())
     await ask(update, context, form, draft)
     return FILLING
 
@@ -580,10 +606,12 @@ def conversation(forms: dict[str, FormDefinition]) -> ConversationHandler[BotCon
     """The one conversation handler for all forms."""
     entry: list[BaseHandler[Update, BotContext, Any]] = []
     form_commands: list[BaseHandler[Update, BotContext, Any]] = [
-        CommandHandler(f.command, start_command(f.name)) for f in forms.values()]
+        CommandHandler(f.command, start_command(f.name)) for f in forms.values() if f.command]
     entry += form_commands
     form_labels = set()
     for form in forms.values():
+        if not form.command:
+            continue
         label_key = f"menu.{form.command}"
         try:
             label = t(label_key)

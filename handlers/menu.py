@@ -28,6 +28,7 @@ class Feature:
     in_menu: bool = True
     callback_prefix: str | None = None
     in_help: bool = True
+    menu_for: frozenset[str] | None = None  # roles that get the menu button (default: all)
 
     @property
     def label(self) -> str:
@@ -41,9 +42,12 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
+    Feature("request", frozenset({"resident"})),
     Feature("report", frozenset({"facilitator"})),
     Feature("need", frozenset({"facilitator"})),
+    Feature("inbox", STAFF, callback_prefix="req"),
     Feature("mine", frozenset({"facilitator"})),
+    Feature("track", EVERYONE, callback_prefix="trk", menu_for=frozenset({"resident"})),
     # Form buttons of any form; the engine checks each tap against the person's own draft.
     Feature("form", EVERYONE, in_menu=False, callback_prefix="frm", in_help=False),
     Feature("invite", frozenset({"admin", "supervisor"}), callback_prefix="inv"),
@@ -69,7 +73,8 @@ def feature_for_label(text: str) -> Feature | None:
 
 def main_menu(role: str) -> ReplyKeyboardMarkup:
     """The role's main menu as a reply keyboard."""
-    return reply_keyboard([f.label for f in features_for(role) if f.in_menu])
+    return reply_keyboard([f.label for f in features_for(role)
+                           if f.in_menu and (f.menu_for is None or role in f.menu_for)])
 
 
 def help_text(role: str) -> str:

@@ -27,6 +27,7 @@ class Draft:
     history: list[str] = field(default_factory=list)
     mode: str = "forward"
     recent_updates: list[int] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)  # e.g. the request a note is for
     created_at: str = ""
     updated_at: str = ""
 
@@ -50,7 +51,8 @@ def _draft(row: Row) -> Draft:
         form_version=row["form_version"], office_id=row["office_id"],
         answers=json.loads(row["answers"]), current=row["current"],
         history=json.loads(row["history"]), mode=row["mode"],
-        recent_updates=json.loads(row["recent_updates"]), created_at=row["created_at"],
+        recent_updates=json.loads(row["recent_updates"]), context=json.loads(row["context"]),
+        created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
 
@@ -63,16 +65,18 @@ async def draft_of(db: Database, person_id: int) -> Draft | None:
 
 async def start_draft(
     db: Database, *, person_id: int, form: str, form_version: int, office_id: int | None,
-    first_question: str, update_id: int,
+    first_question: str, update_id: int, context: dict[str, Any] | None = None,
 ) -> Draft:
     """Begin a new draft (replacing none: the caller deals with an existing one)."""
     now = utc_now_iso()
     async with db.transaction() as tx:
         cursor = await tx.execute(
             "INSERT INTO drafts (person_id, form, form_version, office_id, current, history, "
-            "recent_updates, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "recent_updates, context, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (person_id, form, form_version, office_id, first_question,
-             json.dumps([first_question]), json.dumps([update_id]), now, now),
+             json.dumps([first_question]), json.dumps([update_id]),
+             json.dumps(context or {}), now, now),
         )
         draft_id = cursor.lastrowid
     draft = await draft_of(db, person_id)

@@ -34,7 +34,7 @@ async def test_resident_is_greeted_in_persian_with_a_menu(sandbox: SandboxBot) -
     replies = await sandbox.say(zahra, "/start")
     assert len(replies) == 1
     assert "سلام زهرا" in replies[0].text
-    assert zahra.menu_labels() == [t("menu.help")]
+    assert zahra.menu_labels() == [t("menu.request"), t("menu.track"), t("menu.help")]
     person = await get_person(sandbox.db, 500)  # type: ignore[arg-type]
     assert person is not None and person.role == "resident"
 
@@ -176,7 +176,8 @@ async def test_deactivated_staff_lose_access_at_once(sandbox: SandboxBot) -> Non
     assert [r.text for r in replies] == [t("access.deactivated")]
     replies = await sandbox.say(sara, "/start")
     assert replies[0].text.startswith(t("access.deactivated"))
-    assert sara.menu_labels() == [t("menu.help")]
+    assert t("menu.invite") not in sara.menu_labels()
+    assert sara.menu_labels()[0] == t("menu.request")  # a resident's menu now
 
     await sandbox.tap(admin, "فعال کردن دوبارهٔ سارا")
     assert invite_code((await sandbox.say(sara, "/invite facilitator pamenar"))[-1].text)
@@ -186,9 +187,10 @@ async def test_commands_are_registered_per_role(sandbox: SandboxBot, api: FakeBo
     admin = sandbox.user(ADMIN_ID, "مدیر")
     await sandbox.say(admin, "/start")
     default = api.commands['{"type": "default"}']
-    assert [c["command"] for c in default] == ["help", "start", "cancel"]
+    assert [c["command"] for c in default] == ["request", "track", "help", "start", "cancel"]
     admin_scope = api.commands[f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}']
-    assert [c["command"] for c in admin_scope] == ["invite", "people", "help", "start", "cancel"]
+    assert [c["command"] for c in admin_scope] == [
+        "inbox", "track", "invite", "people", "help", "start", "cancel"]
 
 
 async def test_help_lists_what_the_role_can_do(sandbox: SandboxBot) -> None:
@@ -203,7 +205,7 @@ async def test_cancel_returns_to_the_menu(sandbox: SandboxBot) -> None:
     admin = sandbox.user(ADMIN_ID, "مدیر")
     replies = await sandbox.say(admin, "/cancel")
     assert replies[-1].text == t("cancel.nothing")
-    assert admin.menu_labels() == ["دعوت همکار", "همکاران", "راهنما"]
+    assert admin.menu_labels() == ["صندوق درخواست‌ها", "دعوت همکار", "همکاران", "راهنما"]
 
 
 @pytest.mark.parametrize("action", ["send_sticker", "send_voice", "send_photo",

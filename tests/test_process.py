@@ -116,8 +116,8 @@ def test_invite_join_refusals_and_clean_shutdown_over_http(
         joined = bot.say(maryam, f"/start {code.group(1)}", expect=2)
         assert "عضویت شما ثبت شد" in joined[0].text
         assert "شما تسهیل‌گر دفتر تسهیل‌گری پامنار هستید" in joined[1].text
-        assert maryam.menu_labels() == [t("menu.report"), t("menu.need"), t("menu.mine"),
-                                        t("menu.help")]
+        assert maryam.menu_labels() == [t("menu.report"), t("menu.need"), t("menu.inbox"),
+                                        t("menu.mine"), t("menu.help")]
 
         assert bot.say(resident, f"/start {code.group(1)}")[-1].text == t("start.invite_used")
         denied = t("access.denied", role=t("role.resident"))
@@ -237,3 +237,29 @@ def test_a_field_report_survives_kill_9_after_the_fifth_answer(
     assert [k for k in answers] == ["hood", "day", "activity", "domains", "participants",
                                     "children", "adolescents", "women", "elderly", "agencies",
                                     "summary", "followup", "photos", "location"]
+
+
+def test_notices_owed_while_the_bot_was_down_go_out_when_it_is_back(
+    server: FakeHTTPServer, tmp_path: Path
+) -> None:
+    api = server.api
+    zahra = SimUser(api, 500, "زهرا")
+    bot = RunningBot(server, tmp_path)
+    bot.say(zahra, "/start")
+    assert bot.stop() == 0
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:  # owed during the downtime
+        db.execute(
+            "INSERT INTO outbox (key, chat_id, text, next_attempt_at, created_at) "
+            "VALUES ('request:1:v2', 500, 'خبر از درخواست ۱۲۳۴-۵۶۷۸', "
+            "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
+    mark = api.last_seq
+    bot = RunningBot(server, tmp_path)
+    try:
+        arrived = api.wait_until(
+            lambda: any("۱۲۳۴-۵۶۷۸" in m.text for m in zahra.messages(mark)), timeout=30)
+        assert arrived, bot.log()
+    finally:
+        assert bot.stop() == 0
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        assert db.execute("SELECT status FROM outbox").fetchone()[0] == "sent"
+    assert len([m for m in zahra.messages(mark) if "۱۲۳۴-۵۶۷۸" in m.text]) == 1

@@ -25,12 +25,12 @@ from bot.locale.text import t
 SHIPPED_FORMS_DIR = Path(__file__).parent
 QUESTION_TYPES = ("choice", "multi", "integer", "text", "date", "location", "photos", "yesno",
                   "contact")
-CHOICE_SOURCES = ("office_neighbourhoods", "all_neighbourhoods")
+CHOICE_SOURCES = ("office_neighbourhoods", "all_neighbourhoods", "offices")
 # Columns of the submissions table a question may fill (digests aggregate on these).
 STORE_COLUMNS = ("neighbourhood_id", "happened_on", "activity", "category", "severity",
                  "participants", "children", "adolescents", "women", "elderly", "households",
                  "tags")
-SINKS = ("submission", "request")
+SINKS = ("submission", "request", "request_action")
 YES_WORDS = {"بله", "بلی", "آره", "اره", "اری", "yes", "y", "1"}
 NO_WORDS = {"خیر", "نه", "نخیر", "no", "n", "0"}
 MAX_TEXT_DEFAULT = 1500
@@ -89,11 +89,12 @@ class FormDefinition:
     name: str
     version: int
     title: str
-    command: str
+    command: str | None  # None: started by a button of another feature, not a command
     roles: tuple[str, ...]
     sink: str
     questions: tuple[Question, ...]
     checks: tuple[Check, ...] = ()
+    confirm: bool = True  # False: saved after the last answer, without a summary
     source: str = ""
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -215,12 +216,14 @@ def parse_form(data: Mapping[str, Any], source: str = "") -> FormDefinition:
         checks.append(Check(rule, str(raw["message"]), revisit))
     title = header.get("title")
     command = header.get("command")
-    if not isinstance(title, str) or not isinstance(command, str) or not command.isidentifier():
-        raise FormDefinitionError(f"{where}: needs a 'title' and a 'command'")
+    if not isinstance(title, str) or not title.strip():
+        raise FormDefinitionError(f"{where}: needs a 'title'")
+    if command is not None and (not isinstance(command, str) or not command.isidentifier()):
+        raise FormDefinitionError(f"{where}: 'command' must be a word such as report")
     return FormDefinition(
         name=name, version=version, title=title, command=command,
         roles=tuple(header.get("roles", ())), sink=sink, questions=tuple(questions),
-        checks=tuple(checks), source=source,
+        checks=tuple(checks), source=source, confirm=bool(header.get("confirm", True)),
     )
 
 

@@ -58,6 +58,7 @@ class Failure:
     method: str | None = None  # None: any method but getUpdates/getMe
     retry_after: int | None = None
     count: int = 1
+    chat_id: int | None = None  # None: any chat
 
 
 @dataclass
@@ -253,21 +254,24 @@ class FakeBotAPI:
         method: str | None = None,
         retry_after: int | None = None,
         count: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `count` matching calls fail with this status."""
+        """Make the next `count` matching calls (of `method`, to `chat_id`) fail."""
         with self._lock:
-            self.failures.append(Failure(status, description, method, retry_after, count))
+            self.failures.append(
+                Failure(status, description, method, retry_after, count, chat_id))
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends to them fail with 403."""
         with self._lock:
             self.blocked.add(user_id)
 
-    def _injected_failure(self, method: str) -> ApiError | None:
+    def _injected_failure(self, method: str, params: dict[str, Any]) -> ApiError | None:
         for failure in self.failures:
             applies = failure.method == method or (
                 failure.method is None and method not in ("getUpdates", "getMe")
             )
+            applies = applies and failure.chat_id in (None, params.get("chat_id"))
             if applies:
                 failure.count -= 1
                 if failure.count <= 0:
@@ -335,7 +339,7 @@ class FakeBotAPI:
             return fresh
 
     def _dispatch(self, method: str, params: dict[str, Any], files: Uploads) -> Any:
-        failure = self._injected_failure(method)
+        failure = self._injected_failure(method, params)
         if failure is not None:
             raise failure
         handler = getattr(self, f"_m_{method}", None)

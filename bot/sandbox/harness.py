@@ -7,6 +7,7 @@ console) knows exactly when the bot has finished with each: no sleeps, no pollin
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.config import Settings
 from bot.sandbox.fake_api import ChatMessage, FakeBotAPI
 from bot.sandbox.transport import FakeRequest
 from bot.sandbox.users import SimUser
+from bot.schedule import schedule_jobs
 from storage.db import Database
 
 SANDBOX_TOKEN = "123456:SANDBOX"
@@ -26,9 +28,12 @@ SANDBOX_TOKEN = "123456:SANDBOX"
 class SandboxBot:
     """The real application wired to a fake messenger; use `async with SandboxBot(...)`."""
 
-    def __init__(self, settings: Settings, api: FakeBotAPI | None = None) -> None:
+    def __init__(
+        self, settings: Settings, api: FakeBotAPI | None = None, *, jobs: bool = False
+    ) -> None:
         self.settings = replace(settings, bot_token=settings.bot_token or SANDBOX_TOKEN)
         self.api = api or FakeBotAPI()
+        self.jobs = jobs  # repeating jobs off by default: tests deliver the outbox themselves
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.db: Database | None = None
 
@@ -39,6 +44,8 @@ class SandboxBot:
         self.application = build_application(self.services, request=FakeRequest(self.api))
         await self.application.initialize()
         await announce_commands(self.application)
+        if self.jobs:
+            schedule_jobs(self.application)
         await self.application.start()
         return self
 
@@ -71,6 +78,14 @@ class SandboxBot:
                 await self.application.process_update(update)
                 delivered += 1
         return delivered
+
+    async def deliver_concurrently(self) -> int:
+        """Process every queued update at the same time (as a concurrent bot would)."""
+        assert self.application is not None, "start() the sandbox first"
+        application = self.application
+        updates = [Update.de_json(data, application.bot) for data in self.api.take_updates()]
+        await asyncio.gather(*(application.process_update(u) for u in updates))
+        return len(updates)
 
     async def say(self, user: SimUser, text: str) -> list[ChatMessage]:
         """The person sends a text; return what the bot sent or edited in reply."""

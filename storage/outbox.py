@@ -1,0 +1,73 @@
+"""The outbox: every message the bot owes someone outside a direct reply (a status notice,
+later digests and reminders). A notice is written in the same transaction as the change
+that causes it, under a unique key, so it is owed exactly once; delivery marks it sent,
+schedules a retry after a failure, or gives up on a recipient who blocked the bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from storage.db import Database, utc_now_iso
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One owed message."""
+
+    id: int
+    key: str
+    chat_id: int
+    text: str
+    attempts: int
+
+
+async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str) -> bool:
+    """Owe a message (inside the caller's transaction); False if this key is already owed."""
+    now = utc_now_iso()
+    cursor = await tx.execute(
+        "INSERT OR IGNORE INTO outbox (key, chat_id, text, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?)", (key, chat_id, text, now, now))
+    return cursor.rowcount == 1
+
+
+async def due(db: Database, now: datetime, limit: int = 100) -> list[Notice]:
+    """Pending notices whose time has come, oldest first."""
+    rows = await db.fetchall(
+        "SELECT id, key, chat_id, text, attempts FROM outbox WHERE status = 'pending' "
+        "AND next_attempt_at <= ? ORDER BY id LIMIT ?", (utc_now_iso(now), limit))
+    return [Notice(r["id"], r["key"], r["chat_id"], r["text"], r["attempts"]) for r in rows]
+
+
+async def mark_sent(db: Database, notice_id: int, now: datetime) -> None:
+    """Delivered."""
+    await db.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+        (utc_now_iso(now), notice_id))
+
+
+async def retry_later(db: Database, notice_id: int, at: datetime, error: str) -> None:
+    """A failure worth retrying (network, server, rate limit): try again at `at`."""
+    await db.execute(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+        "WHERE id = ?", (utc_now_iso(at), error[:200], notice_id))
+
+
+async def give_up(db: Database, notice_id: int, error: str) -> None:
+    """The recipient blocked the bot or is gone: never retried."""
+    await db.execute(
+        "UPDATE outbox SET status = 'undeliverable', attempts = attempts + 1, last_error = ? "
+        "WHERE id = ?", (error[:200], notice_id))
+
+
+async def counts(db: Database) -> dict[str, int]:
+    """How many notices are in each state."""
+    rows = await db.fetchall("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 5 s, 10 s, 20 s … at most 30 minutes."""
+    return timedelta(seconds=min(5 * 2 ** attempts, 1800))

@@ -1,0 +1,325 @@
+"""Residents' requests through the fake messenger over real PTB: filing with photo, location
+and phone; triage in /inbox; notices to the resident through the outbox (failures,
+retry_after, blocked residents); privacy between offices and residents; abuse limits; two
+staff acting on one request at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.locale.normalize import to_ascii_digits
+from bot.locale.text import t
+from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
+from bot.schedule import deliver_due
+from storage import offices
+from storage.db import Database
+from storage.people import create_invite, redeem_invite
+
+CODE = re.compile(r"کد پیگیری: ([۰-۹]{4}-[۰-۹]{4})")
+
+
+async def join(db: Database | None, user: SimUser, office_slug: str) -> None:
+    """Make `user` a facilitator of the office through a real invite."""
+    assert db is not None
+    office = await offices.office_by_slug(db, office_slug)
+    assert office is not None
+    code = await create_invite(db, role="facilitator", office_id=office.id, created_by=None,
+                               days=1)
+    await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)
+
+
+async def file_request(bot: SandboxBot, resident: SimUser, *, hood: str = "سرآسیاب",
+                       share: bool = True, extras: bool = True) -> str:
+    """Walk the request form as a resident; return the tracking code (ASCII digits)."""
+    await bot.say(resident, "ثبت درخواست")
+    await bot.tap(resident, "خدمات شهری و زیرساخت")
+    await bot.tap(resident, hood)
+    await bot.say(resident, "چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها کوچه تاریک است.")
+    if extras:
+        await bot.act(resident, "send_photo")
+        await bot.tap(resident, t("form.done"))
+        await bot.tap(resident, t("form.send_location"))
+    else:
+        await bot.tap(resident, t("form.skip"))
+        await bot.tap(resident, t("form.skip"))
+    if share:
+        await bot.tap(resident, "بله، شماره‌ام را می‌فرستم")
+        await bot.tap(resident, t("form.send_contact"))
+    else:
+        await bot.tap(resident, "نه، بی‌نام بماند")
+    filed = (await bot.tap(resident, t("form.confirm")))[-1].text
+    found = CODE.search(filed)
+    assert found, filed
+    return to_ascii_digits(found.group(1)).replace("-", "")
+
+
+async def open_card(bot: SandboxBot, staff: SimUser) -> str:
+    """/inbox, then the first request's card; return the card text."""
+    await bot.say(staff, "/inbox")
+    return (await bot.tap(staff, "۱"))[-1].text
+
+
+async def request_row(db: Database | None) -> dict[str, object]:
+    """The only request, as stored."""
+    assert db is not None
+    rows = await db.fetchall("SELECT * FROM requests")
+    assert len(rows) == 1
+    return dict(rows[0])
+
+
+def notices(resident: SimUser) -> list[str]:
+    """The status notices the resident received."""
+    return [m.text for m in resident.messages() if m.text.startswith("خبر از درخواست")]
+
+
+@pytest.fixture
+async def people(sandbox: SandboxBot) -> tuple[SimUser, SimUser, SimUser]:
+    """(resident Zahra, facilitator Maryam of Sarasiab, facilitator Ali of Pamenar)."""
+    zahra = sandbox.user(500, "زهرا", phone="+989131112233")
+    maryam = sandbox.user(200, "مریم")
+    ali = sandbox.user(201, "علی")
+    await join(sandbox.db, maryam, "sarasiab")
+    await join(sandbox.db, ali, "pamenar")
+    return zahra, maryam, ali
+
+
+async def test_a_request_from_filing_to_resolution_told_to_the_resident(
+    sandbox: SandboxBot, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    db = sandbox.db
+    assert db is not None
+    first = await sandbox.say(zahra, "/start")
+    assert zahra.menu_labels()[0] == "ثبت درخواست" and first
+    code = await file_request(sandbox, zahra)
+    filed = zahra.last.text
+    assert re.search(r"تاریخ: [۰-۹]+ [^ ]+ [۰-۹]{4}", filed)
+    row = await request_row(db)
+    assert (row["code"], row["phone"], row["anonymous"], row["status"]) == (
+        code, "+989131112233", 0, "received")
+    kinds = [r["kind"] for r in await db.fetchall(
+        "SELECT kind FROM attachments WHERE request_id = ? ORDER BY id", (row["id"],))]
+    assert kinds == ["photo", "location"]
+
+    card = await open_card(sandbox, maryam)
+    assert "ثبت‌کننده: زهرا" in card and "تلفن: +989131112233" in card
+    assert "وضعیت: دریافت شد" in card
+    taken = (await sandbox.tap(maryam, t("inbox.take")))[-1].text
+    assert taken.startswith(t("inbox.done_take", code=card.split("\n")[0].split()[-1]))
+    assert notices(zahra) == []  # taking a request is internal
+    await sandbox.tap(maryam, t("inbox.to_in_review"))
+    await sandbox.tap(maryam, t("inbox.to_referred"))
+    await sandbox.tap(maryam, "شهرداری")
+    resolved = (await sandbox.tap(maryam, t("inbox.to_resolved")))[-1].text
+    assert "وضعیت: حل شد" in resolved
+
+    told = notices(zahra)
+    assert [n.split("\n")[1] for n in told] == [
+        "وضعیت تازه: در حال بررسی", "وضعیت تازه: ارجاع به دستگاه مسئول", "وضعیت تازه: حل شد"]
+    assert "توضیح دفتر: ارجاع به شهرداری" in told[1]
+    trail = [tuple(r) for r in await db.fetchall(
+        "SELECT e.kind, e.old_status, e.new_status, p.display_name FROM request_events e "
+        "JOIN people p ON p.id = e.actor_id ORDER BY e.id")]
+    assert trail == [("filed", None, "received", "زهرا"), ("assign", None, None, "مریم"),
+                     ("status", "received", "in_review", "مریم"),
+                     ("status", "in_review", "referred", "مریم"),
+                     ("status", "referred", "resolved", "مریم")]
+
+    # The resident tracks it and reopens it.
+    listing = (await sandbox.say(zahra, "پیگیری درخواست"))[-1]
+    assert "حل شد" in listing.text and "آخرین توضیح دفتر: ارجاع به شهرداری" in listing.text
+    detail = (await sandbox.tap(zahra, listing.buttons()[0]))[-1]
+    assert t("request.reopen") in detail.buttons() and "تلفن" not in detail.text
+    reopened = (await sandbox.tap(zahra, t("request.reopen")))[-1].text
+    assert reopened.startswith("درخواست") and "دوباره باز شد" in reopened
+    assert (await request_row(db))["status"] == "in_review"
+
+
+async def test_another_office_cannot_see_or_change_it(
+    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, _, ali = people
+    code = await file_request(sandbox, zahra)
+    row = await request_row(sandbox.db)
+    assert (await sandbox.say(ali, "/inbox"))[-1].text == t("inbox.empty")
+    assert (await sandbox.say(ali, f"/track {code}"))[-1].text == t("request.not_found")
+    for forged in (f"req:show:{row['id']}", f"req:st:{row['id']}:resolved:{row['version']}",
+                   f"req:to:{row['id']}:police:{row['version']}"):
+        ali.tap_data(forged)
+    await sandbox.deliver()
+    answers = [a.get("text") for a in api.callback_answers.values()]
+    assert answers[-3:] == [t("access.not_yours")] * 3
+    assert (await request_row(sandbox.db))["status"] == "received"
+
+
+async def test_a_resident_cannot_track_someone_elses_code(
+    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra = people[0]
+    code = await file_request(sandbox, zahra)
+    reza = sandbox.user(501, "رضا")
+    typed = "۱۲۳۴-۵۶۷۸" if code != "12345678" else "۸۷۶۵-۴۳۲۱"
+    assert (await sandbox.say(reza, f"/track {typed}"))[-1].text == t("request.not_found")
+    persian = code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert (await sandbox.say(reza, f"/track {persian}"))[-1].text == t("request.not_found")
+    row = await request_row(sandbox.db)
+    reza.tap_data(f"trk:show:{row['id']}")
+    reza.tap_data(f"trk:reopen:{row['id']}")
+    await sandbox.deliver()
+    answers = [a.get("text") for a in api.callback_answers.values()]
+    assert answers[-2:] == [t("request.not_found")] * 2
+    own = (await sandbox.say(zahra, f"/track {persian[:4]}-{persian[4:]}"))[-1].text
+    assert own.startswith("درخواست ")
+
+
+async def test_an_anonymous_request_shows_staff_no_name_or_number(
+    sandbox: SandboxBot, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    await file_request(sandbox, zahra, share=False, extras=False)
+    row = await request_row(sandbox.db)
+    assert (row["phone"], row["anonymous"]) == (None, 1)
+    card = await open_card(sandbox, maryam)
+    assert "ثبت‌کننده: بی‌نام" in card
+    assert "زهرا" not in card and "+98" not in card and "تلفن" not in card
+
+
+async def test_limits_answer_politely(
+    settings: Settings, api: FakeBotAPI
+) -> None:
+    strict = replace(settings, max_open_requests=2, max_requests_per_day=3)
+    async with SandboxBot(strict, api) as bot:
+        zahra = bot.user(500, "زهرا")
+        await file_request(bot, zahra, share=False, extras=False)
+        await file_request(bot, zahra, share=False, extras=False)
+        refused = (await bot.say(zahra, "ثبت درخواست"))[-1].text
+        assert refused == t("request.limit_open", count=2)
+        assert bot.db is not None
+        await bot.db.execute("UPDATE requests SET status = 'resolved'")
+        await file_request(bot, zahra, share=False, extras=False)
+        refused = (await bot.say(zahra, "/request"))[-1].text
+        assert refused == t("request.limit_daily", count=3)
+        count = await bot.db.fetchone("SELECT count(*) FROM requests")
+        assert count is not None and count[0] == 3
+
+
+async def test_reject_duplicate_and_notes(
+    sandbox: SandboxBot, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    db = sandbox.db
+    assert db is not None
+    first = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    question = (await sandbox.tap(maryam, t("inbox.note")))[-1].text
+    assert "توضیح را بنویسید" in question
+    await sandbox.say(maryam, "با همسایه‌ها هم صحبت شد")
+    done = (await sandbox.tap(maryam, t("form.no")))[-1].text
+    assert done.startswith("توضیح داخلی")
+    assert notices(zahra) == []
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("inbox.note"))
+    await sandbox.say(maryam, "کارشناس شهرداری فردا بازدید می‌کند")
+    await sandbox.tap(maryam, t("form.yes"))
+    assert "توضیح دفتر: کارشناس شهرداری فردا بازدید می‌کند" in notices(zahra)[-1]
+
+    second = await file_request(sandbox, zahra, extras=False)
+    await sandbox.say(maryam, "/inbox")
+    await sandbox.tap(maryam, "۲")
+    await sandbox.tap(maryam, t("inbox.to_duplicate"))
+    assert (await sandbox.say(maryam, "۹۹۹۹۹۹۹۹"))[-1].text == t(
+        "inbox.duplicate_unknown", code="۹۹۹۹۹۹۹۹")
+    await sandbox.say(maryam, "/inbox")
+    await sandbox.tap(maryam, "۲")
+    await sandbox.tap(maryam, t("inbox.to_duplicate"))
+    await sandbox.say(maryam, first)
+    assert "تکراری است و پیگیری آن با درخواست" in notices(zahra)[-1]
+
+    await sandbox.say(maryam, "/inbox")
+    await sandbox.tap(maryam, "۱")
+    await sandbox.tap(maryam, t("inbox.to_rejected"))
+    await sandbox.say(maryam, "این مورد در حوزهٔ کار دفتر نیست")
+    assert "توضیح دفتر: این مورد در حوزهٔ کار دفتر نیست" in notices(zahra)[-1]
+    statuses = {r["code"]: r["status"] for r in await db.fetchall(
+        "SELECT code, status FROM requests")}
+    assert statuses == {first: "rejected", second: "duplicate"}
+
+
+async def test_two_staff_resolve_and_reject_at_once_and_one_wins(
+    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    hamid = sandbox.user(202, "حمید")
+    await join(sandbox.db, hamid, "sarasiab")
+    await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await open_card(sandbox, hamid)
+    await sandbox.tap(hamid, t("inbox.to_rejected"))  # asks for the reason
+    mark = api.last_seq
+    maryam.tap(t("inbox.to_resolved"))
+    hamid.send_text("این مورد در حوزهٔ کار دفتر نیست")
+    assert await sandbox.deliver_concurrently() == 2
+
+    row = await request_row(sandbox.db)
+    assert row["status"] in ("resolved", "rejected")
+    changes = await sandbox.db.fetchall(  # type: ignore[union-attr]
+        "SELECT new_status FROM request_events WHERE kind = 'status'")
+    assert [r[0] for r in changes] == [row["status"]]
+    told = [m.text for m in maryam.messages(mark) + hamid.messages(mark)
+            if t("inbox.conflict").split("؛")[0] in m.text]
+    assert len(told) == 1
+    assert len(notices(zahra)) == 1
+
+
+async def test_notices_survive_failures_and_arrive_exactly_once(
+    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    db = sandbox.db
+    assert db is not None and sandbox.application is not None
+    bot = sandbox.application.bot
+    await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    api.fail_next(502, "injected: Bad Gateway", method="sendMessage", chat_id=zahra.id)
+    await sandbox.tap(maryam, t("inbox.to_resolved"))
+    assert notices(zahra) == []
+    row = await db.fetchone("SELECT status, attempts, last_error FROM outbox")
+    assert row is not None and tuple(row) == ("pending", 1, "NetworkError")
+
+    # Before its retry time nothing is sent; afterwards a 429 is obeyed and it arrives once.
+    assert (await deliver_due(bot, db)).sent == 0
+    api.fail_next(429, "injected: Too Many Requests: retry after 1", method="sendMessage",
+                  retry_after=1, chat_id=zahra.id)
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert (await deliver_due(bot, db, now=later)).sent == 1
+    assert (await deliver_due(bot, db, now=later + timedelta(hours=1))).sent == 0
+    assert len(notices(zahra)) == 1 and "حل شد" in notices(zahra)[0]
+    row = await db.fetchone("SELECT status, attempts FROM outbox")
+    assert row is not None and tuple(row) == ("sent", 2)
+    assert [c.status for c in api.calls if c.method == "sendMessage"
+            and c.params.get("chat_id") == zahra.id and c.description.startswith("injected")
+            ] == [502, 429]
+
+
+async def test_a_blocked_resident_is_marked_undeliverable_not_retried(
+    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    db = sandbox.db
+    assert db is not None and sandbox.application is not None
+    await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    api.block(zahra.id)
+    await sandbox.tap(maryam, t("inbox.to_in_review"))
+    row = await db.fetchone("SELECT status, last_error FROM outbox")
+    assert row is not None and tuple(row) == ("undeliverable", "Forbidden")
+    before = len(api.calls)
+    report = await deliver_due(sandbox.application.bot, db,
+                               now=datetime.now(UTC) + timedelta(days=1))
+    assert report.sent == report.retried == 0
+    assert not [c for c in api.calls[before:] if c.params.get("chat_id") == zahra.id]
