@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -59,6 +60,14 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The person behind this update (the gate guarantees one in private chats)."""
         assert self.person is not None, "the access gate did not run"
         return self.person
+
+
+def button(update: Update, width: int = 6) -> tuple[CallbackQuery, list[str]]:
+    """The tapped button's query and its data split on ':' (padded with '' to `width`)."""
+    query = update.callback_query
+    assert query is not None, "a button handler got an update without a button"
+    parts = (query.data or "").split(":")
+    return query, parts + [""] * (width - len(parts))
 
 
 def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -581,25 +581,30 @@ def start_command(form_name: str) -> Callable[[Update, BotContext], Coroutine[An
     return start_form
 
 
+async def open_form(context: BotContext) -> tuple[FormDefinition, Draft] | None:
+    """The person's open draft and its form, if both exist."""
+    draft = await drafts.draft_of(context.db, context.me().id)
+    form = forms_of(context).get(draft.form) if draft is not None else None
+    return (form, draft) if form is not None and draft is not None else None
+
+
 async def command_mid_form(update: Update, context: BotContext) -> State:
     """A command (other than /cancel) while a form is open: say how to go on."""
-    draft = await drafts.draft_of(context.db, context.me().id)
-    if draft is None:
+    opened = await open_form(context)
+    if opened is None:
         return await no_draft(update, context)
-    form = forms_of(context).get(draft.form)
-    if form is None:
-        return await no_draft(update, context)
+    form, draft = opened
     await ask(update, context, form, draft, note=t("form.mid_form", title=form.title))
     return FILLING
 
 
 async def cancel_command(update: Update, context: BotContext) -> State:
     """/cancel inside a form."""
-    draft = await drafts.draft_of(context.db, context.me().id)
-    if draft is None:
+    opened = await open_form(context)
+    if opened is None:
         return await no_draft(update, context)
-    form = forms_of(context).get(draft.form)
-    return await cancel_draft(update, context, form.title if form else "", draft)
+    form, draft = opened
+    return await cancel_draft(update, context, form.title, draft)
 
 
 def conversation(forms: dict[str, FormDefinition]) -> ConversationHandler[BotContext]:

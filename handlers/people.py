@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, inline, send, show
+from handlers.context import BotContext, button, inline, send, show
 from handlers.menu import register_commands
 from storage import offices
 from storage import people as people_store
@@ -71,16 +71,14 @@ async def people(update: Update, context: BotContext) -> None:
 
 async def people_button(update: Update, context: BotContext) -> None:
     """ppl:list, ppl:o:OFFICE, ppl:p:PROVINCE, ppl:d|a:PERSON:KIND (deactivate/activate)."""
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":")
-    action = parts[1] if len(parts) > 1 else ""
+    query, parts = button(update)
+    action = parts[1]
     if action == "list":
         await query.answer()
         text, rows = await office_list(context)
         await show(update, context, text, inline(rows))
         return
-    if action in ("o", "p") and len(parts) == 3 and parts[2].isdigit():
+    if action in ("o", "p") and parts[2].isdigit() and not parts[3]:
         await query.answer()
         screen = await staff_screen(context, action, int(parts[2]))
         if screen is None:
@@ -88,7 +86,7 @@ async def people_button(update: Update, context: BotContext) -> None:
             return
         await show(update, context, screen[0], inline(screen[1]))
         return
-    if action in ("d", "a") and len(parts) == 4 and parts[2].isdigit():
+    if action in ("d", "a") and parts[2].isdigit() and parts[3] and not parts[4]:
         target = await people_store.get_person_by_id(context.db, int(parts[2]))
         if target is None or target.role not in ("supervisor", "facilitator"):
             await query.answer(t("access.stale_button"), show_alert=True)

@@ -22,7 +22,7 @@ from bot.locale.jalali import format_date, local_date
 from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.text import t
 from bot.schedule import deliver_due
-from handlers.context import BotContext, inline, send, show
+from handlers.context import BotContext, button, inline, send, show
 from handlers.forms import begin, register_guard, register_sink
 from handlers.menu import main_menu
 from storage import offices
@@ -285,11 +285,9 @@ def can_reopen(context: BotContext, request: Request) -> bool:
 
 async def resident_button(update: Update, context: BotContext) -> None:
     """trk:show:ID and trk:reopen:ID, on the resident's own requests only."""
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":")
-    request = await store.by_id(context.db, int(parts[2])) if len(parts) == 3 and parts[
-        2].isdigit() else None
+    query, parts = button(update)
+    request = await store.by_id(context.db, int(parts[2])) if parts[2].isdigit() and not parts[
+        3] else None
     if request is None or request.resident_id != context.me().id:
         await query.answer(t("request.not_found"), show_alert=True)
         return
@@ -358,9 +356,8 @@ async def conflict(update: Update, context: BotContext, error: Conflict) -> None
 
 async def staff_button(update: Update, context: BotContext) -> None:
     """Every req: button."""
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":")
+    query, parts = button(update)
+    parts = [p for p in parts if p]  # the version is the last non-empty part
     action = parts[1] if len(parts) > 1 else ""
     if action == "list":
         await query.answer()
