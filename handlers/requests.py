@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.forms.model import FormDefinition
-from bot.locale.jalali import format_date, local_date
+from bot.locale.jalali import format_date, format_datetime, local_date
 from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.text import t
 from bot.schedule import deliver_due
@@ -141,7 +141,9 @@ async def trail(context: BotContext, request: Request, *, public_only: bool) -> 
             what = t("request.trail_assign", name=event.actor_name or "")
         else:
             what = t("request.trail_reopen")
-        lines.append(t("request.trail_line", date=day_of(context, event.at), what=what))
+        when = format_datetime(datetime.fromisoformat(event.at),
+                               context.services.settings.timezone)
+        lines.append(t("request.trail_line", date=when, what=what))
     return lines
 
 
@@ -311,11 +313,15 @@ async def resident_button(update: Update, context: BotContext) -> None:
 # ----- triage -----------------------------------------------------------------------------
 
 
-def status_notice(request: Request, status: str, note: str | None = None) -> store.NoticeSpec:
-    """A notice of a new status (and its public note)."""
+def status_notice(context: BotContext, request: Request, status: str,
+                  note: str | None = None) -> store.NoticeSpec:
+    """A notice of a new status (and its public note), keyed by the version it produces."""
     text = t("request.notice_status", code=shown_code(request.code), status=t(f"status.{status}"))
     if note:
         text += "\n" + t("request.notice_note", note=note)
+    if status == "resolved":
+        text += "\n" + t("request.notice_reopen_hint",
+                         days=context.services.settings.reopen_days)
     return (f"request:{request.id}:v{request.version + 1}", request.resident_user_id, text)
 
 
@@ -386,7 +392,7 @@ async def staff_button(update: Update, context: BotContext) -> None:
         elif action == "st" and len(parts) == 5:
             changed = await store.change_status(
                 context.db, request, parts[3], actor_id=me.id,
-                notice=status_notice(request, parts[3]))
+                notice=status_notice(context, request, parts[3]))
             note = t("inbox.done_status", code=shown_code(request.code),
                      status=t(f"status.{parts[3]}"))
         elif action == "ref":
@@ -399,7 +405,7 @@ async def staff_button(update: Update, context: BotContext) -> None:
             referral = t("inbox.referred_to", agency=agency_label(context, parts[3]))
             changed = await store.change_status(
                 context.db, request, "referred", actor_id=me.id, note=referral,
-                notice=status_notice(request, "referred", referral))
+                notice=status_notice(context, request, "referred", referral))
             note = t("inbox.done_status", code=shown_code(request.code),
                      status=t("status.referred"))
         elif action in ("rej", "dup", "not"):
@@ -439,7 +445,7 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
             reason = answers["reason"]
             await store.change_status(context.db, request, "rejected", actor_id=me.id,
                                       note=reason,
-                                      notice=status_notice(request, "rejected", reason))
+                                      notice=status_notice(context, request, "rejected", reason))
             result = t("inbox.done_status", code=code, status=t("status.rejected"))
         elif form.name == "request_duplicate":
             original = await store.by_code(context.db, to_ascii_digits(answers["original"]))
