@@ -8,8 +8,10 @@ with buttons; lines starting with ':' do what a phone's buttons would (see `:hel
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,9 +20,9 @@ from bot.sandbox.fake_api import ChatMessage
 from bot.sandbox.harness import SandboxBot
 from bot.sandbox.users import SimUser
 from storage import offices
-from storage.people import create_invite, redeem_invite
+from storage.people import create_invite, get_person, redeem_invite
 
-CONSOLE_USER_ID = 1001
+CONSOLE_USER_IDS = {"admin": 1001, "supervisor": 1002, "facilitator": 1003, "resident": 1004}
 HELP = """\
   text            send a message (commands such as /start work as usual)
   #N              tap button N of the newest message that has buttons
@@ -54,6 +56,9 @@ async def seat_role(bot: SandboxBot, user: SimUser, role: str) -> None:
     if role in ("admin", "resident"):
         return
     assert bot.db is not None
+    person = await get_person(bot.db, user.id)
+    if person is not None and person.role == role and person.active:
+        return
     office = (await offices.list_offices(bot.db))[0]
     code = await create_invite(bot.db, role=role, office_id=office.id, created_by=None, days=1)
     await redeem_invite(bot.db, code, user_id=user.id, display_name=user.first_name)
@@ -66,6 +71,13 @@ class Console:
         self.bot = bot
         self.people = {first.first_name: first}
         self.current = first
+        self.seen: dict[int, int] = {}  # person → last message printed
+
+    def print_new(self, user: SimUser) -> None:
+        """Print what the bot sent this person since last shown, and any pop-up answers."""
+        for message in user.messages(self.seen.get(user.id, 0)):
+            print(render(message))
+        self.seen[user.id] = self.bot.api.last_seq
 
     def newest_buttons(self) -> list[str]:
         for message in reversed(self.bot.api.chat(self.current.id)):
@@ -96,9 +108,12 @@ class Console:
         if line.startswith(":switch"):
             name = line.removeprefix(":switch").strip() or "ساکن"
             if name not in self.people:
-                self.people[name] = self.bot.user(CONSOLE_USER_ID + len(self.people), name)
+                # The same name is the same person in every run on this database.
+                user_id = 2000 + zlib.crc32(name.encode()) % 1_000_000
+                self.people[name] = self.bot.user(user_id, name)
             self.current = self.people[name]
             print(f"  — now chatting as {name} —")
+            self.print_new(self.current)
             return True
         actions = {":loc": "send_location", ":contact": "send_contact", ":photo": "send_photo",
                    ":sticker": "send_sticker"}
@@ -123,20 +138,26 @@ class Console:
             user.tap(buttons[index])
         else:
             user.send_text(line)
+        answered = set(self.bot.api.callback_answers)
         await self.bot.deliver()
-        for message in user.messages(mark):
-            print(render(message))
+        self.seen.setdefault(user.id, mark)
+        self.print_new(user)
+        for query_id, params in self.bot.api.callback_answers.items():
+            if query_id not in answered and params.get("text"):
+                print(f"  (پیام کوتاه: {params['text']})")
         return True
 
 
 async def run_console(settings: Settings, role: str, database: Path) -> int:
     """Run the console until :quit or end of input."""
-    admin_ids = settings.admin_ids | {CONSOLE_USER_ID} if role == "admin" else settings.admin_ids
+    user_id = CONSOLE_USER_IDS[role]
+    admin_ids = settings.admin_ids | {user_id} if role == "admin" else settings.admin_ids
     local = replace(settings, database_path=database, admin_ids=admin_ids)
+    logging.getLogger().setLevel(logging.WARNING)  # the chat, not the library's log lines
     async with SandboxBot(local) as bot:
         names = {"admin": "مدیر", "supervisor": "ناظر", "facilitator": "تسهیل‌گر",
                  "resident": "ساکن"}
-        me = bot.user(CONSOLE_USER_ID, names[role])
+        me = bot.user(user_id, names[role])
         await seat_role(bot, me, role)
         console = Console(bot, me)
         print(f"Tashilyar console — you are {names[role]} ({role}); database {database}.")

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, send
+from handlers.context import BotContext, answer_once, send
 from handlers.menu import BY_COMMAND, BY_PREFIX, Feature, feature_for_label
 from storage.people import resolve_person
 
@@ -54,7 +54,7 @@ async def gate(update: Update, context: BotContext) -> None:
     )
     feature, unknown_button = requested_feature(update)
     if unknown_button and update.callback_query is not None:
-        await update.callback_query.answer(t("access.stale_button"), show_alert=True)
+        await answer_once(update, context, t("access.stale_button"), alert=True)
         raise ApplicationHandlerStop
     person = context.person
     if feature is None or person.effective_role in feature.roles:
@@ -64,7 +64,7 @@ async def gate(update: Update, context: BotContext) -> None:
         else t("access.denied", role=role_name(person.effective_role))
     )
     if update.callback_query is not None:
-        await update.callback_query.answer(refusal, show_alert=True)
+        await answer_once(update, context, refusal, alert=True)
     else:
         await send(update, context, refusal)
     raise ApplicationHandlerStop

@@ -45,6 +45,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     ) -> None:
         super().__init__(application, chat_id, user_id)
         self.person: Person | None = None
+        self.answered = False  # the update's button tap was answered
 
     @property
     def services(self) -> Services:
@@ -60,6 +61,14 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The person behind this update (the gate guarantees one in private chats)."""
         assert self.person is not None, "the access gate did not run"
         return self.person
+
+
+async def answer_once(update: Update, context: BotContext, text: str | None = None,
+                      alert: bool = False) -> None:
+    """Answer the button tap unless already answered (a second answer is a 400)."""
+    if update.callback_query is not None and not context.answered:
+        context.answered = True
+        await update.callback_query.answer(text, show_alert=alert)
 
 
 def button(update: Update, width: int = 6) -> tuple[CallbackQuery, list[str]]:

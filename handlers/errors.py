@@ -26,9 +26,12 @@ async def on_error(update: object | None, context: BotContext) -> None:
         return
     if update.effective_chat.type != "private":
         return
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer()
+        except TelegramError:
+            pass  # it may have been answered before the failure
+    try:
         await context.bot.send_message(update.effective_chat.id, t("general.error"))
     except TelegramError as apology_error:
         log.warning("update %s: could not apologise (%s)", update_id,

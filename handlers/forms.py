@@ -42,8 +42,8 @@ from bot.forms.model import Accepted, Choice, FormDefinition, Question, Rejected
 from bot.locale import jalali
 from bot.locale.normalize import fa_number, match_key
 from bot.locale.text import t
-from handlers.context import BotContext, send
-from handlers.menu import FEATURES, main_menu
+from handlers.context import BotContext, answer_once, send
+from handlers.menu import FEATURES, feature_for_label, main_menu
 from storage import drafts, offices
 from storage.drafts import Draft
 from storage.submissions import submission_for_draft
@@ -66,6 +66,16 @@ GUARDS: dict[str, Guard] = {}
 def register_sink(name: str, sink: Sink) -> None:
     """Let a feature module receive completed forms of its kind."""
     SINKS[name] = sink
+
+
+# Something typed outside any form that a feature recognises (a pasted tracking code).
+TextFallback = Callable[[Update, BotContext], Awaitable[bool]]
+TEXT_FALLBACKS: list[TextFallback] = []
+
+
+def register_text_fallback(fallback: TextFallback) -> None:
+    """Let a feature answer free text sent outside a form before «not understood»."""
+    TEXT_FALLBACKS.append(fallback)
 
 
 def register_guard(form_name: str, guard: Guard) -> None:
@@ -111,7 +121,7 @@ def _controls(draft: Draft, question: Question) -> list[InlineKeyboardButton]:
     if len(draft.history) > 1 or draft.mode == "edit":
         row.append(InlineKeyboardButton(t("form.back"),
                                         callback_data=_data(draft, "b", question.id)))
-    if question.optional:
+    if question.optional and not (question.type == "photos" and draft.answers.get(question.id)):
         row.append(InlineKeyboardButton(t("form.skip"),
                                         callback_data=_data(draft, "s", question.id)))
     row.append(InlineKeyboardButton(t("form.cancel"), callback_data=_data(draft, "x")))
@@ -163,7 +173,8 @@ def question_text(
 ) -> str:
     """'پرسش ۳ از ۱۶' and the prompt, with the current answer when re-asking."""
     number, total = model.progress(form, draft.answers, question.id)
-    lines = [t("form.progress", number=number, total=total), question.prompt]
+    lines = [t("form.progress", number=number, total=total)] if total > 1 else []
+    lines.append(question.prompt)
     if question.id in draft.answers and question.type not in ("multi", "photos"):
         answer = model.format_answer(question, draft.answers[question.id], choices)
         lines.append(t("form.current_answer", answer=answer))
@@ -210,10 +221,22 @@ async def ask(
                question_markup(draft, question, choices))
 
 
+def delivery_key(update: Update) -> str:
+    """What identifies an action however often it is delivered: the message (its id and
+    time never repeat in a chat) or the button tap (its query id). Update ids are not used:
+    Telegram may restart their numbering after a quiet week."""
+    if update.callback_query is not None:
+        return f"c:{update.callback_query.id}"
+    message = update.effective_message
+    if message is not None:
+        return f"m:{message.message_id}:{int(message.date.timestamp())}"
+    return f"u:{update.update_id}"
+
+
 async def save(draft: Draft, update: Update, context: BotContext) -> None:
     """Write the draft before anything is sent, remembering the update that changed it."""
-    if not draft.seen(update.update_id):
-        draft.recent_updates.append(update.update_id)
+    if not draft.seen(delivery_key(update)):
+        draft.recent_updates.append(delivery_key(update))
     await drafts.save_draft(context.db, draft)
 
 
@@ -267,6 +290,20 @@ async def go_back(update: Update, context: BotContext, form: FormDefinition,
     return FILLING
 
 
+async def ask_to_cancel(update: Update, context: BotContext, form: FormDefinition,
+                        draft: Draft) -> State:
+    """One tap must not throw answers away: ask first (unless nothing was answered yet)."""
+    if not draft.answers:
+        return await cancel_draft(update, context, form.title, draft)
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(t("form.cancel_yes"), callback_data=_data(draft, "xx")),
+        InlineKeyboardButton(t("form.cancel_no"), callback_data=_data(draft, "r")),
+    ]])
+    await send(update, context, t("form.cancel_confirm", title=form.title,
+                                  count=len(draft.answers)), markup)
+    return FILLING
+
+
 async def cancel_draft(update: Update, context: BotContext, form_title: str,
                        draft: Draft) -> State:
     """Forget the draft and return to the menu."""
@@ -301,7 +338,7 @@ async def mark_answered(update: Update, context: BotContext, label: str) -> None
     try:
         await context.bot.edit_message_text(
             chat_id=query.message.chat.id, message_id=query.message.message_id,
-            text=f"{query.message.text}\n← {label}",
+            text=f"{query.message.text.split(chr(10) * 2)[-1]}\n← {label}",
         )
     except BadRequest:
         pass  # an old message may no longer be editable; the answer is stored regardless
@@ -315,40 +352,44 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
     parts = [*(query.data or "").split(":", 4), "", "", "", "", ""]
     draft_id, action, qid, value = parts[1], parts[2], parts[3], parts[4]
     if draft_id != str(draft.id):
-        await query.answer(t("access.stale_button"), show_alert=True)
+        await answer_once(update, context, t("access.stale_button"), alert=True)
         return FILLING
     if action == "x":
-        await query.answer()
+        await answer_once(update, context)
+        return await ask_to_cancel(update, context, form, draft)
+    if action == "xx":
+        await answer_once(update, context)
         return await cancel_draft(update, context, form.title, draft)
     if action == "ok" and draft.at_summary:
-        await query.answer()
+        await answer_once(update, context)
         return await confirm(update, context, form, draft)
     if action == "e" and draft.at_summary and form.question(qid) is not None:
-        await query.answer()
+        await answer_once(update, context)
         draft.mode, draft.current = "edit", qid
         await save(draft, update, context)
         await ask(update, context, form, draft)
         return FILLING
     if action == "b":
-        await query.answer()
+        await answer_once(update, context)
         return await go_back(update, context, form, draft)
     question = form.question(draft.current)
     if question is None or qid != question.id:
-        await query.answer(t("form.stale_button").split("\n")[0], show_alert=False)
+        await answer_once(update, context, t("form.stale_button").split("\n")[0])
         return FILLING
     choices = await choices_for(context, draft, question)
     if action == "s":
-        await query.answer()
+        await answer_once(update, context)
         if not question.optional:
             await ask(update, context, form, draft, note=t("form.not_skippable"))
             return FILLING
-        return await advance(update, context, form, draft, question, None)
+        kept = draft.answers.get(qid) if question.type == "photos" else None
+        return await advance(update, context, form, draft, question, kept or None)
     if action == "t" and question.type == "multi":
         selected = model.toggle(draft.answers.get(qid) or [], value, choices)
         if selected is None:
-            await query.answer(t("access.stale_button"), show_alert=True)
+            await answer_once(update, context, t("access.stale_button"), alert=True)
             return FILLING
-        await query.answer()
+        await answer_once(update, context)
         draft.answers[qid] = selected
         await save(draft, update, context)
         if isinstance(query.message, Message):
@@ -358,26 +399,26 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         return FILLING
     if action == "d" and question.type == "multi":
         result = model.multi_done(question, draft.answers.get(qid) or [])
-        await query.answer()
+        await answer_once(update, context)
         if isinstance(result, Rejected):
             await ask(update, context, form, draft, note=result.hint)
             return FILLING
         await mark_answered(update, context, model.format_answer(question, result.value, choices))
         return await advance(update, context, form, draft, question, result.value)
     if action == "d" and question.type == "photos":
-        await query.answer()
+        await answer_once(update, context)
         photos = draft.answers.get(qid) or []
         return await advance(update, context, form, draft, question, photos or None)
     if action == "a":
         accepted = tapped_answer(question, value, choices, today(context))
         if accepted is None:
-            await query.answer(t("access.stale_button"), show_alert=True)
+            await answer_once(update, context, t("access.stale_button"), alert=True)
             return FILLING
-        await query.answer()
+        await answer_once(update, context)
         await mark_answered(update, context,
                             model.format_answer(question, accepted.value, choices))
         return await advance(update, context, form, draft, question, accepted.value)
-    await query.answer(t("access.stale_button"), show_alert=True)
+    await answer_once(update, context, t("access.stale_button"), alert=True)
     return FILLING
 
 
@@ -407,7 +448,19 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
     text = message.text or ""
     control = match_key(text) if text else ""
     if control == match_key(t("form.cancel")) or control == match_key("لغو"):
-        return await cancel_draft(update, context, form.title, draft)
+        return await ask_to_cancel(update, context, form, draft)
+    if control in (match_key(t("form.done")), match_key("تمام")) and question.type == "multi":
+        result = model.multi_done(question, draft.answers.get(question.id) or [])
+        if isinstance(result, Rejected):
+            await ask(update, context, form, draft, note=result.hint)
+            return FILLING
+        return await advance(update, context, form, draft, question, result.value)
+    if control in (match_key(t("form.done")), match_key("تمام")) and question.type == "photos":
+        return await advance(update, context, form, draft, question,
+                             draft.answers.get(question.id) or None)
+    if text and feature_for_label(text) is not None:
+        await ask(update, context, form, draft, note=t("form.mid_form", title=form.title))
+        return FILLING
     if control in (match_key(t("form.back")), match_key("بازگشت")):
         return await go_back(update, context, form, draft)
     if control == match_key(t("form.skip")):
@@ -467,8 +520,7 @@ async def offer_resume(update: Update, context: BotContext, form: FormDefinition
         InlineKeyboardButton(t("form.discard"), callback_data=_data(draft, "n", "", new_form)),
     ]])
     text = t(text_key, title=form.title, date=date, count=len(draft.answers))
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await answer_once(update, context)
     await send(update, context, text, markup)
     return FILLING
 
@@ -484,18 +536,18 @@ async def handle(update: Update, context: BotContext) -> State:
     if form is None or me.effective_role not in form.roles:
         await drafts.discard_draft(context.db, draft.id)
         return await no_draft(update, context)
-    if draft.seen(update.update_id):
+    if draft.seen(delivery_key(update)):
         if query is not None:
-            await query.answer()
+            await answer_once(update, context)
         return FILLING  # the same update delivered twice: it was handled the first time
     action = (query.data or "").split(":")[2:3] if query is not None else []
     if action == ["r"]:
-        await query.answer()  # type: ignore[union-attr]
+        await answer_once(update, context)
         await save(draft, update, context)
         await ask(update, context, form, draft, note=t("form.resumed", title=form.title))
         return FILLING
     if action == ["n"]:
-        await query.answer()  # type: ignore[union-attr]
+        await answer_once(update, context)
         await drafts.discard_draft(context.db, draft.id)
         new_form = forms_of(context).get((query.data or "").split(":", 4)[4])  # type: ignore[union-attr]
         if new_form is not None and me.effective_role in new_form.roles:
@@ -518,11 +570,14 @@ async def no_draft(update: Update, context: BotContext) -> State:
         if len(parts) > 2 and parts[2] == "ok" and parts[1].isdigit():
             number = await submission_for_draft(context.db, int(parts[1]))
             if number is not None:
-                await query.answer()
+                await answer_once(update, context)
                 await send(update, context, t("form.already_saved", number=number))
                 return END
-        await query.answer(t("access.stale_button"), show_alert=True)
+        await answer_once(update, context, t("access.stale_button"), alert=True)
         return END
+    for fallback in TEXT_FALLBACKS:
+        if await fallback(update, context):
+            return END
     from handlers.start import not_understood
 
     await not_understood(update, context)
@@ -541,6 +596,11 @@ async def begin(
     if refusal is not None:
         await send(update, context, refusal, main_menu(me.effective_role))
         return END
+    existing = await drafts.draft_of(context.db, me.id)
+    await answer_once(update, context)
+    if existing is not None:
+        current = forms_of(context).get(existing.form, form)
+        return await offer_resume(update, context, current, existing, "form.other_draft")
     first = model.next_question(form, {}, after=None)
     assert first is not None
     needs_office = any(q.choices_from == "office_neighbourhoods" for q in form.questions)
@@ -549,7 +609,7 @@ async def begin(
         return END
     draft = await drafts.start_draft(
         context.db, person_id=me.id, form=form.name, form_version=form.version,
-        office_id=me.office_id, first_question=first.id, update_id=update.update_id,
+        office_id=me.office_id, first_question=first.id, delivery=delivery_key(update),
         context=draft_context,
     )
     total = model.progress(form, {}, first.id)[1]

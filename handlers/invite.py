@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.locale.jalali import format_date, local_date
 from bot.locale.normalize import match_key
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, inline, send, show
+from handlers.context import BotContext, answer_once, inline, send, show
 from storage import offices
 from storage.offices import OfficeRow
 from storage.people import Person, create_invite
@@ -117,7 +117,7 @@ async def invite_button(update: Update, context: BotContext) -> None:
     assert query is not None
     me = context.me()
     parts = (query.data or "").split(":")
-    await query.answer()
+    await answer_once(update, context)
     kind = parts[1] if len(parts) > 1 else ""
     role = parts[2] if len(parts) > 2 else ""
     if kind == "r" and role in ("facilitator", "supervisor"):

@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, button, inline, send, show
+from handlers.context import BotContext, answer_once, button, inline, send, show
 from handlers.menu import register_commands
 from storage import offices
 from storage import people as people_store
@@ -71,15 +71,15 @@ async def people(update: Update, context: BotContext) -> None:
 
 async def people_button(update: Update, context: BotContext) -> None:
     """ppl:list, ppl:o:OFFICE, ppl:p:PROVINCE, ppl:d|a:PERSON:KIND (deactivate/activate)."""
-    query, parts = button(update)
+    _, parts = button(update)
     action = parts[1]
     if action == "list":
-        await query.answer()
+        await answer_once(update, context)
         text, rows = await office_list(context)
         await show(update, context, text, inline(rows))
         return
     if action in ("o", "p") and parts[2].isdigit() and not parts[3]:
-        await query.answer()
+        await answer_once(update, context)
         screen = await staff_screen(context, action, int(parts[2]))
         if screen is None:
             await show(update, context, t("access.stale_button"))
@@ -89,13 +89,13 @@ async def people_button(update: Update, context: BotContext) -> None:
     if action in ("d", "a") and parts[2].isdigit() and parts[3] and not parts[4]:
         target = await people_store.get_person_by_id(context.db, int(parts[2]))
         if target is None or target.role not in ("supervisor", "facilitator"):
-            await query.answer(t("access.stale_button"), show_alert=True)
+            await answer_once(update, context, t("access.stale_button"), alert=True)
             return
         target = await people_store.set_active(
             context.db, target.id, action == "a", actor_id=context.me().id
         )
-        await query.answer(t("people.activated" if target.active else "people.deactivated",
-                             name=_name(target)))
+        done = "people.activated" if target.active else "people.deactivated"
+        await answer_once(update, context, t(done, name=_name(target)))
         await register_commands(context.bot, target.user_id, target.effective_role)
         scope_kind, scope_id = ("o", target.office_id) if target.office_id else (
             "p", target.province_id)
@@ -103,7 +103,7 @@ async def people_button(update: Update, context: BotContext) -> None:
         if screen is not None:
             await show(update, context, screen[0], inline(screen[1]))
         return
-    await query.answer(t("access.stale_button"), show_alert=True)
+    await answer_once(update, context, t("access.stale_button"), alert=True)
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

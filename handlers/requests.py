@@ -22,8 +22,8 @@ from bot.locale.jalali import format_date, format_datetime, local_date
 from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.text import t
 from bot.schedule import deliver_due
-from handlers.context import BotContext, button, inline, send, show
-from handlers.forms import begin, register_guard, register_sink
+from handlers.context import BotContext, answer_once, button, inline, send, show
+from handlers.forms import begin, register_guard, register_sink, register_text_fallback
 from handlers.menu import main_menu
 from storage import offices
 from storage import requests as store
@@ -132,11 +132,12 @@ async def trail(context: BotContext, request: Request, *, public_only: bool) -> 
         if event.kind == "filed":
             what = t("request.trail_filed")
         elif event.kind == "status":
-            what = t(f"status.{event.new_status}")
-            if event.note:
-                what += " — " + event.note
+            what = event.note if event.new_status == "referred" and event.note else t(
+                f"status.{event.new_status}")
+            if event.note and event.new_status != "referred":
+                what += " — " + short(event.note)
         elif event.kind == "note":
-            what = t("request.trail_note", note=event.note or "")
+            what = t("request.trail_note", note=short(event.note or ""))
         elif event.kind == "assign":
             what = t("request.trail_assign", name=event.actor_name or "")
         else:
@@ -147,13 +148,18 @@ async def trail(context: BotContext, request: Request, *, public_only: bool) -> 
     return lines
 
 
+def short(text: str, limit: int = 300) -> str:
+    """A long text cut to fit a phone screen (and the messenger's 4096 characters)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 async def card_text(context: BotContext, request: Request, *, for_staff: bool) -> str:
-    """The request as the resident or the staff see it."""
+    """The request as the resident or the staff see it, always under the message limit."""
     text = t("request.card", code=shown_code(request.code),
              category=category_label(context, request.category),
              hood=request.neighbourhood_name or t("request.unsure"), office=request.office_name,
              status=t(f"status.{request.status}"), date=day_of(context, request.created_at),
-             description=request.description)
+             description=short(request.description, 1600))
     if request.duplicate_of:
         text += "\n" + t("request.notice_duplicate", other=shown_code(request.duplicate_of))
     if for_staff:
@@ -161,11 +167,13 @@ async def card_text(context: BotContext, request: Request, *, for_staff: bool) -
             text += "\n" + t("inbox.resident_anonymous")
         else:
             text += "\n" + t("inbox.resident_named", name=request.resident_name)
-            text += "\n" + t("inbox.resident_phone", phone=request.phone or "")
+            if context.me().office_id == request.office_id and request.phone:
+                # The form promises the number is shown to this office's staff only.
+                text += "\n" + t("inbox.resident_phone", phone=request.phone)
         if request.assignee_name:
             text += "\n" + t("inbox.assigned", name=request.assignee_name)
     lines = await trail(context, request, public_only=not for_staff)
-    return text + t("request.card_trail") + "\n" + "\n".join(lines[-8:])
+    return (text + t("request.card_trail") + "\n" + "\n".join(lines[-8:]))[:4000]
 
 
 def staff_buttons(request: Request, me: Person) -> list[list[tuple[str, str]]]:
@@ -184,13 +192,14 @@ def staff_buttons(request: Request, me: Person) -> list[list[tuple[str, str]]]:
     extra = [(t(f"inbox.to_{s}"), f"req:{s[:3]}:{rid}:{v}") for s in ("rejected", "duplicate")
              if s in moves]
     rows.append([*extra, (t("inbox.note"), f"req:not:{rid}:{v}")])
-    rows.append([(t("inbox.back"), "req:list")])
+    rows.append([(t("inbox.media"), f"req:media:{rid}"), (t("inbox.back"), "req:list")])
     return rows
 
 
-def age_days(request: Request) -> int:
-    """Whole days since the request was filed."""
-    return (datetime.now(UTC) - datetime.fromisoformat(request.created_at)).days
+def age_text(request: Request) -> str:
+    """'امروز' or 'N روز': how long the request has waited."""
+    days = (datetime.now(UTC) - datetime.fromisoformat(request.created_at)).days
+    return t("inbox.age_today") if days == 0 else t("inbox.age_days", days=days)
 
 
 async def inbox_screen(context: BotContext) -> tuple[str, list[list[tuple[str, str]]]]:
@@ -206,7 +215,7 @@ async def inbox_screen(context: BotContext) -> tuple[str, list[list[tuple[str, s
         lines.append(t("inbox.line", index=index, code=shown_code(request.code),
                        category=category_label(context, request.category),
                        hood=request.neighbourhood_name or t("request.unsure"),
-                       age=age_days(request), status=t(f"status.{request.status}"),
+                       age=age_text(request), status=t(f"status.{request.status}"),
                        assignee=assignee))
         buttons.append((to_persian_digits(index), f"req:show:{request.id}"))
     rows = [buttons[i:i + 5] for i in range(0, len(buttons), 5)]
@@ -287,14 +296,14 @@ def can_reopen(context: BotContext, request: Request) -> bool:
 
 async def resident_button(update: Update, context: BotContext) -> None:
     """trk:show:ID and trk:reopen:ID, on the resident's own requests only."""
-    query, parts = button(update)
+    _, parts = button(update)
     request = await store.by_id(context.db, int(parts[2])) if parts[2].isdigit() and not parts[
         3] else None
     if request is None or request.resident_id != context.me().id:
-        await query.answer(t("request.not_found"), show_alert=True)
+        await answer_once(update, context, t("request.not_found"), alert=True)
         return
     if parts[1] == "show":
-        await query.answer()
+        await answer_once(update, context)
         await show_request(update, context, request)
         return
     if parts[1] == "reopen":
@@ -302,12 +311,12 @@ async def resident_button(update: Update, context: BotContext) -> None:
             request = await store.reopen(context.db, request, resident_id=context.me().id,
                                          within_days=context.services.settings.reopen_days)
         except Conflict:
-            await query.answer(t("request.reopen_closed"), show_alert=True)
+            await answer_once(update, context, t("request.reopen_closed"), alert=True)
             return
-        await query.answer()
+        await answer_once(update, context)
         await send(update, context, t("request.reopened", code=shown_code(request.code)))
         return
-    await query.answer(t("access.stale_button"), show_alert=True)
+    await answer_once(update, context, t("access.stale_button"), alert=True)
 
 
 # ----- triage -----------------------------------------------------------------------------
@@ -332,7 +341,7 @@ async def staff_request(update: Update, context: BotContext, request_id: str) ->
     request = await store.by_id(context.db, int(request_id)) if request_id.isdigit() else None
     if request is None or request.office_id not in await office_ids_in_scope(
             context, context.me()):
-        await query.answer(t("access.not_yours"), show_alert=True)
+        await answer_once(update, context, t("access.not_yours"), alert=True)
         return None
     return request
 
@@ -354,31 +363,55 @@ async def conflict(update: Update, context: BotContext, error: Conflict) -> None
     """Tell the second actor what happened and show the current state."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await answer_once(update, context)
     key = "inbox.conflict" if error.reason == "changed" else "inbox.transition"
     await refresh_card(update, context, error.current,
                        t(key, status=t(f"status.{error.current.status}")))
 
 
+async def send_media(update: Update, context: BotContext, request: Request) -> None:
+    """The resident's photos (by the messenger's file id) and location, to the staff member."""
+    query = update.callback_query
+    assert query is not None
+    rows = await context.db.fetchall(
+        "SELECT kind, file_id, latitude, longitude FROM attachments WHERE request_id = ? "
+        "ORDER BY id", (request.id,))
+    if not rows:
+        await answer_once(update, context, t("inbox.no_media"), alert=True)
+        return
+    await answer_once(update, context)
+    chat_id = context.me().user_id
+    for row in rows:
+        if row["kind"] == "photo":
+            await context.bot.send_photo(chat_id=chat_id, photo=row["file_id"],
+                                         caption=shown_code(request.code))
+        elif row["kind"] == "location":
+            await context.bot.send_location(chat_id=chat_id, latitude=row["latitude"],
+                                            longitude=row["longitude"])
+
+
 async def staff_button(update: Update, context: BotContext) -> None:
     """Every req: button."""
-    query, parts = button(update)
+    _, parts = button(update)
     parts = [p for p in parts if p]  # the version is the last non-empty part
     action = parts[1] if len(parts) > 1 else ""
     if action == "list":
-        await query.answer()
+        await answer_once(update, context)
         text, rows = await inbox_screen(context)
         await show(update, context, text, inline(rows) if rows else None)
         return
     if len(parts) < 3:
-        await query.answer(t("access.stale_button"), show_alert=True)
+        await answer_once(update, context, t("access.stale_button"), alert=True)
         return
     request = await staff_request(update, context, parts[2])
     if request is None:
         return
     if action == "show":
-        await query.answer()
+        await answer_once(update, context)
         await refresh_card(update, context, request)
+        return
+    if action == "media":
+        await send_media(update, context, request)
         return
     version = parts[-1]
     if not version.isdigit() or int(version) != request.version:
@@ -396,9 +429,10 @@ async def staff_button(update: Update, context: BotContext) -> None:
             note = t("inbox.done_status", code=shown_code(request.code),
                      status=t(f"status.{parts[3]}"))
         elif action == "ref":
-            await query.answer()
+            await answer_once(update, context)
             rows = [[(agency_label(context, a), f"req:to:{request.id}:{a}:{request.version}")]
                     for a in AGENCIES]
+            rows.append([(t("inbox.back_to_card"), f"req:show:{request.id}")])
             await show(update, context, t("inbox.choose_agency"), inline(rows))
             return
         elif action == "to" and len(parts) == 5 and parts[3] in AGENCIES:
@@ -409,7 +443,6 @@ async def staff_button(update: Update, context: BotContext) -> None:
             note = t("inbox.done_status", code=shown_code(request.code),
                      status=t("status.referred"))
         elif action in ("rej", "dup", "not"):
-            await query.answer()
             name = {"rej": "request_reject", "dup": "request_duplicate",
                     "not": "request_note"}[action]
             form = context.services.forms[name]
@@ -417,12 +450,12 @@ async def staff_button(update: Update, context: BotContext) -> None:
                         {"request_id": request.id, "version": request.version})
             return
         else:
-            await query.answer(t("access.stale_button"), show_alert=True)
+            await answer_once(update, context, t("access.stale_button"), alert=True)
             return
     except Conflict as error:
         await conflict(update, context, error)
         return
-    await query.answer()
+    await answer_once(update, context)
     await refresh_card(update, context, changed, note)
     await after_change(update, context)
 
@@ -476,6 +509,19 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
     return result
 
 
+async def pasted_code(update: Update, context: BotContext) -> bool:
+    """A tracking code sent on its own (pasted from the confirmation): show that request."""
+    message = update.message
+    if message is None or not message.text:
+        return False
+    digits = store.canonical_code(to_ascii_digits(message.text))
+    if len(digits) != store.CODE_DIGITS or len(message.text.strip()) > 12:
+        return False
+    await show_request(update, context, await store.by_code(context.db, digits))
+    return True
+
+
+register_text_fallback(pasted_code)
 register_sink("request", file_request)
 register_sink("request_action", request_action)
 register_guard("resident_request", limits_guard)

@@ -10,7 +10,7 @@ from typing import Any
 
 from storage.db import Database, Row, utc_now_iso
 
-RECENT = 20  # update ids remembered per draft to recognise a repeated delivery
+RECENT = 20  # deliveries remembered per draft to recognise one delivered twice
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Draft:
     current: str = ""
     history: list[str] = field(default_factory=list)
     mode: str = "forward"
-    recent_updates: list[int] = field(default_factory=list)
+    recent_updates: list[str] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)  # e.g. the request a note is for
     created_at: str = ""
     updated_at: str = ""
@@ -36,9 +36,9 @@ class Draft:
         """All questions are answered and the summary is showing."""
         return self.current == ""
 
-    def seen(self, update_id: int) -> bool:
-        """Whether this update was already applied (Telegram may deliver one twice)."""
-        return update_id in self.recent_updates
+    def seen(self, delivery: str) -> bool:
+        """Whether this delivery was already applied (Telegram may deliver one twice)."""
+        return delivery in self.recent_updates
 
     def updated(self) -> datetime:
         """When it last changed (UTC)."""
@@ -65,7 +65,7 @@ async def draft_of(db: Database, person_id: int) -> Draft | None:
 
 async def start_draft(
     db: Database, *, person_id: int, form: str, form_version: int, office_id: int | None,
-    first_question: str, update_id: int, context: dict[str, Any] | None = None,
+    first_question: str, delivery: str, context: dict[str, Any] | None = None,
 ) -> Draft:
     """Begin a new draft (replacing none: the caller deals with an existing one)."""
     now = utc_now_iso()
@@ -75,7 +75,7 @@ async def start_draft(
             "recent_updates, context, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (person_id, form, form_version, office_id, first_question,
-             json.dumps([first_question]), json.dumps([update_id]),
+             json.dumps([first_question]), json.dumps([delivery]),
              json.dumps(context or {}), now, now),
         )
         draft_id = cursor.lastrowid

@@ -363,3 +363,46 @@ async def test_a_changed_form_definition_needs_no_code_change(
         await bot.tap(maryam, t("form.confirm"))
         row = await bot.db.fetchone("SELECT answers FROM submissions")  # type: ignore[union-attr]
         assert row is not None and json.loads(row[0])["contact_person"] == "آقای رضایی"
+
+
+async def test_cancel_asks_before_throwing_answers_away(
+    sandbox: SandboxBot, maryam: SimUser
+) -> None:
+    await sandbox.say(maryam, "/report")
+    await sandbox.tap(maryam, "قلعه محمود")
+    asked = (await sandbox.tap(maryam, t("form.cancel")))[-1]
+    assert asked.text == t("form.cancel_confirm", title="گزارش میدانی", count=1)
+    resumed = (await sandbox.tap(maryam, t("form.cancel_no")))[-1].text
+    assert "چه روزی انجام شد؟" in resumed
+    assert (await draft_for(sandbox.db, maryam)) is not None
+    await sandbox.say(maryam, "لغو")
+    done = (await sandbox.tap(maryam, t("form.cancel_yes")))[-1].text
+    assert done == t("form.cancelled", title="گزارش میدانی")
+    assert (await draft_for(sandbox.db, maryam)) is None
+
+
+async def test_photos_are_kept_and_empty_looking_text_refused(
+    sandbox: SandboxBot, maryam: SimUser
+) -> None:
+    say, tap = sandbox.say, sandbox.tap
+    await say(maryam, "/need")
+    await tap(maryam, "قلعه محمود")
+    await tap(maryam, t("form.today"))
+    await tap(maryam, "اعتیاد")
+    await tap(maryam, "کم")
+    await say(maryam, "3")
+    await tap(maryam, "▫️ سالمندان")
+    await say(maryam, "تمام")  # typed instead of tapped
+    hint = t("form.expect_text", low=10, high=1500)
+    assert (await say(maryam, "\u200c" * 12))[-1].text.startswith(hint)
+    assert (await say(maryam, "😀" * 11))[-1].text.startswith(hint)
+    await say(maryam, "چند سالمند تنها در کوچهٔ پشتی زندگی می‌کنند.")
+    await tap(maryam, "مشاهده")
+    await say(maryam, "سرکشی هفتگی")
+    await tap(maryam, "بهزیستی")
+    await sandbox.act(maryam, "send_photo")
+    after_photo = (await sandbox.act(maryam, "send_photo"))[-1]
+    assert t("form.skip") not in after_photo.buttons()
+    await tap(maryam, t("form.done"))
+    summary = (await tap(maryam, t("form.skip")))[-1].text
+    assert "عکس‌ها: ۲ عکس" in summary and "گروه‌های درگیر: سالمندان" in summary

@@ -323,3 +323,53 @@ async def test_a_blocked_resident_is_marked_undeliverable_not_retried(
                                now=datetime.now(UTC) + timedelta(days=1))
     assert report.sent == report.retried == 0
     assert not [c for c in api.calls[before:] if c.params.get("chat_id") == zahra.id]
+
+
+async def test_long_requests_still_fit_and_media_reach_staff(
+    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    await sandbox.say(zahra, "ثبت درخواست")
+    await sandbox.tap(zahra, "سلامت")
+    await sandbox.tap(zahra, "سرآسیاب")
+    await sandbox.say(zahra, "آب آشامیدنی کوچه آلوده است و بچه‌ها بیمار شده‌اند. " * 28)
+    await sandbox.act(zahra, "send_photo")
+    await sandbox.tap(zahra, t("form.done"))
+    await sandbox.tap(zahra, t("form.send_location"))
+    await sandbox.tap(zahra, "نه، بی‌نام بماند")
+    await sandbox.tap(zahra, t("form.confirm"))
+    for number in range(4):
+        await open_card(sandbox, maryam)
+        await sandbox.tap(maryam, t("inbox.note"))
+        await sandbox.say(maryam, f"بازدید {number}: " + "نمونه‌برداری از آب انجام شد. " * 25)
+        await sandbox.tap(maryam, t("form.yes"))
+    card = await open_card(sandbox, maryam)
+    assert len(card) <= 4096 and card.startswith("درخواست ")
+    media = await sandbox.tap(maryam, t("inbox.media"))
+    assert [m.kind for m in media] == ["photo", "location"]
+    detail = (await sandbox.say(zahra, "پیگیری درخواست"))[-1]
+    assert len((await sandbox.tap(zahra, detail.buttons()[0]))[-1].text) <= 4096
+
+
+async def test_a_pasted_code_is_tracked_and_only_the_office_sees_the_phone(
+    sandbox: SandboxBot, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, _, _ = people
+    code = await file_request(sandbox, zahra, extras=False)
+    shown = f"{code[:4]}-{code[4:]}".translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert (await sandbox.say(zahra, shown))[-1].text.startswith(f"درخواست {shown}")
+    admin = sandbox.user(1, "مدیر")
+    card = await open_card(sandbox, admin)
+    assert "ثبت‌کننده: زهرا" in card and "تلفن" not in card
+
+
+async def test_staff_mid_form_tapping_reject_is_offered_to_finish_first(
+    sandbox: SandboxBot, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = people
+    await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await sandbox.say(maryam, "/report")
+    offer = (await sandbox.tap(maryam, t("inbox.to_rejected")))[-1]
+    assert offer.text.startswith("اول «گزارش میدانی» نیمه‌تمام")
+    assert (await request_row(sandbox.db))["status"] == "received"

@@ -361,7 +361,9 @@ def accept_text(
         return Accepted(number)
     if kind == "text":
         cleaned = normalize_text(text)
-        if not (question.min or 1) <= len(cleaned) <= (question.max or MAX_TEXT_DEFAULT):
+        visible = cleaned.replace("\u200c", "").replace(" ", "").replace("\n", "")
+        long_enough = len(visible) >= (question.min or 1) and any(c.isalnum() for c in visible)
+        if not long_enough or len(cleaned) > (question.max or MAX_TEXT_DEFAULT):
             return Rejected(expectation(question))
         return Accepted(cleaned)
     if kind == "choice":

@@ -174,10 +174,14 @@ class FakeBotAPI:
         self.last_seq = next(self._seq)
         return self.last_seq
 
-    def new_file_id(self, prefix: str) -> tuple[str, str]:
-        """A (file_id, file_unique_id) pair."""
-        n = next(self._file_ids)
-        return f"{prefix}-file-{n:06d}", f"{prefix}-u{n:06d}"
+    def new_file_id(self, prefix: str, content: bytes | None = None) -> tuple[str, str]:
+        """A (file_id, file_unique_id) pair; with `content`, a file the bot may send on."""
+        with self._lock:
+            n = next(self._file_ids)
+            file_id = f"{prefix}-file-{n:06d}"
+            if content is not None:
+                self.files[file_id] = content
+            return file_id, f"{prefix}-u{n:06d}"
 
     def new_callback_id(self) -> str:
         """A callback query id."""
@@ -551,6 +555,16 @@ class FakeBotAPI:
     def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: Uploads) -> Any:
         message = self._find_bot_message(params)
         return self._apply_edit(message, None, params.get("reply_markup") or {})
+
+    def _m_sendLocation(self, params: dict[str, Any], files: Uploads) -> Any:
+        chat_id = self._target_chat(params)
+        try:
+            latitude, longitude = float(params["latitude"]), float(params["longitude"])
+        except (KeyError, ValueError):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude") from None
+        raw = self._store_bot_message(chat_id, "location", params)
+        raw["location"] = {"latitude": latitude, "longitude": longitude}
+        return raw
 
     def _m_getFile(self, params: dict[str, Any], files: Uploads) -> Any:
         file_id = params.get("file_id", "")

@@ -82,8 +82,8 @@ class SimUser:
 
     def send_photo(self, caption: str = "") -> int:
         """Send a photo (a file id on the server, as the real messenger would store it)."""
-        small_id, small_unique = self.api.new_file_id("photo")
-        big_id, big_unique = self.api.new_file_id("photo")
+        small_id, small_unique = self.api.new_file_id("photo", b"small jpeg")
+        big_id, big_unique = self.api.new_file_id("photo", b"large jpeg")
         photo = [
             {"file_id": small_id, "file_unique_id": small_unique, "width": 90, "height": 90,
              "file_size": 1200},

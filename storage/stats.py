@@ -1,0 +1,162 @@
+"""Aggregates for digests and charts: SQL does the counting, Python only formats.
+
+Every query is limited to a list of office ids (a supervisor's scope) and a period given as
+UTC instants [from, to): what arrived in the period, by its `created_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from storage.db import Database
+
+OPEN_STATUSES = "('received', 'in_review', 'referred')"
+
+
+@dataclass
+class Figures:
+    """What a digest reports for one scope and period."""
+
+    reports: int = 0
+    participants: int = 0
+    children: int = 0
+    adolescents: int = 0
+    by_hood: list[tuple[str, str, int, int]] = field(default_factory=list)
+    by_domain: list[tuple[str, int]] = field(default_factory=list)
+    needs: int = 0
+    needs_by_category: list[tuple[str, int]] = field(default_factory=list)
+    urgent: list[tuple[str, str, str, int]] = field(default_factory=list)
+    requests_new: int = 0
+    requests_resolved: int = 0
+    requests_open: int = 0
+    requests_overdue: int = 0
+    oldest_open: tuple[str, str, str] | None = None  # (code, created_at, category)
+    silent: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing arrived and nothing is waiting."""
+        return not (self.reports or self.needs or self.requests_new or self.requests_resolved
+                    or self.requests_open)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The headline numbers, to compare a period with the one before."""
+
+    reports: int
+    participants: int
+    needs: int
+    requests_new: int
+
+
+def _in(ids: Sequence[int]) -> str:
+    return "(" + ", ".join(str(int(i)) for i in ids) + ")" if ids else "(NULL)"
+
+
+async def totals(db: Database, office_ids: Sequence[int], start: str, end: str) -> Totals:
+    """Headline numbers of one period."""
+    offices = _in(office_ids)
+    row = await db.fetchone(
+        "SELECT sum(form = 'field_report') AS reports, "
+        "coalesce(sum(CASE WHEN form = 'field_report' THEN participants END), 0) AS people, "
+        "sum(form = 'needs_assessment') AS needs FROM submissions "
+        f"WHERE office_id IN {offices} AND created_at >= ? AND created_at < ?", (start, end))
+    new = await db.fetchone(
+        f"SELECT count(*) FROM requests WHERE office_id IN {offices} "
+        "AND created_at >= ? AND created_at < ?", (start, end))
+    if row is None:
+        return Totals(0, 0, 0, new[0] if new else 0)
+    return Totals(reports=row["reports"] or 0, participants=row["people"] or 0,
+                  needs=row["needs"] or 0, requests_new=new[0] if new else 0)
+
+
+async def figures(
+    db: Database, office_ids: Sequence[int], start: str, end: str, *, now: str,
+    overdue_cutoffs: Mapping[str, str], default_cutoff: str,
+) -> Figures:
+    """Everything a digest shows. Cutoffs: open requests created before them are overdue."""
+    offices = _in(office_ids)
+    period = "AND s.created_at >= ? AND s.created_at < ?"
+    f = Figures()
+    row = await db.fetchone(
+        "SELECT count(*) AS n, coalesce(sum(participants), 0) AS p, "
+        "coalesce(sum(children), 0) AS c, coalesce(sum(adolescents), 0) AS a "
+        f"FROM submissions s WHERE form = 'field_report' AND office_id IN {offices} {period}",
+        (start, end))
+    if row:
+        f.reports, f.participants = row["n"], row["p"]
+        f.children, f.adolescents = row["c"], row["a"]
+    f.by_hood = [tuple(r) for r in await db.fetchall(  # type: ignore[misc]
+        "SELECT o.name, coalesce(n.name, '—'), count(*) AS n, coalesce(sum(participants), 0) "
+        "FROM submissions s JOIN offices o ON o.id = s.office_id "
+        "LEFT JOIN neighbourhoods n ON n.id = s.neighbourhood_id "
+        f"WHERE s.form = 'field_report' AND s.office_id IN {offices} {period} "
+        "GROUP BY s.office_id, s.neighbourhood_id ORDER BY n DESC, o.name", (start, end))]
+    f.by_domain = [tuple(r) for r in await db.fetchall(  # type: ignore[misc]
+        "SELECT t.value, count(*) AS n FROM submission_tags t "
+        "JOIN submissions s ON s.id = t.submission_id "
+        f"WHERE t.question = 'domains' AND s.office_id IN {offices} {period} "
+        "GROUP BY t.value ORDER BY n DESC", (start, end))]
+    f.needs_by_category = [tuple(r) for r in await db.fetchall(  # type: ignore[misc]
+        "SELECT category, count(*) AS n FROM submissions s "
+        f"WHERE form = 'needs_assessment' AND office_id IN {offices} {period} "
+        "GROUP BY category ORDER BY n DESC", (start, end))]
+    f.needs = sum(n for _, n in f.needs_by_category)
+    f.urgent = [tuple(r) for r in await db.fetchall(  # type: ignore[misc]
+        "SELECT coalesce(n.name, '—'), s.category, s.severity, coalesce(s.households, 0) "
+        "FROM submissions s LEFT JOIN neighbourhoods n ON n.id = s.neighbourhood_id "
+        f"WHERE s.form = 'needs_assessment' AND s.office_id IN {offices} {period} "
+        "AND s.severity IN ('high', 'critical') "
+        "ORDER BY s.severity = 'critical' DESC, s.households DESC LIMIT 8", (start, end))]
+    requests = await db.fetchone(
+        "SELECT sum(created_at >= ? AND created_at < ?) AS new, "
+        "sum(resolved_at >= ? AND resolved_at < ?) AS resolved, "
+        f"sum(status IN {OPEN_STATUSES}) AS open FROM requests WHERE office_id IN {offices}",
+        (start, end, start, end))
+    if requests:
+        f.requests_new = requests["new"] or 0
+        f.requests_resolved = requests["resolved"] or 0
+        f.requests_open = requests["open"] or 0
+    cases = " ".join("WHEN ? THEN ?" for _ in overdue_cutoffs)
+    cutoff = f"CASE category {cases} ELSE ? END" if cases else "?"
+    params: list[str] = [v for pair in overdue_cutoffs.items() for v in pair] + [default_cutoff]
+    overdue = await db.fetchone(
+        f"SELECT count(*) FROM requests WHERE office_id IN {offices} "
+        f"AND status IN {OPEN_STATUSES} AND created_at < {cutoff}", params)
+    f.requests_overdue = overdue[0] if overdue else 0
+    oldest = await db.fetchone(
+        f"SELECT code, created_at, category FROM requests WHERE office_id IN {offices} "
+        f"AND status IN {OPEN_STATUSES} ORDER BY created_at, id LIMIT 1")
+    f.oldest_open = (oldest["code"], oldest["created_at"], oldest["category"]) if oldest else None
+    f.silent = [r[0] for r in await db.fetchall(
+        "SELECT p.display_name FROM people p "
+        f"WHERE p.role = 'facilitator' AND p.active = 1 AND p.office_id IN {offices} "
+        "AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.author_id = p.id "
+        f"{period}) ORDER BY p.display_name", (start, end))]
+    del now
+    return f
+
+
+async def silent_facilitators(
+    db: Database, start: str, end: str
+) -> list[tuple[int, str, int]]:
+    """(user id, name, office id) of active facilitators who filed nothing in [start, end)."""
+    rows = await db.fetchall(
+        "SELECT p.user_id, p.display_name, p.office_id FROM people p "
+        "WHERE p.role = 'facilitator' AND p.active = 1 AND NOT EXISTS (SELECT 1 FROM "
+        "submissions s WHERE s.author_id = p.id AND s.created_at >= ? AND s.created_at < ?) "
+        "ORDER BY p.id", (start, end))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def overdue_by_office(
+    db: Database, default_cutoff: str
+) -> list[tuple[int, int, str]]:
+    """(office id, open requests older than the cutoff, oldest code) per office."""
+    rows = await db.fetchall(
+        "SELECT office_id, count(*), min(code) FROM requests "
+        f"WHERE status IN {OPEN_STATUSES} AND created_at < ? GROUP BY office_id",
+        (default_cutoff,))
+    return [(r[0], r[1], r[2]) for r in rows]
