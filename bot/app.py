@@ -19,8 +19,19 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Settings
 from bot.forms.model import load_forms
 from bot.org import load_organisation
-from handlers import access, errors, forms, invite, people, requests, start, submissions
-from handlers.context import BotContext, Services
+from bot.services import Services
+from handlers import (
+    access,
+    errors,
+    forms,
+    invite,
+    people,
+    requests,
+    start,
+    submissions,
+    supervisor,
+)
+from handlers.context import BotContext
 from handlers.menu import bot_commands
 from storage import offices
 from storage.db import Database
@@ -68,7 +79,9 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.timezone, do_quote=False))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(lambda: db))
-        .rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1,
+        # One message per 1/29 s, no bursts: never more than 30 in any second, as Telegram
+        # asks; a RetryAfter is obeyed (slept) up to three times before it surfaces.
+        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29,
                                      group_max_rate=20, group_time_period=60, max_retries=3))
     )
     if request is not None:
@@ -78,7 +91,7 @@ def build_application(
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
     application.add_handler(forms.conversation(services.forms))
-    for module in (submissions, requests, invite, people, start):
+    for module in (submissions, requests, supervisor, invite, people, start):
         application.add_handlers(module.handlers())
     application.add_handlers(start.fallback_handlers())
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]

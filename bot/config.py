@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -58,6 +59,11 @@ class Settings:
     max_open_requests: int = 3
     max_requests_per_day: int = 5
     reopen_days: int = 14
+    digest_time: time = time(20, 0)
+    morning_digest_time: time = time(8, 0)
+    reminder_time: time = time(17, 0)
+    work_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Saturday = 0 … Friday = 6
+    overdue_days: int = 7
 
     @property
     def poll_interval(self) -> float:
@@ -131,6 +137,26 @@ def _admin_ids(value: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+WEEKDAYS = ("sat", "sun", "mon", "tue", "wed", "thu", "fri")  # the Iranian week
+
+
+def _clock(variable: str, value: str) -> time:
+    try:
+        hours, minutes = (int(part) for part in value.split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise ConfigError(variable, f"must be a time of day as HH:MM, got {value!r}") from None
+
+
+def _work_days(value: str) -> frozenset[int]:
+    days = [part.strip().lower()[:3] for part in value.split(",") if part.strip()]
+    unknown = [d for d in days if d not in WEEKDAYS]
+    if unknown or not days:
+        raise ConfigError("WORK_DAYS", f"must be days such as sat,sun,mon,tue,wed; "
+                          f"{', '.join(unknown) or 'none given'} not understood")
+    return frozenset(WEEKDAYS.index(d) for d in days)
+
+
 def _positive_int(variable: str, value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(variable, f"must be a whole number of at least 1, got {value!r}")
@@ -198,4 +224,9 @@ def load_settings(
         max_requests_per_day=_positive_int(
             "MAX_REQUESTS_PER_DAY", get("MAX_REQUESTS_PER_DAY") or "5"),
         reopen_days=_positive_int("REOPEN_DAYS", get("REOPEN_DAYS") or "14"),
+        digest_time=_clock("DIGEST_TIME", get("DIGEST_TIME") or "20:00"),
+        morning_digest_time=_clock("MORNING_DIGEST_TIME", get("MORNING_DIGEST_TIME") or "08:00"),
+        reminder_time=_clock("REMINDER_TIME", get("REMINDER_TIME") or "17:00"),
+        work_days=_work_days(get("WORK_DAYS") or "sat,sun,mon,tue,wed"),
+        overdue_days=_positive_int("OVERDUE_DAYS", get("OVERDUE_DAYS") or "7"),
     )

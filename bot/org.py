@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from bot.locale.jalali import JalaliDateError, parse_jalali_date
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -53,6 +56,8 @@ class Organisation:
     name: str
     provinces: tuple[Province, ...]
     offices: tuple[Office, ...]
+    holidays: frozenset[date] = frozenset()
+    overdue_days: dict[str, int] = field(default_factory=dict)  # request category → days
 
     def office(self, slug: str) -> Office | None:
         """The office with this slug, if any."""
@@ -133,7 +138,17 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     if not offices:
         raise OrgFileError("no [[offices]] declared")
     _unique("offices", [o.slug for o in offices])
-    return Organisation(name, provinces, tuple(offices))
+    holidays = set()
+    for text in header.get("holidays", []):
+        try:
+            holidays.add(parse_jalali_date(str(text)))
+        except JalaliDateError:
+            raise OrgFileError(f"holidays: {text!r} is not a Jalali date like 1405/01/01") from None
+    overdue = data.get("requests", {}).get("overdue_days", {})
+    if not isinstance(overdue, dict) or not all(
+            isinstance(v, int) and v > 0 for v in overdue.values()):
+        raise OrgFileError("[requests] overdue_days must map categories to whole days")
+    return Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue))
 
 
 def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:

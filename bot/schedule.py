@@ -12,17 +12,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from storage import outbox
+from bot.config import Settings
+from bot.forms.model import FormDefinition
+from bot.locale.jalali import weekday_index
+from bot.locale.normalize import to_persian_digits
+from bot.locale.text import t
+from bot.reports.digest import Labels, build_digest
+from bot.reports.periods import DigestTimes, due_periods, period_of, send_moment
+from bot.services import Services
+from storage import offices, outbox, people, stats
 from storage.db import Database
+from storage.people import Person
 
 log = logging.getLogger("tashilyar.outbox")
+LATE_AFTER = timedelta(hours=1)
 OUTBOX_INTERVAL = 5.0
 _locks: dict[int, asyncio.Lock] = {}
 
@@ -45,30 +55,40 @@ def _seconds(value: Any) -> float:
 
 
 async def deliver_due(bot: Bot, db: Database, now: datetime | None = None) -> DeliveryReport:
-    """Send what is owed now; one round at a time per database."""
+    """Send what is owed now (in batches, until nothing due is left); one round at a time."""
     report = DeliveryReport()
     async with _lock(db):
         now = now or datetime.now(UTC)
-        for notice in await outbox.due(db, now):
-            try:
-                await bot.send_message(chat_id=notice.chat_id, text=notice.text)
-            except RetryAfter as error:
-                wait = _seconds(error.retry_after)
-                await outbox.retry_later(db, notice.id, now + timedelta(seconds=wait),
-                                         "RetryAfter")
-                report.retried += 1
-            except (Forbidden, BadRequest) as error:
-                await outbox.give_up(db, notice.id, type(error).__name__)
-                log.info("notice %s undeliverable (%s)", notice.id, type(error).__name__)
-                report.undeliverable += 1
-            except TelegramError as error:
-                await outbox.retry_later(db, notice.id, now + outbox.backoff(notice.attempts),
-                                         type(error).__name__)
-                report.retried += 1
-            else:
-                await outbox.mark_sent(db, notice.id, datetime.now(UTC))
-                report.sent += 1
+        while notices := await outbox.due(db, now):
+            for notice in notices:
+                await _deliver(bot, db, notice, now, report)
     return report
+
+
+async def _deliver(bot: Bot, db: Database, notice: outbox.Notice, now: datetime,
+                   report: DeliveryReport) -> None:
+    """Send one notice and record the outcome."""
+    try:
+        if notice.photo is not None:
+            await bot.send_photo(chat_id=notice.chat_id, photo=notice.photo,
+                                 caption=notice.text[:1024])
+        else:
+            await bot.send_message(chat_id=notice.chat_id, text=notice.text)
+    except RetryAfter as error:
+        wait = _seconds(error.retry_after)
+        await outbox.retry_later(db, notice.id, now + timedelta(seconds=wait), "RetryAfter")
+        report.retried += 1
+    except (Forbidden, BadRequest) as error:
+        await outbox.give_up(db, notice.id, type(error).__name__)
+        log.info("notice %s undeliverable (%s)", notice.id, type(error).__name__)
+        report.undeliverable += 1
+    except TelegramError as error:
+        await outbox.retry_later(db, notice.id, now + outbox.backoff(notice.attempts),
+                                 type(error).__name__)
+        report.retried += 1
+    else:
+        await outbox.mark_sent(db, notice.id, datetime.now(UTC))
+        report.sent += 1
 
 
 async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -77,10 +97,135 @@ async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver_due(context.bot, services.db)
 
 
+async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Digest times, the reminder time, and once at start (to catch up after downtime)."""
+    await tick(context.application)
+
+
 def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Start the repeating jobs (called once the application is built)."""
-    assert application.job_queue is not None
-    application.job_queue.run_repeating(
-        _outbox_job, interval=OUTBOX_INTERVAL, first=1.0, name="outbox",
-        job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1},
+    """Start the jobs: outbox delivery every few seconds; digests and reminders at their
+    times (PTB's Defaults carry the time zone); one catch-up tick right after start."""
+    queue = application.job_queue
+    assert queue is not None
+    settings: Settings = application.bot_data["services"].settings
+    once = {"misfire_grace_time": 6 * 3600, "coalesce": True, "max_instances": 1}
+    queue.run_repeating(_outbox_job, interval=OUTBOX_INTERVAL, first=1.0, name="outbox",
+                        job_kwargs={"misfire_grace_time": 30, "coalesce": True,
+                                    "max_instances": 1})
+    for name, moment in (("daily-digest", settings.digest_time),
+                         ("morning-digests", settings.morning_digest_time),
+                         ("reminders", settings.reminder_time)):
+        queue.run_daily(_tick_job, time=moment.replace(tzinfo=settings.timezone), name=name,
+                        job_kwargs=once)
+    queue.run_once(_tick_job, when=2.0, name="catch-up", job_kwargs=once)
+
+
+# ----- digests and reminders ----------------------------------------------------------------
+
+
+def labels_from(forms: dict[str, FormDefinition]) -> Labels:
+    """The Persian labels digests need, read from the form definitions."""
+
+    def choices(form: str, question: str) -> dict[str, str]:
+        definition = forms.get(form)
+        found = definition.question(question) if definition else None
+        return {c.value: c.label for c in found.choices} if found else {}
+
+    return Labels(
+        domains=choices("field_report", "domains"),
+        need_categories=choices("needs_assessment", "category"),
+        severities=choices("needs_assessment", "severity"),
+        request_categories=choices("resident_request", "category"),
     )
+
+
+async def scope_of(services: Services, person: Person) -> tuple[list[int], str]:
+    """A supervisor's offices and how the digest names them."""
+    db = services.db
+    ids = await offices.scope_office_ids(db, person.role, person.office_id, person.province_id)
+    if person.province_id is not None:
+        province = await offices.province_name(db, person.province_id)
+        return ids, t("scope.province", province=province)
+    names = [o.name for o in await offices.list_offices(db) if o.id in ids]
+    return ids, "، ".join(names) or "—"
+
+
+def digest_times(settings: Settings) -> DigestTimes:
+    """When digests are due, from the settings."""
+    return DigestTimes(daily=settings.digest_time, morning=settings.morning_digest_time)
+
+
+async def enqueue_due_digests(services: Services, now: datetime) -> int:
+    """Owe each supervisor the newest due day, week and month digest (each once, ever)."""
+    settings, db = services.settings, services.db
+    tz = settings.timezone
+    labels = labels_from(services.forms)
+    owed = 0
+    supervisors = await people.active_with_role(db, "supervisor")
+    for period in due_periods(now, digest_times(settings), tz):
+        moment = send_moment(period, digest_times(settings), tz)
+        late = now - moment > LATE_AFTER
+        for person, staff_since in supervisors:
+            if staff_since is not None and datetime.fromisoformat(staff_since) > moment:
+                continue  # joined after this digest was due: nothing to catch up
+            chats = [person.user_id] + await people.digest_chats(db, person.id)
+            keys = [f"digest:{period.key}:{person.id}:{chat}" for chat in chats]
+            if all([await outbox.owed(db, key) for key in keys]):
+                continue
+            office_ids, scope = await scope_of(services, person)
+            digest = await build_digest(
+                db, office_ids=office_ids, scope=scope, period=period, tz=tz, labels=labels,
+                overdue_days=settings.overdue_days, overdue_by_category=services.org.overdue_days,
+                now=now, late=late)
+            async with db.transaction() as tx:
+                for chat, key in zip(chats, keys, strict=True):
+                    if await outbox.enqueue(tx, key, chat, digest.text):
+                        owed += 1
+                    if digest.chart is not None:
+                        await outbox.enqueue(tx, key + ":chart", chat, period.label,
+                                             photo=digest.chart)
+    return owed
+
+
+def reminder_due(settings: Settings, holidays: frozenset[date], now: datetime) -> date | None:
+    """Today's date if reminders are due now (a working day, not a holiday, after the time)."""
+    local = now.astimezone(settings.timezone)
+    today = local.date()
+    if weekday_index(today) not in settings.work_days or today in holidays:
+        return None
+    return today if local.time() >= settings.reminder_time else None
+
+
+async def enqueue_reminders(services: Services, now: datetime) -> int:
+    """Remind facilitators who filed nothing today, and about overdue requests (once a day)."""
+    settings, db = services.settings, services.db
+    today = reminder_due(settings, services.org.holidays, now)
+    if today is None:
+        return 0
+    start, end = period_of("day", today).utc_range(settings.timezone)
+    cutoff = (now - timedelta(days=settings.overdue_days)).isoformat(timespec="seconds")
+    overdue = {office: (count, code) for office, count, code in
+               await stats.overdue_by_office(db, cutoff)}
+    notices = [(f"remind:{today}:{user_id}", user_id, t("remind.no_report"))
+               for user_id, _name, _office in await stats.silent_facilitators(db, start, end)]
+    for user_id, office_id in await people.facilitators(db):
+        if office_id in overdue:
+            count, code = overdue[office_id]
+            text = t("remind.overdue", count=count,
+                     code=to_persian_digits(f"{code[:4]}-{code[4:]}"))
+            notices.append((f"overdue:{today}:{user_id}", user_id, text))
+    owed = 0
+    async with db.transaction() as tx:
+        for key, chat, text in notices:
+            owed += await outbox.enqueue(tx, key, chat, text)
+    return owed
+
+
+async def tick(application: Application[Any, Any, Any, Any, Any, Any],
+               now: datetime | None = None) -> None:
+    """Owe what is due (digests, reminders) and deliver the outbox."""
+    services: Services = application.bot_data["services"]
+    now = now or datetime.now(UTC)
+    await enqueue_due_digests(services, now)
+    await enqueue_reminders(services, now)
+    await deliver_due(application.bot, services.db, now)

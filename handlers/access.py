@@ -26,6 +26,15 @@ def command_of(text: str) -> str | None:
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
 
 
+GROUP_COMMANDS = ("digest_here",)
+
+
+def is_group_command(update: Update) -> bool:
+    """A command that is meant to be sent in a group chat."""
+    message = update.message
+    return bool(message and message.text and command_of(message.text) in GROUP_COMMANDS)
+
+
 def requested_feature(update: Update) -> tuple[Feature | None, bool]:
     """The feature an update asks for, and whether it is a button family nobody owns."""
     query = update.callback_query
@@ -44,8 +53,10 @@ def requested_feature(update: Update) -> tuple[Feature | None, bool]:
 async def gate(update: Update, context: BotContext) -> None:
     """Resolve the person; refuse what their role may not do."""
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot or chat.type != "private":
+    if user is None or chat is None or user.is_bot:
         raise ApplicationHandlerStop
+    if chat.type != "private" and not is_group_command(update):
+        raise ApplicationHandlerStop  # groups only receive digests; everything else is silence
     if update.edited_message is not None:
         raise ApplicationHandlerStop  # an edit changes nothing already stored: stay silent
     services = context.services
@@ -65,7 +76,7 @@ async def gate(update: Update, context: BotContext) -> None:
     )
     if update.callback_query is not None:
         await answer_once(update, context, refusal, alert=True)
-    else:
+    elif chat.type == "private":
         await send(update, context, refusal)
     raise ApplicationHandlerStop
 

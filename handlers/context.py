@@ -3,7 +3,6 @@ behind the update, resolved once by the access gate; and the small helpers to an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
@@ -19,21 +18,9 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.config import Settings
-from bot.forms.model import FormDefinition
-from bot.org import Organisation
+from bot.services import Services
 from storage.db import Database
 from storage.people import Person
-
-
-@dataclass
-class Services:
-    """Long-lived objects the handlers use; kept in `bot_data`, which is not persisted."""
-
-    settings: Settings
-    db: Database
-    org: Organisation
-    forms: dict[str, FormDefinition]
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -47,6 +47,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("need", frozenset({"facilitator"})),
     Feature("inbox", STAFF, callback_prefix="req"),
     Feature("mine", frozenset({"facilitator"})),
+    Feature("digest", frozenset({"supervisor", "admin"}), callback_prefix="dig"),
+    Feature("export", frozenset({"supervisor", "admin"}), callback_prefix="exp"),
+    Feature("digest_here", frozenset({"supervisor", "admin"}), in_menu=False),
     Feature("track", EVERYONE, callback_prefix="trk", menu_for=frozenset({"resident"})),
     # Form buttons of any form; the engine checks each tap against the person's own draft.
     Feature("form", EVERYONE, in_menu=False, callback_prefix="frm", in_help=False),

@@ -64,16 +64,10 @@ def day_of(context: BotContext, instant: str) -> str:
 
 async def office_ids_in_scope(context: BotContext, person: Person) -> list[int]:
     """The offices whose requests a staff member handles."""
-    db = context.db
     if not person.is_staff:
         return []
-    if person.role == "admin":
-        return [o.id for o in await offices.list_offices(db)]
-    if person.office_id is not None:
-        return [person.office_id]
-    if person.province_id is not None:
-        return [o.id for o in await offices.offices_in_province(db, person.province_id)]
-    return []
+    return await offices.scope_office_ids(context.db, person.role, person.office_id,
+                                          person.province_id)
 
 
 # ----- filing ---------------------------------------------------------------------------

@@ -139,3 +139,17 @@ async def neighbourhoods_of(db: Database, office_id: int) -> list[NeighbourhoodR
         (office_id,),
     )
     return [NeighbourhoodRow(r["id"], r["office_id"], r["slug"], r["name"]) for r in rows]
+
+
+async def scope_office_ids(
+    db: Database, role: str, office_id: int | None, province_id: int | None
+) -> list[int]:
+    """The offices a staff member's work covers: an admin all, a supervisor their office or
+    province, a facilitator their office."""
+    if role == "admin":
+        return [o.id for o in await list_offices(db)]
+    if office_id is not None:
+        return [office_id]
+    if province_id is not None:
+        return [o.id for o in await offices_in_province(db, province_id)]
+    return []

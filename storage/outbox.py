@@ -22,23 +22,32 @@ class Notice:
     chat_id: int
     text: str
     attempts: int
+    photo: bytes | None = None
 
 
-async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str) -> bool:
-    """Owe a message (inside the caller's transaction); False if this key is already owed."""
+async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str,
+                  photo: bytes | None = None) -> bool:
+    """Owe a message (inside the caller's transaction); False if this key is already owed.
+    With `photo`, a PNG is sent and `text` is its caption."""
     now = utc_now_iso()
     cursor = await tx.execute(
-        "INSERT OR IGNORE INTO outbox (key, chat_id, text, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?)", (key, chat_id, text, now, now))
+        "INSERT OR IGNORE INTO outbox (key, chat_id, text, photo, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)", (key, chat_id, text, photo, now, now))
     return cursor.rowcount == 1
+
+
+async def owed(db: Database, key: str) -> bool:
+    """Whether a notice with this key exists already (sent or not)."""
+    return await db.fetchone("SELECT 1 FROM outbox WHERE key = ?", (key,)) is not None
 
 
 async def due(db: Database, now: datetime, limit: int = 100) -> list[Notice]:
     """Pending notices whose time has come, oldest first."""
     rows = await db.fetchall(
-        "SELECT id, key, chat_id, text, attempts FROM outbox WHERE status = 'pending' "
+        "SELECT id, key, chat_id, text, attempts, photo FROM outbox WHERE status = 'pending' "
         "AND next_attempt_at <= ? ORDER BY id LIMIT ?", (utc_now_iso(now), limit))
-    return [Notice(r["id"], r["key"], r["chat_id"], r["text"], r["attempts"]) for r in rows]
+    return [Notice(r["id"], r["key"], r["chat_id"], r["text"], r["attempts"], r["photo"])
+            for r in rows]
 
 
 async def mark_sent(db: Database, notice_id: int, now: datetime) -> None:

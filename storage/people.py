@@ -206,12 +206,13 @@ async def redeem_invite(
             raise InviteError("admin")
         await tx.execute(
             "INSERT INTO people (user_id, display_name, role, office_id, province_id, active, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
+            "created_at, updated_at, staff_since) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, "
             "role = excluded.role, office_id = excluded.office_id, "
-            "province_id = excluded.province_id, active = 1, updated_at = excluded.updated_at",
+            "province_id = excluded.province_id, active = 1, updated_at = excluded.updated_at, "
+            "staff_since = excluded.staff_since",
             (user_id, display_name, invite["role"], invite["office_id"], invite["province_id"],
-             now_iso, now_iso),
+             now_iso, now_iso, now_iso),
         )
         cursor = await tx.execute("SELECT id FROM people WHERE user_id = ?", (user_id,))
         person_row = await cursor.fetchone()
@@ -265,3 +266,33 @@ async def set_active(db: Database, person_id: int, active: bool, *, actor_id: in
     person = await get_person_by_id(db, person_id)
     assert person is not None
     return person
+
+
+async def active_with_role(db: Database, role: str) -> list[tuple[Person, str | None]]:
+    """Active people of a role, with when they joined as staff."""
+    rows = await db.fetchall(
+        "SELECT id, user_id, display_name, role, office_id, province_id, active, staff_since "
+        "FROM people WHERE role = ? AND active = 1 ORDER BY id", (role,))
+    return [(_person(r), r["staff_since"]) for r in rows]
+
+
+async def facilitators(db: Database) -> list[tuple[int, int]]:
+    """(user id, office id) of every active facilitator."""
+    rows = await db.fetchall(
+        "SELECT user_id, office_id FROM people WHERE role = 'facilitator' AND active = 1 "
+        "AND office_id IS NOT NULL ORDER BY id")
+    return [(r[0], r[1]) for r in rows]
+
+
+async def digest_chats(db: Database, person_id: int) -> list[int]:
+    """Group chats that also receive this supervisor's digests."""
+    rows = await db.fetchall(
+        "SELECT chat_id FROM digest_chats WHERE person_id = ? ORDER BY added_at", (person_id,))
+    return [r[0] for r in rows]
+
+
+async def add_digest_chat(db: Database, person_id: int, chat_id: int, title: str) -> None:
+    """Send this supervisor's digests to a group chat too."""
+    await db.execute(
+        "INSERT OR IGNORE INTO digest_chats (person_id, chat_id, title, added_at) "
+        "VALUES (?, ?, ?, ?)", (person_id, chat_id, title, utc_now_iso()))

@@ -190,7 +190,8 @@ async def test_commands_are_registered_per_role(sandbox: SandboxBot, api: FakeBo
     assert [c["command"] for c in default] == ["request", "track", "help", "start", "cancel"]
     admin_scope = api.commands[f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}']
     assert [c["command"] for c in admin_scope] == [
-        "inbox", "track", "invite", "people", "help", "start", "cancel"]
+        "inbox", "digest", "export", "digest_here", "track", "invite", "people", "help",
+        "start", "cancel"]
 
 
 async def test_help_lists_what_the_role_can_do(sandbox: SandboxBot) -> None:
@@ -205,7 +206,8 @@ async def test_cancel_returns_to_the_menu(sandbox: SandboxBot) -> None:
     admin = sandbox.user(ADMIN_ID, "مدیر")
     replies = await sandbox.say(admin, "/cancel")
     assert replies[-1].text == t("cancel.nothing")
-    assert admin.menu_labels() == ["صندوق درخواست‌ها", "دعوت همکار", "همکاران", "راهنما"]
+    assert admin.menu_labels() == ["صندوق درخواست‌ها", "گزارش دوره‌ای", "خروجی اکسل",
+                                   "دعوت همکار", "همکاران", "راهنما"]
 
 
 @pytest.mark.parametrize("action", ["send_sticker", "send_voice", "send_photo",

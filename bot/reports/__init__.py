@@ -1,0 +1,1 @@
+"""Digests, charts and exports built from storage queries; no messenger code here."""

@@ -1,0 +1,56 @@
+"""The digest chart: reports per neighbourhood and needs by category, as a PNG whose Persian
+labels are shaped (joined letters) and laid out right to left before matplotlib draws them."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import arabic_reshaper
+import matplotlib
+from bidi.algorithm import get_display
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from bot.locale.normalize import to_persian_digits
+from bot.locale.text import t
+
+MAX_BARS = 10
+
+
+def shaped(text: str) -> str:
+    """Persian text as matplotlib must be given it: letters joined, visual right-to-left."""
+    return str(get_display(arabic_reshaper.reshape(text)))
+
+
+def _bars(axis: plt.Axes, title: str, rows: Sequence[tuple[str, int]]) -> None:
+    rows = sorted(rows, key=lambda r: r[1])[-MAX_BARS:]
+    labels = [shaped(label) for label, _ in rows]
+    values = [value for _, value in rows]
+    axis.barh(labels, values, color="#2a7f62")
+    axis.set_title(shaped(title), fontsize=11)
+    axis.tick_params(axis="y", labelsize=9)
+    for index, value in enumerate(values):
+        axis.text(value, index, " " + to_persian_digits(value), va="center", fontsize=8)
+    axis.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        axis.spines[side].set_visible(False)
+
+
+def digest_chart(by_hood: Sequence[tuple[str, int]], by_need: Sequence[tuple[str, int]],
+                 title: str) -> bytes:
+    """A PNG with one or two horizontal bar charts."""
+    panels = [(t("digest.chart_reports"), by_hood), (t("digest.chart_needs"), by_need)]
+    panels = [(name, rows) for name, rows in panels if rows]
+    height = 1.2 + sum(0.35 * min(len(rows), MAX_BARS) + 0.6 for _, rows in panels)
+    figure, axes = plt.subplots(len(panels) or 1, 1, figsize=(6, max(height, 2.5)))
+    axes_list = list(axes) if len(panels) > 1 else [axes]
+    for axis, (name, rows) in zip(axes_list, panels, strict=False):
+        _bars(axis, name, rows)
+    figure.suptitle(shaped(title), fontsize=12)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()

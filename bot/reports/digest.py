@@ -1,0 +1,123 @@
+"""Supervisors' digests: the figures of a scope and period (SQL aggregates from
+`storage.stats`) written as a short Persian message, with the change against the period
+before, and a chart for weekly and monthly digests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.locale.jalali import local_datetime
+from bot.locale.normalize import fa_number, to_persian_digits
+from bot.locale.text import t
+from bot.reports.chart import digest_chart
+from bot.reports.periods import Period
+from storage import stats
+from storage.db import Database
+
+MAX_LINES = 8
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Persian labels of the stored codes, taken from the form definitions."""
+
+    domains: Mapping[str, str] = field(default_factory=dict)
+    need_categories: Mapping[str, str] = field(default_factory=dict)
+    severities: Mapping[str, str] = field(default_factory=dict)
+    request_categories: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A digest ready to send: its text and, for weeks and months, a chart."""
+
+    text: str
+    chart: bytes | None
+    figures: stats.Figures
+
+
+def _change(now: int, before: int) -> str:
+    if now == before:
+        return t("digest.same")
+    sign = "+" if now > before else "−"
+    return t("digest.change", sign=sign, diff=abs(now - before))
+
+
+def _code(code: str) -> str:
+    return to_persian_digits(f"{code[:4]}-{code[4:]}")
+
+
+def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Labels,
+           scope: str, now: datetime, tz: ZoneInfo, late: bool = False) -> str:
+    """The digest text (pure: figures in, Persian out)."""
+    lines = [t(f"digest.title_{period.kind}", period=period.label)]
+    if late:
+        lines.append(t("digest.late"))
+    lines.append(t("digest.scope", scope=scope))
+    if f.empty:
+        lines.append(t("digest.nothing"))
+        if f.silent:
+            lines.append(t("digest.silent", names="، ".join(f.silent[:MAX_LINES])))
+        return "\n".join(lines)
+    lines.append("")
+    lines.append(t("digest.reports", count=f.reports, change=_change(f.reports, before.reports)))
+    if f.reports:
+        lines.append(t("digest.participants", count=f.participants, children=f.children,
+                       adolescents=f.adolescents,
+                       change=_change(f.participants, before.participants)))
+        for office, hood, count, people in f.by_hood[:MAX_LINES]:
+            lines.append(t("digest.hood_line", hood=hood, office=office, count=count,
+                           people=people))
+        if f.by_domain:
+            lines.append(t("digest.domains", domains="، ".join(
+                f"{labels.domains.get(v, v)} {fa_number(n)}" for v, n in f.by_domain)))
+    lines.append("")
+    urgent = len(f.urgent)
+    lines.append(t("digest.needs", count=f.needs, urgent=urgent,
+                   change=_change(f.needs, before.needs)))
+    for hood, category, severity, households in f.urgent[:5]:
+        lines.append(t("digest.urgent_line", hood=hood,
+                       category=labels.need_categories.get(category, category),
+                       severity=labels.severities.get(severity, severity),
+                       households=households))
+    lines.append("")
+    lines.append(t("digest.requests", new=f.requests_new, resolved=f.requests_resolved,
+                   open=f.requests_open, overdue=f.requests_overdue))
+    if f.oldest_open is not None:
+        code, created, category = f.oldest_open
+        days = (local_datetime(now, tz).date()
+                - local_datetime(datetime.fromisoformat(created), tz).date()).days
+        lines.append(t("digest.oldest", code=_code(code), days=days,
+                       category=labels.request_categories.get(category, category)))
+    if f.silent:
+        lines.append("")
+        lines.append(t("digest.silent", names="، ".join(f.silent[:MAX_LINES])
+                       + ("…" if len(f.silent) > MAX_LINES else "")))
+    return "\n".join(lines)[:4000]
+
+
+async def build_digest(
+    db: Database, *, office_ids: Sequence[int], scope: str, period: Period, tz: ZoneInfo,
+    labels: Labels, overdue_days: int, overdue_by_category: Mapping[str, int],
+    now: datetime, late: bool = False,
+) -> Digest:
+    """Query the figures and write the digest (and its chart for weeks and months)."""
+    start, end = period.utc_range(tz)
+    cutoffs = {c: (now - timedelta(days=d)).isoformat(timespec="seconds")
+               for c, d in overdue_by_category.items()}
+    default_cutoff = (now - timedelta(days=overdue_days)).isoformat(timespec="seconds")
+    figures = await stats.figures(db, office_ids, start, end, now=now.isoformat(),
+                                  overdue_cutoffs=cutoffs, default_cutoff=default_cutoff)
+    before_start, before_end = period.previous().utc_range(tz)
+    before = await stats.totals(db, office_ids, before_start, before_end)
+    text = render(period, figures, before, labels, scope, now, tz, late)
+    chart = None
+    if period.kind != "day" and not figures.empty:
+        chart = digest_chart(
+            [(hood, count) for _, hood, count, _ in figures.by_hood],
+            [(labels.need_categories.get(c, c), n) for c, n in figures.needs_by_category],
+            t(f"digest.chart_title_{period.kind}", period=period.label))
+    return Digest(text, chart, figures)

@@ -1,0 +1,184 @@
+"""The Excel export: field reports, needs assessments, requests and their events for a
+period and a set of offices, with Persian headers, Jalali dates beside ISO dates, and
+sheets set right to left. Written in openpyxl's write-only mode, row by row, so a large
+province does not have to fit in memory; residents' phone numbers only when asked for
+(admins)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from bot.forms.model import FormDefinition, Question
+from bot.locale.jalali import format_date_numeric, local_datetime
+from bot.locale.text import t
+from storage.db import Database
+
+Progress = Callable[[str, int], None]
+BATCH = 2000
+
+
+def jalali(day: str | None) -> str:
+    """An ISO date as a Jalali 'YYYY/MM/DD' (Persian digits)."""
+    return format_date_numeric(date.fromisoformat(day)) if day else ""
+
+
+def jalali_instant(instant: str | None, tz: ZoneInfo) -> str:
+    """A UTC ISO instant as a local Jalali date and time."""
+    if not instant:
+        return ""
+    local = local_datetime(datetime.fromisoformat(instant), tz)
+    return f"{format_date_numeric(local.date())} {local:%H:%M}"
+
+
+def cell(question: Question, value: Any, hoods: dict[str, str]) -> Any:
+    """An answer as an Excel cell: numbers stay numbers, codes become their labels."""
+    if value is None:
+        return ""
+    labels = {c.value: c.label for c in question.choices} | hoods
+    if question.type == "choice":
+        return labels.get(str(value), str(value))
+    if question.type == "multi":
+        return "، ".join(labels.get(v, v) for v in value)
+    if question.type == "yesno":
+        return t("form.yes") if value else t("form.no")
+    if question.type == "date":
+        return jalali(value)
+    if question.type == "photos":
+        return len(value)
+    if question.type == "location":
+        return f"{value['latitude']:.5f}, {value['longitude']:.5f}"
+    if question.type == "contact":
+        return ""
+    return value
+
+
+def _sheet(book: Workbook, title: str, headers: Sequence[str]) -> WriteOnlyWorksheet:
+    sheet = book.create_sheet(title=title)
+    sheet.sheet_view.rightToLeft = True
+    sheet.append(list(headers))
+    return sheet
+
+
+async def _rows(db: Database, sql: str, params: Sequence[Any]) -> Any:
+    """Rows in batches (keyset pagination on id), not all at once."""
+    last = 0
+    while True:
+        batch = await db.fetchall(sql, (*params, last, BATCH))
+        if not batch:
+            return
+        for row in batch:
+            yield row
+        last = batch[-1]["id"]
+
+
+async def _submissions(book: Workbook, db: Database, form: FormDefinition,
+                       office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
+                       hoods: dict[str, str], progress: Progress | None) -> int:
+    questions = [q for q in form.questions if q.type != "contact"]
+    headers = [t("export.number"), t("export.day_jalali"), t("export.day_iso"),
+               t("export.office"), t("export.author"),
+               *[q.label for q in questions], t("export.created_jalali"),
+               t("export.created_iso")]
+    sheet = _sheet(book, form.title, headers)
+    marks = ", ".join("?" for _ in office_ids) or "NULL"
+    sql = ("SELECT s.id, s.happened_on, s.created_at, s.answers, o.name AS office, "
+           "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
+           "JOIN people p ON p.id = s.author_id "
+           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.happened_on >= ? "
+           "AND s.happened_on <= ? AND s.id > ? ORDER BY s.id LIMIT ?")
+    count = 0
+    async for row in _rows(db, sql, (form.name, *office_ids, start.isoformat(),
+                                      end.isoformat())):
+        answers = json.loads(row["answers"])
+        sheet.append([row["id"], jalali(row["happened_on"]), row["happened_on"], row["office"],
+                      row["author"], *[cell(q, answers.get(q.id), hoods) for q in questions],
+                      jalali_instant(row["created_at"], tz), row["created_at"]])
+        count += 1
+        if progress and count % 5000 == 0:
+            progress(form.title, count)
+    return count
+
+
+async def build_export(
+    db: Database, forms: dict[str, FormDefinition], *, office_ids: Sequence[int],
+    start: date, end: date, tz: ZoneInfo, with_phones: bool,
+    progress: Progress | None = None,
+) -> tuple[bytes, dict[str, int]]:
+    """The workbook's bytes and how many rows each sheet got."""
+    book = Workbook(write_only=True)
+    hoods = {str(r["id"]): r["name"] for r in await db.fetchall(
+        "SELECT id, name FROM neighbourhoods")} | {"unsure": t("request.unsure")}
+    counts: dict[str, int] = {}
+    for name in ("field_report", "needs_assessment"):
+        if name in forms:
+            counts[name] = await _submissions(book, db, forms[name], office_ids, start, end,
+                                              tz, hoods, progress)
+    counts["requests"], counts["events"] = await _requests(
+        book, db, forms, office_ids, start, end, tz, with_phones)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue(), counts
+
+
+async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinition],
+                    office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
+                    with_phones: bool) -> tuple[int, int]:
+    request_form = forms.get("resident_request")
+    category_q = request_form.question("category") if request_form else None
+    categories = {c.value: c.label for c in category_q.choices} if category_q else {}
+    headers = [t("export.code"), t("export.created_jalali"), t("export.created_iso"),
+               t("export.office"), t("export.hood"), t("export.category"),
+               t("export.status"), t("export.description"), t("export.assignee")]
+    if with_phones:
+        headers.append(t("export.phone"))
+    requests = _sheet(book, t("export.requests_sheet"), headers)
+    events = _sheet(book, t("export.events_sheet"), [
+        t("export.code"), t("export.when_jalali"), t("export.when_iso"), t("export.event"),
+        t("export.old_status"), t("export.new_status"), t("export.note"), t("export.public"),
+        t("export.actor")])
+    first = datetime.combine(start, datetime.min.time(), tz).isoformat()
+    last = datetime.combine(end, datetime.max.time(), tz).isoformat()
+    marks = ", ".join("?" for _ in office_ids) or "NULL"
+    sql = ("SELECT r.id, r.code, r.created_at, r.category, r.status, r.description, r.phone, "
+           "o.name AS office, n.name AS hood, a.display_name AS assignee FROM requests r "
+           "JOIN offices o ON o.id = r.office_id "
+           "LEFT JOIN neighbourhoods n ON n.id = r.neighbourhood_id "
+           "LEFT JOIN people a ON a.id = r.assignee_id "
+           f"WHERE r.office_id IN ({marks}) AND r.created_at >= ? AND r.created_at <= ? "
+           "AND r.id > ? ORDER BY r.id LIMIT ?")
+    count = events_count = 0
+    async for row in _rows(db, sql, (*office_ids, _utc(first), _utc(last))):
+        values = [row["code"], jalali_instant(row["created_at"], tz), row["created_at"],
+                  row["office"], row["hood"] or t("request.unsure"),
+                  categories.get(row["category"], row["category"]),
+                  t(f"status.{row['status']}"), row["description"], row["assignee"] or ""]
+        if with_phones:
+            values.append(row["phone"] or "")
+        requests.append(values)
+        count += 1
+        for event in await db.fetchall(
+                "SELECT e.at, e.kind, e.old_status, e.new_status, e.note, e.public, "
+                "p.display_name AS actor FROM request_events e "
+                "LEFT JOIN people p ON p.id = e.actor_id WHERE e.request_id = ? ORDER BY e.id",
+                (row["id"],)):
+            events.append([
+                row["code"], jalali_instant(event["at"], tz), event["at"],
+                t(f"export.kind_{event['kind']}"),
+                t(f"status.{event['old_status']}") if event["old_status"] else "",
+                t(f"status.{event['new_status']}") if event["new_status"] else "",
+                event["note"] or "", t("form.yes") if event["public"] else t("form.no"),
+                event["actor"] or ""])
+            events_count += 1
+    return count, events_count
+
+
+def _utc(local_iso: str) -> str:
+    return datetime.fromisoformat(local_iso).astimezone(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,142 @@
+"""What supervisors (and admins) ask for: /digest (today, this week, this month, on demand),
+/digest_here (their scheduled digests to a group chat too), and /export (an Excel file of a
+period: this week, this month, last month, or a typed Jalali range)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
+from bot.locale.normalize import to_ascii_digits
+from bot.locale.text import t
+from bot.reports.digest import build_digest
+from bot.reports.export import build_export
+from bot.reports.periods import Period, period_of
+from bot.schedule import labels_from, scope_of
+from handlers.context import BotContext, answer_once, button, inline, send
+from storage.people import add_digest_chat
+
+
+def today(context: BotContext) -> date:
+    """Today in the bot's time zone."""
+    return datetime.now(context.services.settings.timezone).date()
+
+
+async def digest(update: Update, context: BotContext) -> None:
+    """/digest: choose the period."""
+    await send(update, context, t("digest.choose"), inline([[
+        (t("digest.today"), "dig:day"), (t("digest.this_week"), "dig:week"),
+        (t("digest.this_month"), "dig:month")]]))
+
+
+async def digest_button(update: Update, context: BotContext) -> None:
+    """dig:day|week|month: the digest of the period so far."""
+    _, parts = button(update)
+    if parts[1] not in ("day", "week", "month"):
+        await answer_once(update, context, t("access.stale_button"), alert=True)
+        return
+    await answer_once(update, context)
+    services = context.services
+    office_ids, scope = await scope_of(services, context.me())
+    if not office_ids:
+        await send(update, context, t("digest.no_scope"))
+        return
+    period = period_of(parts[1], today(context))
+    result = await build_digest(
+        context.db, office_ids=office_ids, scope=scope, period=period,
+        tz=services.settings.timezone, labels=labels_from(services.forms),
+        overdue_days=services.settings.overdue_days,
+        overdue_by_category=services.org.overdue_days, now=datetime.now(UTC))
+    await send(update, context, result.text)
+    if result.chart is not None:
+        chat = update.effective_chat
+        assert chat is not None
+        await context.bot.send_photo(chat_id=chat.id, photo=result.chart,
+                                     caption=period.label)
+
+
+async def digest_here(update: Update, context: BotContext) -> None:
+    """/digest_here in a group: the supervisor's scheduled digests go here too."""
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == "private":
+        await send(update, context, t("digest.group_only"))
+        return
+    await add_digest_chat(context.db, context.me().id, chat.id, chat.title or "")
+    await context.bot.send_message(chat_id=chat.id, text=t("digest.group_added"))
+
+
+def export_period(kind: str, day: date) -> Period:
+    """This week, this month or last month."""
+    if kind == "week":
+        return period_of("week", day)
+    if kind == "month":
+        return period_of("month", day)
+    return period_of("month", day).previous()
+
+
+async def send_export(update: Update, context: BotContext, start: date, end: date) -> None:
+    """Build the workbook for the asker's scope and send it as a document."""
+    services = context.services
+    me = context.me()
+    office_ids, scope = await scope_of(services, me)
+    data, counts = await build_export(
+        context.db, services.forms, office_ids=office_ids, start=start, end=end,
+        tz=services.settings.timezone, with_phones=me.role == "admin")
+    chat = update.effective_chat
+    assert chat is not None
+    caption = t("export.caption", scope=scope, first=format_date(start), last=format_date(end),
+                reports=counts.get("field_report", 0), needs=counts.get("needs_assessment", 0),
+                requests=counts.get("requests", 0))
+    await context.bot.send_document(
+        chat_id=chat.id, document=io.BytesIO(data),
+        filename=f"tashilyar-{start.isoformat()}-{end.isoformat()}.xlsx", caption=caption[:1024])
+
+
+async def export(update: Update, context: BotContext) -> None:
+    """/export [FROM TO]: a typed Jalali range, or buttons for the usual periods."""
+    args = context.args or []
+    if len(args) == 2:
+        try:
+            first, last = (parse_jalali_date(to_ascii_digits(a)) for a in args)
+        except JalaliDateError:
+            await send(update, context, t("export.bad_range"))
+            return
+        if first > last:
+            first, last = last, first
+        await send_export(update, context, first, last)
+        return
+    if args:
+        await send(update, context, t("export.bad_range"))
+        return
+    await send(update, context, t("export.choose"), inline([[
+        (t("export.this_week"), "exp:week"), (t("export.this_month"), "exp:month"),
+        (t("export.last_month"), "exp:last")]]))
+
+
+async def export_button(update: Update, context: BotContext) -> None:
+    """exp:week|month|last."""
+    _, parts = button(update)
+    if parts[1] not in ("week", "month", "last"):
+        await answer_once(update, context, t("access.stale_button"), alert=True)
+        return
+    await answer_once(update, context)
+    period = export_period(parts[1], today(context))
+    await send_export(update, context, period.start, period.end)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """/digest, /digest_here, /export, their menu buttons and their buttons."""
+    return [
+        CommandHandler("digest", digest),
+        MessageHandler(filters.Text([t("menu.digest")]), digest),
+        CommandHandler("digest_here", digest_here),
+        CommandHandler("export", export),
+        MessageHandler(filters.Text([t("menu.export")]), export),
+        CallbackQueryHandler(digest_button, pattern=r"^dig:"),
+        CallbackQueryHandler(export_button, pattern=r"^exp:"),
+    ]
