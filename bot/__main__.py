@@ -1,4 +1,4 @@
-"""The command line: `tashilyar run | check | invite | backup | console`.
+"""The command line: `tashilyar run | check | invite | backup | export | console | demo`.
 
 `run` (the default) polls the messenger until SIGINT or SIGTERM. `check` validates the
 settings and the organisation file, migrates the database and asks the server who the bot
@@ -176,6 +176,50 @@ def backup(settings: Settings, destination: Path) -> int:
     return 0
 
 
+async def export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the Excel export of a Jalali date range for an office, a province or all."""
+    from bot.app import open_services
+    from bot.locale.jalali import JalaliDateError, parse_jalali_date
+    from bot.locale.normalize import to_ascii_digits
+    from bot.reports.export import build_export
+    from storage import offices
+
+    try:
+        first, last = (parse_jalali_date(to_ascii_digits(v)) for v in (args.first, args.last))
+    except JalaliDateError as error:
+        raise ConfigError("--from/--to", f"not a Jalali date ({error.reason}); "
+                          "write e.g. 1405/08/01") from None
+    services = await open_services(settings)
+    db = services.db
+    try:
+        if args.office:
+            office = await offices.office_by_slug(db, args.office)
+            if office is None:
+                raise ConfigError("--office", f"no office {args.office!r}")
+            office_ids = [office.id]
+        elif args.province:
+            province = await offices.province_by_slug(db, args.province)
+            if province is None:
+                raise ConfigError("--province", f"no province {args.province!r}")
+            office_ids = [o.id for o in await offices.offices_in_province(db, province[0])]
+        else:
+            office_ids = [o.id for o in await offices.list_offices(db)]
+
+        def progress(sheet: str, rows: int) -> None:
+            print(f"  {sheet}: {rows} rows…", file=sys.stderr, flush=True)
+
+        data, counts = await build_export(
+            db, services.forms, office_ids=office_ids, start=first, end=last,
+            tz=settings.timezone, with_phones=args.with_phones, progress=progress)
+    finally:
+        await db.close()
+    out = args.out or Path("exports") / f"tashilyar-{first.isoformat()}-{last.isoformat()}.xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"export written to {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
     p = argparse.ArgumentParser(prog="tashilyar", description=__doc__.splitlines()[0])
@@ -190,6 +234,18 @@ def parser() -> argparse.ArgumentParser:
     inv.add_argument("--days", type=int, default=None, help="days until it expires (default 7)")
     bak = sub.add_parser("backup", help="online backup of the live database")
     bak.add_argument("path", type=Path, help="new file to write the copy to")
+    exp = sub.add_parser("export", help="write an Excel file of a period (Jalali dates)")
+    exp.add_argument("--from", dest="first", required=True, help="first day, e.g. 1405/08/01")
+    exp.add_argument("--to", dest="last", required=True, help="last day, e.g. 1405/08/30")
+    scope = exp.add_mutually_exclusive_group()
+    scope.add_argument("--office", help="only this office (slug)")
+    scope.add_argument("--province", help="only this province (slug)")
+    exp.add_argument("--out", type=Path, default=None, help="file to write (default exports/…)")
+    exp.add_argument("--with-phones", action="store_true",
+                     help="include residents' phone numbers (an admin's export)")
+    demo = sub.add_parser("demo", help="a whole day against the fake messenger, no token")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"),
+                      help="folder for the export, the chart and the demo database")
     con = sub.add_parser("console", help="chat with the bot in the terminal, no token needed")
     con.add_argument("--as", dest="role", default="resident",
                      choices=["admin", "supervisor", "facilitator", "resident"])
@@ -217,6 +273,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                            args.days or settings.invite_days))
         if command == "backup":
             return backup(settings, args.path)
+        if command == "export":
+            return asyncio.run(export(settings, args))
+        if command == "demo":
+            from bot.demo import run_demo
+
+            logging.getLogger().setLevel(logging.WARNING)
+            return asyncio.run(run_demo(settings, args.out))
         if command == "console":
             from bot.console import run_console
 

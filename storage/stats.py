@@ -133,8 +133,9 @@ async def figures(
     f.silent = [r[0] for r in await db.fetchall(
         "SELECT p.display_name FROM people p "
         f"WHERE p.role = 'facilitator' AND p.active = 1 AND p.office_id IN {offices} "
+        "AND (p.staff_since IS NULL OR p.staff_since < ?) "
         "AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.author_id = p.id "
-        f"{period}) ORDER BY p.display_name", (start, end))]
+        f"{period}) ORDER BY p.display_name", (end, start, end))]
     del now
     return f
 

@@ -1,14 +1,16 @@
-"""The digest chart: reports per neighbourhood and needs by category, as a PNG whose Persian
-labels are shaped (joined letters) and laid out right to left before matplotlib draws them."""
+"""The digest chart: reports per neighbourhood and needs by category, as a PNG.
+
+Persian labels are given to matplotlib as they are: from 3.11 it shapes the letters (joined
+forms) and lays them out right to left itself; shaping them beforehand, as older recipes do
+with arabic_reshaper and python-bidi, would reverse them a second time. The tests check
+that the letters come out joined."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 
-import arabic_reshaper
 import matplotlib
-from bidi.algorithm import get_display
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -20,8 +22,8 @@ MAX_BARS = 10
 
 
 def shaped(text: str) -> str:
-    """Persian text as matplotlib must be given it: letters joined, visual right-to-left."""
-    return str(get_display(arabic_reshaper.reshape(text)))
+    """Persian text as matplotlib (≥ 3.11, which shapes and orders it) must be given it."""
+    return text
 
 
 def _bars(axis: plt.Axes, title: str, rows: Sequence[tuple[str, int]]) -> None:
@@ -31,10 +33,13 @@ def _bars(axis: plt.Axes, title: str, rows: Sequence[tuple[str, int]]) -> None:
     axis.barh(labels, values, color="#2a7f62")
     axis.set_title(shaped(title), fontsize=11)
     axis.tick_params(axis="y", labelsize=9)
+    axis.invert_xaxis()          # bars grow from right to left, as Persian reads
+    axis.yaxis.tick_right()
     for index, value in enumerate(values):
-        axis.text(value, index, " " + to_persian_digits(value), va="center", fontsize=8)
+        axis.text(value, index, to_persian_digits(value) + " ", va="center", ha="right",
+                  fontsize=8)
     axis.set_xticks([])
-    for side in ("top", "right", "bottom"):
+    for side in ("top", "left", "bottom"):
         axis.spines[side].set_visible(False)
 
 

@@ -90,7 +90,8 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
         code, created, category = f.oldest_open
         days = (local_datetime(now, tz).date()
                 - local_datetime(datetime.fromisoformat(created), tz).date()).days
-        lines.append(t("digest.oldest", code=_code(code), days=days,
+        age = t("inbox.age_today") if days == 0 else t("inbox.age_days", days=days)
+        lines.append(t("digest.oldest", code=_code(code), age=age,
                        category=labels.request_categories.get(category, category)))
     if f.silent:
         lines.append("")

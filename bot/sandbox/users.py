@@ -238,8 +238,12 @@ def format_transcript(messages: list[ChatMessage], person: str) -> str:
     for message in messages:
         who = "🤖 ربات" if message.from_bot else f"👤 {person}"
         body = message.text or f"[{message.kind}]"
-        if message.kind in ("document", "photo") and message.from_bot:
-            body = f"[{message.kind}: {message.file_name}] {message.text}".strip()
+        if message.kind == "document" and message.from_bot:
+            body = f"[فایل: {message.file_name}] {message.text}".strip()
+        if message.kind == "photo" and message.from_bot:
+            body = f"[تصویر] {message.text}".strip()
+        if message.kind == "location" and message.from_bot:
+            body = "[موقعیت مکانی]"
         if not message.from_bot and message.kind == "location":
             body = "[موقعیت مکانی]"
         if not message.from_bot and message.kind == "contact":
