@@ -263,3 +263,14 @@ def test_notices_owed_while_the_bot_was_down_go_out_when_it_is_back(
     with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
         assert db.execute("SELECT status FROM outbox").fetchone()[0] == "sent"
     assert len([m for m in zahra.messages(mark) if "۱۲۳۴-۵۶۷۸" in m.text]) == 1
+
+
+def test_export_command_writes_an_excel_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    result = tashilyar("export", "--from", "۱۴۰۵/۰۸/۰۱", "--to", "1405/08/30", "--province",
+                       "kerman", "--out", str(out), env=bot_env(tmp_path, None), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:2] == b"PK" and "export written" in result.stdout
+    bad = tashilyar("export", "--from", "1405/13/01", "--to", "1405/08/30",
+                    env=bot_env(tmp_path, None), cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --from/--to")
