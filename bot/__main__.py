@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from telegram import Bot
@@ -181,14 +182,28 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import open_services
     from bot.locale.jalali import JalaliDateError, parse_jalali_date
     from bot.locale.normalize import to_ascii_digits
-    from bot.reports.export import build_export
+    from bot.reports.export import build_export, export_file_name
     from storage import offices
 
-    try:
-        first, last = (parse_jalali_date(to_ascii_digits(v)) for v in (args.first, args.last))
-    except JalaliDateError as error:
-        raise ConfigError("--from/--to", f"not a Jalali date ({error.reason}); "
-                          "write e.g. 1405/08/01") from None
+    def jalali_flag(flag: str, value: str) -> date:
+        text = to_ascii_digits(value)
+        if text[:4].isdigit() and int(text[:4]) > 1500:
+            raise ConfigError(flag, f"{value!r} looks Gregorian; write a Jalali date such as "
+                              "1405/08/01")
+        try:
+            return parse_jalali_date(text)
+        except JalaliDateError as error:
+            raise ConfigError(flag, f"{value!r} is not a Jalali date ({error.reason}); "
+                              "write e.g. 1405/08/01") from None
+
+    first, last = jalali_flag("--from", args.first), jalali_flag("--to", args.last)
+    if first > last:
+        print("note: --from was after --to; exporting the range between them",
+              file=sys.stderr)
+        first, last = last, first
+    if not settings.database_path.is_file():
+        raise ConfigError("DATABASE_PATH", f"no database at {settings.database_path}; "
+                          "point DATABASE_PATH at the bot's database")
     services = await open_services(settings)
     db = services.db
     try:
@@ -200,7 +215,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         elif args.province:
             province = await offices.province_by_slug(db, args.province)
             if province is None:
-                raise ConfigError("--province", f"no province {args.province!r}")
+                known = [r[0] for r in await db.fetchall("SELECT slug FROM provinces")]
+                raise ConfigError("--province", f"no province {args.province!r}; known: "
+                                  + ", ".join(known))
             office_ids = [o.id for o in await offices.offices_in_province(db, province[0])]
         else:
             office_ids = [o.id for o in await offices.list_offices(db)]
@@ -213,7 +230,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
             tz=settings.timezone, with_phones=args.with_phones, progress=progress)
     finally:
         await db.close()
-    out = args.out or Path("exports") / f"tashilyar-{first.isoformat()}-{last.isoformat()}.xlsx"
+    out = args.out or Path("exports") / export_file_name(first, last)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"export written to {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -36,7 +36,12 @@ _LINK = re.compile(r"/start ([0-9a-z]{16})")
 
 def render(message: ChatMessage) -> str:
     """One bot message as the terminal shows it, buttons numbered."""
-    lines = [f"🤖 {message.text or '[' + message.kind + ']'}"]
+    if message.kind == "document":
+        lines = [f"🤖 [فایل: {message.file_name}] {message.text}"]
+    elif message.kind == "photo":
+        lines = [f"🤖 [تصویر] {message.text}"]
+    else:
+        lines = [f"🤖 {message.text or '[' + message.kind + ']'}"]
     number = 0
     for row in message.inline_keyboard:
         cells = []

@@ -117,12 +117,16 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
         maryam, ali, hamid = bot.user(20, "مریم"), bot.user(21, "علی"), bot.user(22, "حمید")
         zahra = bot.user(30, "زهرا", phone="+989131112233")
         reza = bot.user(31, "رضا")
+        tz = local.timezone
+        morning = datetime.combine(datetime.now(tz).date(), time(8, 5), tz)
         step(1, total, "the admin invites a province supervisor and three facilitators")
         await bot.say(admin, "/start")
         await join(bot, admin, sara, "/invite supervisor kerman")
         await join(bot, admin, maryam, "/invite facilitator sarasiab")
         await join(bot, admin, ali, "/invite facilitator pamenar")
         await join(bot, admin, hamid, "/invite facilitator sarasiab")
+        # The morning tick: a weekly or monthly digest goes out now if one is due today.
+        await tick(bot.application, max(morning, datetime.now(UTC)))
         step(2, total, "facilitators file field reports and a needs assessment")
         await field_report(bot, maryam, "سرآسیاب", "کارگاه یا آموزش", (24, 6, 9, 14, 2),
                            "کارگاه مهارت‌های زندگی برای نوجوانان و مادران برگزار شد.")
@@ -144,7 +148,6 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
         await bot.tap(ali, "۱")
         await bot.tap(ali, t("inbox.to_in_review"))
         step(5, total, "digest time: the supervisor's daily digest goes out")
-        tz = local.timezone
         digest_at = datetime.combine(datetime.now(tz).date(), time(20, 5), tz)
         await tick(bot.application, max(digest_at, datetime.now(UTC)))
         step(6, total, f"writing the export and the chart to {out_dir}")

@@ -14,7 +14,7 @@ from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
 from bot.reports.digest import build_digest
-from bot.reports.export import build_export
+from bot.reports.export import build_export, export_file_name
 from bot.reports.periods import Period, period_of
 from bot.schedule import labels_from, scope_of
 from handlers.context import BotContext, answer_once, button, inline, send
@@ -94,7 +94,7 @@ async def send_export(update: Update, context: BotContext, start: date, end: dat
                 requests=counts.get("requests", 0))
     await context.bot.send_document(
         chat_id=chat.id, document=io.BytesIO(data),
-        filename=f"tashilyar-{start.isoformat()}-{end.isoformat()}.xlsx", caption=caption[:1024])
+        filename=export_file_name(start, end), caption=caption[:1024])
 
 
 async def export(update: Update, context: BotContext) -> None:

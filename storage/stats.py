@@ -76,7 +76,8 @@ async def figures(
     db: Database, office_ids: Sequence[int], start: str, end: str, *, now: str,
     overdue_cutoffs: Mapping[str, str], default_cutoff: str,
 ) -> Figures:
-    """Everything a digest shows. Cutoffs: open requests created before them are overdue."""
+    """Everything a digest shows. `now` is the moment the request figures describe (the end
+    of a past period); open requests created before the cutoffs are overdue."""
     offices = _in(office_ids)
     period = "AND s.created_at >= ? AND s.created_at < ?"
     f = Figures()
@@ -112,23 +113,30 @@ async def figures(
         "ORDER BY s.severity = 'critical' DESC, s.households DESC LIMIT 8", (start, end))]
     requests = await db.fetchone(
         "SELECT sum(created_at >= ? AND created_at < ?) AS new, "
-        "sum(resolved_at >= ? AND resolved_at < ?) AS resolved, "
-        f"sum(status IN {OPEN_STATUSES}) AS open FROM requests WHERE office_id IN {offices}",
-        (start, end, start, end))
+        "sum(resolved_at >= ? AND resolved_at < ?) AS resolved "
+        f"FROM requests WHERE office_id IN {offices}", (start, end, start, end))
     if requests:
         f.requests_new = requests["new"] or 0
         f.requests_resolved = requests["resolved"] or 0
-        f.requests_open = requests["open"] or 0
-    cases = " ".join("WHEN ? THEN ?" for _ in overdue_cutoffs)
-    cutoff = f"CASE category {cases} ELSE ? END" if cases else "?"
-    params: list[str] = [v for pair in overdue_cutoffs.items() for v in pair] + [default_cutoff]
-    overdue = await db.fetchone(
-        f"SELECT count(*) FROM requests WHERE office_id IN {offices} "
-        f"AND status IN {OPEN_STATUSES} AND created_at < {cutoff}", params)
-    f.requests_overdue = overdue[0] if overdue else 0
+    # Open at the end of the period (or now, if that is earlier): filed before it and not
+    # closed before it. A closed request's closing time is its last status change.
+    open_then = (
+        f"office_id IN {offices} AND created_at < :as_of AND (status IN {OPEN_STATUSES} OR "
+        "coalesce(resolved_at, (SELECT max(e.at) FROM request_events e WHERE e.request_id = "
+        "requests.id AND e.kind = 'status')) >= :as_of)")
+    cases = " ".join(f"WHEN :c{i} THEN :d{i}" for i in range(len(overdue_cutoffs)))
+    cutoff = f"CASE category {cases} ELSE :default END" if cases else ":default"
+    params: dict[str, str] = {"as_of": now, "default": default_cutoff}
+    for i, (category, category_cutoff) in enumerate(overdue_cutoffs.items()):
+        params[f"c{i}"], params[f"d{i}"] = category, category_cutoff
+    counted = await db.fetchone(
+        f"SELECT count(*) AS open, sum(created_at < {cutoff}) AS overdue FROM requests "
+        f"WHERE {open_then}", params)
+    if counted:
+        f.requests_open, f.requests_overdue = counted["open"] or 0, counted["overdue"] or 0
     oldest = await db.fetchone(
-        f"SELECT code, created_at, category FROM requests WHERE office_id IN {offices} "
-        f"AND status IN {OPEN_STATUSES} ORDER BY created_at, id LIMIT 1")
+        f"SELECT code, created_at, category FROM requests WHERE {open_then} "
+        "ORDER BY created_at, id LIMIT 1", {"as_of": now})
     f.oldest_open = (oldest["code"], oldest["created_at"], oldest["category"]) if oldest else None
     f.silent = [r[0] for r in await db.fetchall(
         "SELECT p.display_name FROM people p "
@@ -136,7 +144,6 @@ async def figures(
         "AND (p.staff_since IS NULL OR p.staff_since < ?) "
         "AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.author_id = p.id "
         f"{period}) ORDER BY p.display_name", (end, start, end))]
-    del now
     return f
 
 

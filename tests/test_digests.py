@@ -180,7 +180,8 @@ async def test_a_supervisor_sees_only_their_offices(busy_day: SandboxBot) -> Non
     assert "بی‌گزارش در این دوره: حمید" in text
     province = await digest_for(bot, reza)
     assert "گزارش‌های میدانی: ۲ " in province and "سرآسیاب" in province
-    assert "شرکت‌کنندگان: ۴۲ نفر — کودک ۶، نوجوان ۱۲" in province
+    assert "شرکت‌کنندگان: ۴۲ نفر (+۴۲ نسبت به دورهٔ قبل) — از آنان کودک ۶، نوجوان ۱۲" in province
+    assert "باز ۲،" in province
 
 
 async def test_an_empty_day_still_gets_a_short_digest(sandbox: SandboxBot) -> None:
@@ -343,3 +344,34 @@ async def test_demo_runs_end_to_end(tmp_path: Path, settings: Settings) -> None:
     assert await run_demo(settings, tmp_path / "demo") == 0
     assert (tmp_path / "demo" / "export.xlsx").is_file()
     assert (tmp_path / "demo" / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+async def test_a_past_period_shows_requests_as_they_were_at_its_end(
+    busy_day: SandboxBot,
+) -> None:
+    bot = busy_day
+    assert bot.db is not None
+    sara = bot.user(10, "سارا")
+    await join(bot.db, sara, "supervisor", province=1)
+    person = await get_person(bot.db, sara.id)
+    assert person is not None
+    office_ids, scope = await scope_of(bot.services, person)
+    last_month = period_of("month", datetime.now(TEHRAN).date()).previous()
+    result = await build_digest(
+        bot.db, office_ids=office_ids, scope=scope, period=last_month, tz=TEHRAN,
+        labels=labels_from(bot.services.forms), overdue_days=7, overdue_by_category={},
+        now=datetime.now(UTC))
+    assert result.figures.requests_open == 0 and result.figures.oldest_open is None
+    assert t("digest.nothing") in result.text
+
+
+async def test_the_export_keeps_anonymous_residents_anonymous(busy_day: SandboxBot) -> None:
+    bot = busy_day
+    assert bot.db is not None
+    month = period_of("month", datetime.now(TEHRAN).date())
+    data, _ = await build_export(bot.db, bot.services.forms, office_ids=[
+        o.id for o in await offices.list_offices(bot.db)], start=month.start, end=month.end,
+        tz=TEHRAN, with_phones=True)
+    events = openpyxl.load_workbook(io.BytesIO(data))["روند درخواست‌ها"]
+    actors = [row[-1] for row in events.iter_rows(min_row=2, values_only=True)]
+    assert "رضا" not in actors and t("export.anonymous") in actors and "زهرا" in actors

@@ -266,11 +266,24 @@ def test_notices_owed_while_the_bot_was_down_go_out_when_it_is_back(
 
 
 def test_export_command_writes_an_excel_file(tmp_path: Path) -> None:
+    env = bot_env(tmp_path, None)
+    missing = tashilyar("export", "--from", "1405/08/01", "--to", "1405/08/30", env=env,
+                        cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: DATABASE_PATH")
+    made = tashilyar("invite", "--role", "facilitator", "--office", "pamenar", env=env,
+                     cwd=tmp_path)
+    assert made.returncode == 0, made.stderr  # the database exists from here on
     out = tmp_path / "out.xlsx"
-    result = tashilyar("export", "--from", "۱۴۰۵/۰۸/۰۱", "--to", "1405/08/30", "--province",
-                       "kerman", "--out", str(out), env=bot_env(tmp_path, None), cwd=tmp_path)
+    result = tashilyar("export", "--from", "۱۴۰۵/۰۸/۳۰", "--to", "1405/08/01", "--province",
+                       "kerman", "--out", str(out), env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "--from was after --to" in result.stderr
     assert out.read_bytes()[:2] == b"PK" and "export written" in result.stdout
-    bad = tashilyar("export", "--from", "1405/13/01", "--to", "1405/08/30",
-                    env=bot_env(tmp_path, None), cwd=tmp_path)
-    assert bad.returncode == 2 and bad.stderr.startswith("error: --from/--to")
+    for args, flag in ((("--from", "1405/13/01", "--to", "1405/08/30"), "--from"),
+                       (("--from", "1405/08/01", "--to", "2026-11-01"), "--to"),
+                       (("--from", "1405/08/01", "--to", "1405/08/30", "--province", "x"),
+                        "--province")):
+        bad = tashilyar("export", *args, env=env, cwd=tmp_path)
+        lines = bad.stderr.strip().splitlines()
+        assert bad.returncode == 2 and len(lines) == 1 and lines[0].startswith(
+            f"error: {flag}: "), bad.stderr

@@ -68,9 +68,8 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
         lines.append(t("digest.participants", count=f.participants, children=f.children,
                        adolescents=f.adolescents,
                        change=_change(f.participants, before.participants)))
-        for office, hood, count, people in f.by_hood[:MAX_LINES]:
-            lines.append(t("digest.hood_line", hood=hood, office=office, count=count,
-                           people=people))
+        for _office, hood, count, people in f.by_hood[:MAX_LINES]:
+            lines.append(t("digest.hood_line", hood=hood, count=count, people=people))
         if f.by_domain:
             lines.append(t("digest.domains", domains="، ".join(
                 f"{labels.domains.get(v, v)} {fa_number(n)}" for v, n in f.by_domain)))
@@ -107,14 +106,17 @@ async def build_digest(
 ) -> Digest:
     """Query the figures and write the digest (and its chart for weeks and months)."""
     start, end = period.utc_range(tz)
-    cutoffs = {c: (now - timedelta(days=d)).isoformat(timespec="seconds")
+    # The state the request figures describe: now, or the end of a period already over.
+    as_of = min(now + timedelta(seconds=1), datetime.fromisoformat(end))
+    cutoffs = {c: (as_of - timedelta(days=d)).isoformat(timespec="seconds")
                for c, d in overdue_by_category.items()}
-    default_cutoff = (now - timedelta(days=overdue_days)).isoformat(timespec="seconds")
-    figures = await stats.figures(db, office_ids, start, end, now=now.isoformat(),
+    default_cutoff = (as_of - timedelta(days=overdue_days)).isoformat(timespec="seconds")
+    figures = await stats.figures(db, office_ids, start, end,
+                                  now=as_of.isoformat(timespec="seconds"),
                                   overdue_cutoffs=cutoffs, default_cutoff=default_cutoff)
     before_start, before_end = period.previous().utc_range(tz)
     before = await stats.totals(db, office_ids, before_start, before_end)
-    text = render(period, figures, before, labels, scope, now, tz, late)
+    text = render(period, figures, before, labels, scope, as_of, tz, late)
     chart = None
     if period.kind != "day" and not figures.empty:
         chart = digest_chart(

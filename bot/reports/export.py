@@ -1,5 +1,6 @@
-"""The Excel export: field reports, needs assessments, requests and their events for a
-period and a set of offices, with Persian headers, Jalali dates beside ISO dates, and
+"""The Excel export: field reports, needs assessments, requests and their events filed in a
+period (by their filing time, as digests count them; the day an activity happened is a
+column beside it) for a set of offices, with Persian headers, Jalali dates beside ISO dates, and
 sheets set right to left. Written in openpyxl's write-only mode, row by row, so a large
 province does not have to fit in memory; residents' phone numbers only when asked for
 (admins)."""
@@ -9,20 +10,30 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.forms.model import FormDefinition, Question
-from bot.locale.jalali import format_date_numeric, local_datetime
+from bot.locale.jalali import format_date_numeric, local_datetime, to_jalali
+from bot.locale.normalize import to_persian_digits
 from bot.locale.text import t
 from storage.db import Database
 
 Progress = Callable[[str, int], None]
 BATCH = 2000
+
+
+def export_file_name(start: date, end: date) -> str:
+    """'tashilyar-1405-09-01-1405-09-30.xlsx': the Jalali range, in ASCII for file systems."""
+    first, last = to_jalali(start), to_jalali(end)
+    return f"tashilyar-{first:%Y-%m-%d}-{last:%Y-%m-%d}.xlsx"
 
 
 def jalali(day: str | None) -> str:
@@ -35,7 +46,7 @@ def jalali_instant(instant: str | None, tz: ZoneInfo) -> str:
     if not instant:
         return ""
     local = local_datetime(datetime.fromisoformat(instant), tz)
-    return f"{format_date_numeric(local.date())} {local:%H:%M}"
+    return f"{format_date_numeric(local.date())} {to_persian_digits(f'{local:%H:%M}')}"
 
 
 def cell(question: Question, value: Any, hoods: dict[str, str]) -> Any:
@@ -63,7 +74,15 @@ def cell(question: Question, value: Any, hoods: dict[str, str]) -> Any:
 def _sheet(book: Workbook, title: str, headers: Sequence[str]) -> WriteOnlyWorksheet:
     sheet = book.create_sheet(title=title)
     sheet.sheet_view.rightToLeft = True
-    sheet.append(list(headers))
+    sheet.freeze_panes = "A2"
+    for index in range(len(headers)):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = 18
+    bold = []
+    for header in headers:
+        cell_ = WriteOnlyCell(sheet, value=header)
+        cell_.font = Font(bold=True)
+        bold.append(cell_)
+    sheet.append(bold)
     return sheet
 
 
@@ -82,7 +101,8 @@ async def _rows(db: Database, sql: str, params: Sequence[Any]) -> Any:
 async def _submissions(book: Workbook, db: Database, form: FormDefinition,
                        office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
                        hoods: dict[str, str], progress: Progress | None) -> int:
-    questions = [q for q in form.questions if q.type != "contact"]
+    questions = [q for q in form.questions
+                 if q.type != "contact" and q.store != "happened_on"]  # that is a column
     headers = [t("export.number"), t("export.day_jalali"), t("export.day_iso"),
                t("export.office"), t("export.author"),
                *[q.label for q in questions], t("export.created_jalali"),
@@ -92,11 +112,11 @@ async def _submissions(book: Workbook, db: Database, form: FormDefinition,
     sql = ("SELECT s.id, s.happened_on, s.created_at, s.answers, o.name AS office, "
            "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
            "JOIN people p ON p.id = s.author_id "
-           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.happened_on >= ? "
-           "AND s.happened_on <= ? AND s.id > ? ORDER BY s.id LIMIT ?")
+           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.created_at >= ? "
+           "AND s.created_at < ? AND s.id > ? ORDER BY s.id LIMIT ?")
     count = 0
-    async for row in _rows(db, sql, (form.name, *office_ids, start.isoformat(),
-                                      end.isoformat())):
+    first, last = _utc_bounds(start, end, tz)
+    async for row in _rows(db, sql, (form.name, *office_ids, first, last)):
         answers = json.loads(row["answers"])
         sheet.append([row["id"], jalali(row["happened_on"]), row["happened_on"], row["office"],
                       row["author"], *[cell(q, answers.get(q.id), hoods) for q in questions],
@@ -144,18 +164,17 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
         t("export.code"), t("export.when_jalali"), t("export.when_iso"), t("export.event"),
         t("export.old_status"), t("export.new_status"), t("export.note"), t("export.public"),
         t("export.actor")])
-    first = datetime.combine(start, datetime.min.time(), tz).isoformat()
-    last = datetime.combine(end, datetime.max.time(), tz).isoformat()
+    first, last = _utc_bounds(start, end, tz)
     marks = ", ".join("?" for _ in office_ids) or "NULL"
     sql = ("SELECT r.id, r.code, r.created_at, r.category, r.status, r.description, r.phone, "
            "o.name AS office, n.name AS hood, a.display_name AS assignee FROM requests r "
            "JOIN offices o ON o.id = r.office_id "
            "LEFT JOIN neighbourhoods n ON n.id = r.neighbourhood_id "
            "LEFT JOIN people a ON a.id = r.assignee_id "
-           f"WHERE r.office_id IN ({marks}) AND r.created_at >= ? AND r.created_at <= ? "
+           f"WHERE r.office_id IN ({marks}) AND r.created_at >= ? AND r.created_at < ? "
            "AND r.id > ? ORDER BY r.id LIMIT ?")
     count = events_count = 0
-    async for row in _rows(db, sql, (*office_ids, _utc(first), _utc(last))):
+    async for row in _rows(db, sql, (*office_ids, first, last)):
         values = [row["code"], jalali_instant(row["created_at"], tz), row["created_at"],
                   row["office"], row["hood"] or t("request.unsure"),
                   categories.get(row["category"], row["category"]),
@@ -166,9 +185,11 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
         count += 1
         for event in await db.fetchall(
                 "SELECT e.at, e.kind, e.old_status, e.new_status, e.note, e.public, "
-                "p.display_name AS actor FROM request_events e "
+                "CASE WHEN r.anonymous = 1 AND e.actor_id = r.resident_id THEN ? "
+                "ELSE p.display_name END AS actor FROM request_events e "
+                "JOIN requests r ON r.id = e.request_id "
                 "LEFT JOIN people p ON p.id = e.actor_id WHERE e.request_id = ? ORDER BY e.id",
-                (row["id"],)):
+                (t("export.anonymous"), row["id"])):
             events.append([
                 row["code"], jalali_instant(event["at"], tz), event["at"],
                 t(f"export.kind_{event['kind']}"),
@@ -180,5 +201,8 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
     return count, events_count
 
 
-def _utc(local_iso: str) -> str:
-    return datetime.fromisoformat(local_iso).astimezone(UTC).isoformat(timespec="seconds")
+def _utc_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[str, str]:
+    """[local midnight of start, local midnight after end) as UTC ISO instants."""
+    first = datetime.combine(start, datetime.min.time(), tz).astimezone(UTC)
+    after = datetime.combine(end + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+    return first.isoformat(timespec="seconds"), after.isoformat(timespec="seconds")

@@ -231,7 +231,7 @@ class FakeBotAPI:
     def next_message_id(self, chat_id: int) -> int:
         """The next message id in a chat (ids are per chat, as on Telegram)."""
         with self._lock:
-            return len(self.messages.setdefault(chat_id, [])) + 1
+            return sum(1 for m in self.messages.setdefault(chat_id, []) if m.kind != "tap") + 1
 
     # ----- for the in-process driver --------------------------------------------------------
 

@@ -146,12 +146,21 @@ class SimUser:
             for row in message.inline_keyboard:
                 for button in row:
                     if button["text"] == label and "callback_data" in button:
+                        self._note_tap(label)
                         return self.tap_data(button["callback_data"], message.message_id)
             if message.reply_keyboard is not None and message.reply_keyboard is keyboard:
                 pressed = self._press(keyboard, label)
                 if pressed is not None:
                     return pressed
         raise ButtonNotFound(f"no button {label!r}; on screen: {self.visible_buttons()}")
+
+    def _note_tap(self, label: str) -> None:
+        """Remember the tap in the chat log for transcripts (the bot never sees this)."""
+        with self.api._lock:
+            log = self.api.messages.setdefault(self.id, [])
+            note = ChatMessage(0, self.id, False, "tap", text=label)
+            note.seq = self.api.next_seq()
+            log.append(note)
 
     def _press(self, keyboard: list[list[Any]], label: str) -> int | None:
         for row in keyboard:
@@ -248,6 +257,8 @@ def format_transcript(messages: list[ChatMessage], person: str) -> str:
             body = "[موقعیت مکانی]"
         if not message.from_bot and message.kind == "contact":
             body = "[شماره تماس]"
+        if message.kind == "tap":
+            body = f"[دکمهٔ «{message.text}»]"
         lines.append(f"{who}: {body}")
         for row in message.inline_keyboard:
             lines.append("      " + "  ".join(f"[{b['text']}]" for b in row))
