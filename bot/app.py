@@ -67,9 +67,10 @@ async def open_services(settings: Settings) -> Services:
 
 
 def build_application(
-    services: Services, *, request: BaseRequest | None = None
+    services: Services, *, request: BaseRequest | None = None, rate_limit: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot, ready for `initialize()`; `request` replaces HTTP (the in-process sandbox)."""
+    """The bot, ready for `initialize()`; `request` replaces HTTP (the in-process sandbox);
+    `rate_limit=False` only for tests that send thousands of updates in process."""
     settings, db = services.settings, services.db
     builder = (
         Application.builder()
@@ -79,11 +80,13 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.timezone, do_quote=False))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(lambda: db))
+    )
+    if rate_limit:
         # One message per 1/29 s, no bursts: never more than 30 in any second, as Telegram
         # asks; a RetryAfter is obeyed (slept) up to three times before it surfaces.
-        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29,
-                                     group_max_rate=20, group_time_period=60, max_retries=3))
-    )
+        builder = builder.rate_limiter(AIORateLimiter(
+            overall_max_rate=1, overall_time_period=1 / 29, group_max_rate=20,
+            group_time_period=60, max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()

@@ -221,6 +221,11 @@ class FakeBotAPI:
             self._notify()
             return update_id
 
+    def queued_update(self, index: int) -> dict[str, Any]:
+        """An update as queued (index -1: the newest), to see what an action produced."""
+        with self._lock:
+            return self._updates[index]
+
     def redeliver(self, update_id: int) -> None:
         """Queue an update again with the same id, as a flaky network makes the server do."""
         with self._lock:

@@ -29,11 +29,13 @@ class SandboxBot:
     """The real application wired to a fake messenger; use `async with SandboxBot(...)`."""
 
     def __init__(
-        self, settings: Settings, api: FakeBotAPI | None = None, *, jobs: bool = False
+        self, settings: Settings, api: FakeBotAPI | None = None, *, jobs: bool = False,
+        rate_limit: bool = True,
     ) -> None:
         self.settings = replace(settings, bot_token=settings.bot_token or SANDBOX_TOKEN)
         self.api = api or FakeBotAPI()
         self.jobs = jobs  # repeating jobs off by default: tests deliver the outbox themselves
+        self.rate_limit = rate_limit
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.db: Database | None = None
 
@@ -41,7 +43,8 @@ class SandboxBot:
         """Open storage, build and start the application (job queue included)."""
         self.services = await open_services(self.settings)
         self.db = self.services.db
-        self.application = build_application(self.services, request=FakeRequest(self.api))
+        self.application = build_application(self.services, request=FakeRequest(self.api),
+                                             rate_limit=self.rate_limit)
         await self.application.initialize()
         await announce_commands(self.application)
         if self.jobs:

@@ -1,0 +1,123 @@
+"""Hostile and clumsy input: thousands of random actions from many people of every role.
+
+Counts, not impressions: zero tracebacks in the log, zero calls the messenger rejected (the
+conftest fixture checks every call), every private message answered, every button tap
+answered, and the database still consistent afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+
+from bot.config import Settings
+from bot.locale.text import t
+from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
+from storage import offices
+from storage.people import create_invite, redeem_invite
+
+ACTIONS = 2500
+TEXTS = [
+    "", "   ", "\u200c" * 30, "x" * 5000, "سلام", "سلام " * 900, "\u202eعکس\u202c", "\u200f۱۲",
+    "<b>bold</b><script>alert(1)</script>", "'; DROP TABLE people;--", "' OR 1=1 --",
+    "😀" * 40, "۱۲", "١٢", "12", "-5", "99999999999999999999", "۱۴۰۵/۱۳/۱", "۱۴۰۴/۱۲/۳۰",
+    "امروز", "بله", "خیر", "تمام", "لغو", "بازگشت", "رد کردن", "مطمئن نیستم",
+    "۱۲۳۴-۵۶۷۸", "12345678", "گزارش میدانی", "نیازسنجی", "ثبت درخواست", "پیگیری درخواست",
+    "صندوق درخواست‌ها", "گزارش دوره‌ای", "خروجی اکسل", "راهنما", "همکاران", "دعوت همکار",
+    "/start", "/start ../../etc/passwd", "/start " + "a" * 64, "/help", "/cancel",
+    "/report", "/need", "/request", "/track", "/track abc", "/track ۱۲۳۴۵۶۷۸", "/inbox",
+    "/mine", "/digest", "/export", "/export ۱۴۰۵/۸/۱ ۱۴۰۵/۸/۳۰", "/export x y z",
+    "/invite", "/invite x y z", "/invite facilitator pamenar", "/people", "/foo bar",
+    "/digest_here", "/start@tashilyar_test_bot", "شهرك بني هاشم", "قلعه محمود",
+]
+FORGED = [
+    "frm:1:a:hood:1", "frm:999999:ok::", "frm:1:x::", "frm:1:t:domains:social", "frm:",
+    "req:st:1:resolved:1", "req:show:1", "req:to:1:police:1", "req:media:1", "req:list",
+    "ppl:d:1:o", "ppl:a:2:o", "ppl:o:1", "ppl:list", "inv:o:facilitator:1", "inv:p:1",
+    "inv:r:supervisor", "trk:reopen:1", "trk:show:1", "dig:year", "dig:day", "exp:x",
+    "exp:week", "zzz", "", "a" * 64, "frm:1:a:hood:" + "9" * 40,
+]
+
+
+async def make_staff(bot: SandboxBot, user: SimUser, role: str, office: str) -> None:
+    """Seat `user` in `role` through a real invite."""
+    assert bot.db is not None
+    found = await offices.office_by_slug(bot.db, office)
+    assert found is not None
+    code = await create_invite(bot.db, role=role, office_id=found.id, created_by=None, days=1)
+    await redeem_invite(bot.db, code, user_id=user.id, display_name=user.first_name)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_thousands_of_random_actions_break_nothing(
+    settings: Settings, seed: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBotAPI()
+    rng = random.Random(seed)
+    caplog.set_level(logging.WARNING)
+    async with SandboxBot(settings, api, rate_limit=False) as bot:
+        people = [bot.user(1, "مدیر")]
+        for n, (role, office) in enumerate([("supervisor", "pamenar"),
+                                            ("facilitator", "pamenar"),
+                                            ("facilitator", "sarasiab"),
+                                            ("facilitator", "qaleh-mahmoud")]):
+            user = bot.user(100 + n, f"کارمند {n}")
+            await make_staff(bot, user, role, office)
+            people.append(user)
+        people += [bot.user(500 + n, f"ساکن {n}") for n in range(8)]
+        group = {"id": -100777, "type": "supergroup", "title": "گروه محله"}
+        unanswered: list[tuple[str, str]] = []
+        for _ in range(ACTIONS):
+            user = rng.choice(people)
+            mark = api.last_seq
+            kind = rng.random()
+            private_message = True
+            if kind < 0.45:
+                text = rng.choice(TEXTS)
+                if not text.strip():
+                    text = text or "."
+                user.send_text(text)
+                label = text[:30]
+            elif kind < 0.75:
+                buttons = user.visible_buttons()
+                if not buttons:
+                    continue
+                label = rng.choice(buttons)
+                user.tap(label)
+                # A reply-keyboard press is a message; an inline tap is answered as a tap.
+                private_message = "message" in api.queued_update(-1)
+            elif kind < 0.82:
+                label = rng.choice(FORGED)
+                user.tap_data(label)
+                private_message = False
+            elif kind < 0.95:
+                action = rng.choice(["send_sticker", "send_voice", "send_photo",
+                                     "send_location", "send_contact", "send_document"])
+                getattr(user, action)()
+                label = action
+            elif kind < 0.98:
+                user.edit_text(1, rng.choice(TEXTS) or ".")
+                private_message = False
+                label = "edit"
+            else:
+                user.send_in_group(group, rng.choice(["/digest_here", "سلام", "/start"]))
+                private_message = False
+                label = "group"
+            await bot.deliver()
+            if private_message and not user.messages(mark):
+                unanswered.append((user.first_name, label))
+        assert api.open_callbacks == set(), "every button tap gets an answer"
+        assert unanswered == []
+        assert bot.db is not None
+        check = await bot.db.fetchone("PRAGMA integrity_check")
+        assert check is not None and check[0] == "ok"
+        orphans = await bot.db.fetchone(
+            "SELECT count(*) FROM submissions s LEFT JOIN drafts d ON d.id = s.draft_id "
+            "WHERE d.id IS NOT NULL")
+        assert orphans is not None and orphans[0] == 0, "a submitted draft was left behind"
+    tracebacks = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in tracebacks] == []
+    texts = [m.text for chat in api.messages.values() for m in chat if m.from_bot]
+    assert t("general.error") not in texts
