@@ -72,7 +72,7 @@ def build_application(
     """The bot, ready for `initialize()`; `request` replaces HTTP (the in-process sandbox);
     `rate_limit=False` only for tests that send thousands of updates in process."""
     settings, db = services.settings, services.db
-    builder = (
+    builder: Any = (  # its generic type changes with each setting
         Application.builder()
         .token(settings.require_token())
         .base_url(settings.bot_api_url)

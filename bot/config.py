@@ -64,6 +64,7 @@ class Settings:
     reminder_time: time = time(17, 0)
     work_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Saturday = 0 … Friday = 6
     overdue_days: int = 7
+    flood_per_minute: int = 60  # updates one person may send in a minute before being slowed
 
     @property
     def poll_interval(self) -> float:
@@ -229,4 +230,5 @@ def load_settings(
         reminder_time=_clock("REMINDER_TIME", get("REMINDER_TIME") or "17:00"),
         work_days=_work_days(get("WORK_DAYS") or "sat,sun,mon,tue,wed"),
         overdue_days=_positive_int("OVERDUE_DAYS", get("OVERDUE_DAYS") or "7"),
+        flood_per_minute=_positive_int("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60"),
     )

@@ -8,6 +8,10 @@ names (the gate knows roles, not which office a record belongs to).
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
@@ -17,6 +21,32 @@ from handlers.menu import BY_COMMAND, BY_PREFIX, Feature, feature_for_label
 from storage.people import resolve_person
 
 GATE_GROUP = -1
+FLOOD_WINDOW = 60.0
+
+
+class FloodGuard:
+    """Per-person sliding window: past the limit, updates are dropped (one notice per
+    window), so one person's flood costs others almost nothing."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.seen: dict[int, deque[float]] = defaultdict(deque)
+        self.warned: set[int] = set()
+
+    def admit(self, user_id: int, limit: int) -> tuple[bool, bool]:
+        """(let this update through?, send the one notice now?)"""
+        now = self.clock()
+        recent = self.seen[user_id]
+        while recent and now - recent[0] > FLOOD_WINDOW:
+            recent.popleft()
+        if len(recent) < limit:
+            recent.append(now)
+            self.warned.discard(user_id)
+            return True, False
+        first_time = user_id not in self.warned
+        self.warned.add(user_id)
+        return False, first_time
+
 
 
 def command_of(text: str) -> str | None:
@@ -60,6 +90,14 @@ async def gate(update: Update, context: BotContext) -> None:
     if update.edited_message is not None:
         raise ApplicationHandlerStop  # an edit changes nothing already stored: stay silent
     services = context.services
+    guard: FloodGuard = context.application.bot_data.setdefault("flood", FloodGuard())
+    admitted, warn = guard.admit(user.id, services.settings.flood_per_minute)
+    if not admitted:
+        if update.callback_query is not None:
+            await answer_once(update, context, t("access.slow_down") if warn else None)
+        elif warn and chat.type == "private":
+            await context.bot.send_message(chat_id=chat.id, text=t("access.slow_down"))
+        raise ApplicationHandlerStop
     context.person = await resolve_person(
         services.db, user.id, user.full_name[:64], services.settings.admin_ids
     )

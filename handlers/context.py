@@ -3,6 +3,7 @@ behind the update, resolved once by the access gate; and the small helpers to an
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from telegram import (
@@ -53,9 +54,24 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 async def answer_once(update: Update, context: BotContext, text: str | None = None,
                       alert: bool = False) -> None:
     """Answer the button tap unless already answered (a second answer is a 400)."""
-    if update.callback_query is not None and not context.answered:
-        context.answered = True
-        await update.callback_query.answer(text, show_alert=alert)
+    query = update.callback_query
+    if query is None or already_answered(context, query.id):
+        return
+    context.answered = True
+    await query.answer(text, show_alert=alert)
+
+
+def already_answered(context: CallbackContext[Any, Any, Any, Any], query_id: str) -> bool:
+    """True if this tap was answered; records it otherwise. Shared by every context of the
+    update (the error handler gets a context of its own)."""
+    answered: OrderedDict[str, None] = context.application.bot_data.setdefault(
+        "answered", OrderedDict())
+    if query_id in answered:
+        return True
+    answered[query_id] = None
+    while len(answered) > 1000:
+        answered.popitem(last=False)
+    return False
 
 
 def button(update: Update, width: int = 6) -> tuple[CallbackQuery, list[str]]:

@@ -242,9 +242,11 @@ async def save(draft: Draft, update: Update, context: BotContext) -> None:
 
 async def advance(
     update: Update, context: BotContext, form: FormDefinition, draft: Draft,
-    question: Question, value: Any,
+    question: Question, value: Any, tapped: str | None = None,
 ) -> State:
-    """Take an answer: check it against the form's rules, store it, ask what comes next."""
+    """Take an answer: check it against the form's rules, store it, ask what comes next.
+    `tapped`: the label of the button that gave the answer, shown on its message once the
+    answer is stored."""
     candidate = {**draft.answers, question.id: value}
     failed = model.failing_check(form, candidate, involving=question.id)
     if failed is not None:
@@ -259,12 +261,16 @@ async def advance(
         draft.current = ""
         if not form.confirm:
             await save(draft, update, context)
+            if tapped is not None:
+                await mark_answered(update, context, tapped)
             return await confirm(update, context, form, draft)
     else:
         draft.current = following.id
         if following.id not in draft.history:
             draft.history.append(following.id)
     await save(draft, update, context)
+    if tapped is not None:
+        await mark_answered(update, context, tapped)
     await ask(update, context, form, draft)
     return FILLING
 
@@ -403,8 +409,8 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         if isinstance(result, Rejected):
             await ask(update, context, form, draft, note=result.hint)
             return FILLING
-        await mark_answered(update, context, model.format_answer(question, result.value, choices))
-        return await advance(update, context, form, draft, question, result.value)
+        return await advance(update, context, form, draft, question, result.value,
+                             model.format_answer(question, result.value, choices))
     if action == "d" and question.type == "photos":
         await answer_once(update, context)
         photos = draft.answers.get(qid) or []
@@ -415,9 +421,8 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
             await answer_once(update, context, t("access.stale_button"), alert=True)
             return FILLING
         await answer_once(update, context)
-        await mark_answered(update, context,
-                            model.format_answer(question, accepted.value, choices))
-        return await advance(update, context, form, draft, question, accepted.value)
+        return await advance(update, context, form, draft, question, accepted.value,
+                             model.format_answer(question, accepted.value, choices))
     await answer_once(update, context, t("access.stale_button"), alert=True)
     return FILLING
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -57,7 +58,8 @@ async def test_thousands_of_random_actions_break_nothing(
     api = FakeBotAPI()
     rng = random.Random(seed)
     caplog.set_level(logging.WARNING)
-    async with SandboxBot(settings, api, rate_limit=False) as bot:
+    many = replace(settings, flood_per_minute=100_000)  # the flood guard is tested apart
+    async with SandboxBot(many, api, rate_limit=False) as bot:
         people = [bot.user(1, "مدیر")]
         for n, (role, office) in enumerate([("supervisor", "pamenar"),
                                             ("facilitator", "pamenar"),
@@ -121,3 +123,50 @@ async def test_thousands_of_random_actions_break_nothing(
     assert [r.getMessage() for r in tracebacks] == []
     texts = [m.text for chat in api.messages.values() for m in chat if m.from_bot]
     assert t("general.error") not in texts
+
+
+async def test_a_flooding_user_is_slowed_with_one_notice_and_others_are_served(
+    sandbox: SandboxBot, api: FakeBotAPI
+) -> None:
+    flooder, neighbour = sandbox.user(600, "پرحرف"), sandbox.user(601, "همسایه")
+    limit = sandbox.settings.flood_per_minute
+    for _ in range(limit + 140):
+        flooder.send_text("سلام")
+    neighbour.send_text("/start")
+    await sandbox.deliver()
+    replies = [m.text for m in flooder.messages()]
+    assert replies.count(t("access.slow_down")) == 1
+    assert len(replies) == limit + 1  # the admitted ones answered, then one notice
+    assert neighbour.messages()[-1].text.startswith("سلام همسایه")
+
+
+async def test_a_storage_failure_gets_a_persian_try_again_and_loses_nothing(
+    sandbox: SandboxBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    from storage import drafts
+
+    maryam = sandbox.user(200, "مریم")
+    await make_staff(sandbox, maryam, "facilitator", "qaleh-mahmoud")
+    await sandbox.say(maryam, "/report")
+    await sandbox.tap(maryam, "قلعه محمود")
+    real_save = drafts.save_draft
+    failures = {"left": 1}
+
+    async def locked_once(db, draft):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        await real_save(db, draft)
+
+    monkeypatch.setattr(drafts, "save_draft", locked_once)
+    reply = (await sandbox.tap(maryam, t("form.today")))[-1]
+    assert reply.text == t("general.storage")
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a locked database"
+    assert sandbox.db is not None
+    person = await sandbox.db.fetchone("SELECT id FROM people WHERE user_id = 200")
+    draft = await drafts.draft_of(sandbox.db, person[0])  # type: ignore[index]
+    assert draft is not None and "day" not in draft.answers and draft.current == "day"
+    again = (await sandbox.tap(maryam, t("form.today")))[-1]  # the bot kept running
+    assert again.text.startswith("پرسش ۳")
