@@ -216,3 +216,40 @@ async def test_backup_of_a_live_database_is_complete_and_sound(tmp_path: Path) -
         assert copy.execute("SELECT count(*) FROM offices").fetchone()[0] == 10
     with pytest.raises(FileExistsError):
         backup_database(tmp_path / "live.db", tmp_path / "copy.db")
+
+
+async def test_a_backup_under_load_holds_everything_committed_before_it(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    db = await kerman_db(tmp_path / "live.db")
+    writing = True
+    under_way = asyncio.Event()
+
+    async def keep_writing() -> int:
+        written = 0
+        while writing:
+            await db.executemany(
+                "INSERT INTO audit_log (at, action, detail) VALUES (?, ?, ?)",
+                [("2026-11-21T00:00:00+00:00", f"load.{written + i}", "x" * 200)
+                 for i in range(200)])
+            written += 200
+            if written >= 2000:
+                under_way.set()
+            await asyncio.sleep(0)  # let the test proceed between batches
+        return written
+
+    try:
+        writer = asyncio.create_task(keep_writing())
+        await under_way.wait()
+        committed = (await db.fetchone("SELECT count(*) FROM audit_log"))[0]  # type: ignore[index]
+        await asyncio.to_thread(backup_database, db.path, tmp_path / "copy.db")
+        writing = False
+        total = await writer
+    finally:
+        await db.close()
+    with sqlite3.connect(tmp_path / "copy.db") as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        in_copy = copy.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    assert committed <= in_copy <= total
