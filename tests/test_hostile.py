@@ -172,3 +172,31 @@ async def test_a_storage_failure_gets_a_persian_try_again_and_loses_nothing(
     assert draft is not None and "day" not in draft.answers and draft.current == "day"
     again = (await sandbox.tap(maryam, t("form.today")))[-1]  # the bot kept running
     assert again.text.startswith("پرسش ۳")
+
+
+async def test_a_429_storm_is_obeyed_and_nothing_is_lost(sandbox: SandboxBot,
+                                                          api: FakeBotAPI) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.schedule import deliver_due
+    from storage import outbox
+
+    people = [sandbox.user(900 + n, f"ساکن {n}") for n in range(12)]
+    for person in people:
+        await sandbox.say(person, "/start")
+    assert sandbox.db is not None and sandbox.application is not None
+    async with sandbox.db.transaction() as tx:
+        for person in people:
+            await outbox.enqueue(tx, f"storm:{person.id}", person.id, "خبر آزمایشی طوفان")
+    api.fail_next(429, "injected: Too Many Requests: retry after 1", method="sendMessage",
+                  retry_after=1, count=20)
+    now = datetime.now(UTC)
+    for step in range(30):
+        report = await deliver_due(sandbox.application.bot, sandbox.db,
+                                   now + timedelta(seconds=2 * step))
+        if not await outbox.due(sandbox.db, now + timedelta(hours=1)):
+            break
+        assert report.undeliverable == 0
+    got = [len([m for m in p.messages() if m.text == "خبر آزمایشی طوفان"]) for p in people]
+    assert got == [1] * 12
+    assert len(api.rejected_calls(429)) == 20
