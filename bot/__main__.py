@@ -41,6 +41,12 @@ def setup_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+def polling_trouble(error: TelegramError) -> None:
+    """The messenger is unreachable or failing: one line per failed poll, no traceback (PTB
+    keeps retrying with a growing pause)."""
+    log.warning("polling failed (%s); retrying", type(error).__name__)
+
+
 async def run_bot(settings: Settings) -> None:
     """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
     from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
@@ -75,7 +81,7 @@ async def run_bot(settings: Settings) -> None:
         assert application.updater is not None
         await application.updater.start_polling(
             poll_interval=settings.poll_interval, timeout=10,
-            allowed_updates=ALLOWED_UPDATES,
+            allowed_updates=ALLOWED_UPDATES, error_callback=polling_trouble,
         )
         schedule_jobs(application)
         await application.start()

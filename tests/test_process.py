@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -287,3 +288,33 @@ def test_export_command_writes_an_excel_file(tmp_path: Path) -> None:
         lines = bad.stderr.strip().splitlines()
         assert bad.returncode == 2 and len(lines) == 1 and lines[0].startswith(
             f"error: {flag}: "), bad.stderr
+
+
+def test_a_30_second_outage_then_everything_owed_arrives_once(
+    server: FakeHTTPServer, tmp_path: Path
+) -> None:
+    api = server.api
+    zahra = SimUser(api, 500, "زهرا")
+    bot = RunningBot(server, tmp_path)
+    try:
+        bot.say(zahra, "/start")
+        api.outage(30)
+        with sqlite3.connect(tmp_path / "data" / "bot.db") as db:  # owed during the outage
+            db.execute(
+                "INSERT INTO outbox (key, chat_id, text, next_attempt_at, created_at) "
+                "VALUES ('outage:1', 500, 'خبر پس از قطعی', "
+                "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
+        mark = api.last_seq
+        zahra.send_text("/help")  # sent while the messenger is down
+        assert api.wait_until(lambda: time.monotonic() >= api.outage_until, timeout=40)
+        assert bot.process.poll() is None, "the bot must not exit during the outage"
+        arrived = api.wait_until(
+            lambda: any(m.text == "خبر پس از قطعی" for m in zahra.messages(mark))
+            and any(m.text.startswith("راهنمای") for m in zahra.messages(mark)), timeout=60)
+        assert arrived, bot.log()
+    finally:
+        assert bot.stop() == 0
+    texts = [m.text for m in zahra.messages(mark)]
+    assert texts.count("خبر پس از قطعی") == 1
+    assert len([x for x in texts if x.startswith("راهنمای")]) == 1
+    assert "Traceback" not in bot.log()

@@ -166,6 +166,7 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self._send_times: deque[float] = deque()
         self.last_seq = 0
+        self.outage_until = 0.0  # monotonic time until which every call fails with 502
 
     # ----- bookkeeping shared with users.py -------------------------------------------------
 
@@ -270,6 +271,15 @@ class FakeBotAPI:
             self.failures.append(
                 Failure(status, description, method, retry_after, count, chat_id))
 
+    def outage(self, seconds: float) -> None:
+        """The server is down: every call (getUpdates included) answers 502 for a while."""
+        with self._lock:
+            self.outage_until = time.monotonic() + seconds
+
+    def _check_outage(self) -> None:
+        if time.monotonic() < self.outage_until:
+            raise ApiError(502, "Bad Gateway")
+
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends to them fail with 403."""
         with self._lock:
@@ -338,6 +348,10 @@ class FakeBotAPI:
     def poll(self, offset: int | None, limit: int = 100) -> list[dict[str, Any]]:
         """getUpdates without waiting: confirm below `offset`, return what is queued."""
         with self._lock:
+            if time.monotonic() < self.outage_until:
+                self.calls.append(Call("getUpdates", {"offset": offset}, 502, "Bad Gateway",
+                                       time.time()))
+                raise ApiError(502, "Bad Gateway")
             if offset:
                 self._confirmed = max(self._confirmed, offset - 1)
             fresh = [u for u in self._updates if u["update_id"] > self._confirmed][:limit]
@@ -348,6 +362,7 @@ class FakeBotAPI:
             return fresh
 
     def _dispatch(self, method: str, params: dict[str, Any], files: Uploads) -> Any:
+        self._check_outage()
         failure = self._injected_failure(method, params)
         if failure is not None:
             raise failure

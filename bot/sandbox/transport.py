@@ -79,7 +79,10 @@ class FakeRequest(BaseRequest):
                     files[name] = (str(value[0]), value[1])
         params = decode_params(raw)
         if api_method == "getUpdates":
-            return _ok(await self._long_poll(params))
+            try:
+                return _ok(await self._long_poll(params))
+            except ApiError as error:
+                return error.status, json.dumps(error.body()).encode()
         return _respond(self.api, api_method, params, files)
 
     async def _long_poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -165,7 +168,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         params = decode_params(fields)
         if match["method"] == "getUpdates":
-            self._send(*_ok(self.server.long_poll(params)))
+            try:
+                self._send(*_ok(self.server.long_poll(params)))
+            except ApiError as error:
+                self._send(error.status, json.dumps(error.body()).encode())
         else:
             self._send(*_respond(api, match["method"], params, files))
 
