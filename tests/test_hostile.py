@@ -99,10 +99,16 @@ async def test_thousands_of_random_actions_break_nothing(
                                      "send_location", "send_contact", "send_document"])
                 getattr(user, action)()
                 label = action
-            elif kind < 0.98:
+            elif kind < 0.97:
                 user.edit_text(1, rng.choice(TEXTS) or ".")
                 private_message = False
                 label = "edit"
+            elif kind < 0.98:
+                api.push_update({"channel_post": {  # a channel the bot was added to
+                    "message_id": 1, "date": 1, "text": rng.choice(TEXTS) or ".",
+                    "chat": {"id": -100888, "type": "channel", "title": "کانال"}}})
+                private_message = False
+                label = "channel"
             else:
                 user.send_in_group(group, rng.choice(["/digest_here", "سلام", "/start"]))
                 private_message = False
@@ -142,9 +148,13 @@ async def test_a_flooding_user_is_slowed_with_one_notice_and_others_are_served(
     assert neighbour.messages()[-1].text.startswith("سلام همسایه")
 
 
+@pytest.mark.parametrize("fault", ["database is locked", "attempt to write a readonly database",
+                                   "disk full"])
 async def test_a_storage_failure_gets_a_persian_try_again_and_loses_nothing(
-    sandbox: SandboxBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    sandbox: SandboxBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    fault: str,
 ) -> None:
+    import errno
     import sqlite3
 
     from storage import drafts
@@ -159,7 +169,9 @@ async def test_a_storage_failure_gets_a_persian_try_again_and_loses_nothing(
     async def locked_once(db, draft):  # type: ignore[no-untyped-def]
         if failures["left"]:
             failures["left"] -= 1
-            raise sqlite3.OperationalError("database is locked")
+            if fault == "disk full":
+                raise OSError(errno.ENOSPC, "No space left on device")
+            raise sqlite3.OperationalError(fault)
         await real_save(db, draft)
 
     monkeypatch.setattr(drafts, "save_draft", locked_once)
