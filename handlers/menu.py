@@ -7,6 +7,7 @@ A later feature adds one `Feature` line here and its own handler module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, ReplyKeyboardMarkup
 from telegram.error import TelegramError
@@ -68,10 +69,19 @@ def features_for(role: str) -> list[Feature]:
     return [f for f in FEATURES if role in f.roles]
 
 
+@cache
+def _by_label_key() -> dict[str, Feature]:
+    """Menu features by the match key of their label (labels never change while running)."""
+    by_key: dict[str, Feature] = {}
+    for feature in FEATURES:
+        if feature.in_menu:
+            by_key.setdefault(match_key(feature.label), feature)
+    return by_key
+
+
 def feature_for_label(text: str) -> Feature | None:
     """The feature whose menu button has this label (typed or tapped)."""
-    key = match_key(text)
-    return next((f for f in FEATURES if f.in_menu and match_key(f.label) == key), None)
+    return _by_label_key().get(match_key(text))
 
 
 def main_menu(role: str) -> ReplyKeyboardMarkup:

@@ -152,17 +152,20 @@ class Database:
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._lock:  # one trip to the database thread, not three
+            return list(await self.conn.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement in its own transaction; return the affected row count."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
+        async with self._lock:
+            # One trip to the database thread: the statement has run to completion, so the
+            # cursor holds nothing and is left to be freed rather than closed on a second trip.
+            cursor = await self.conn.execute(sql, params)
             return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:

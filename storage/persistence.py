@@ -1,8 +1,9 @@
 """python-telegram-bot persistence on the project's SQLite database.
 
-Conversations, user data and chat data are written through at once (PTB calls the update
-methods on its own timer; each call here is one small transaction), so `flush` has nothing
-left to do. Bot data is not persisted: live objects such as the database handle live there.
+Conversation states are written through at once (each call here is one small transaction),
+so `flush` has nothing left to do. User, chat and bot data are not persisted: the handlers
+keep nothing there (live objects such as the database handle live in bot data), and PTB
+would otherwise rewrite an empty record for every recent person on each of its timer ticks.
 Anything that must survive a kill -9 is written by the handlers themselves before they
 answer; this persistence only saves PTB's own bookkeeping.
 """
@@ -30,7 +31,7 @@ class SqlitePersistence(BasePersistence[UserData, ChatData, BotData]):
     def __init__(self, database: Callable[[], Database], update_interval: float = 5) -> None:
         super().__init__(
             store_data=PersistenceInput(
-                bot_data=False, chat_data=True, user_data=True, callback_data=False
+                bot_data=False, chat_data=False, user_data=False, callback_data=False
             ),
             update_interval=update_interval,
         )

@@ -3,20 +3,23 @@
 Persian labels are given to matplotlib as they are: from 3.11 it shapes the letters (joined
 forms) and lays them out right to left itself; shaping them beforehand, as older recipes do
 with arabic_reshaper and python-bidi, would reverse them a second time. The tests check
-that the letters come out joined."""
+that the letters come out joined.
+
+matplotlib is imported on first use, not at start: it takes about a second to load and most
+runs of the bot (and every command but `run`) never draw a chart. The object-oriented
+`Figure` is used rather than pyplot, so no global figure state or GUI backend is involved."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
 
 from bot.locale.normalize import to_persian_digits
 from bot.locale.text import t
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 MAX_BARS = 10
 
@@ -26,7 +29,7 @@ def shaped(text: str) -> str:
     return text
 
 
-def _bars(axis: plt.Axes, title: str, rows: Sequence[tuple[str, int]]) -> None:
+def _bars(axis: Axes, title: str, rows: Sequence[tuple[str, int]]) -> None:
     rows = sorted(rows, key=lambda r: r[1])[-MAX_BARS:]
     labels = [shaped(label) for label, _ in rows]
     values = [value for _, value in rows]
@@ -49,7 +52,10 @@ def digest_chart(by_hood: Sequence[tuple[str, int]], by_need: Sequence[tuple[str
     panels = [(t("digest.chart_reports"), by_hood), (t("digest.chart_needs"), by_need)]
     panels = [(name, rows) for name, rows in panels if rows]
     height = 1.2 + sum(0.35 * min(len(rows), MAX_BARS) + 0.6 for _, rows in panels)
-    figure, axes = plt.subplots(len(panels) or 1, 1, figsize=(6, max(height, 2.5)))
+    from matplotlib.figure import Figure  # see the module docstring
+
+    figure = Figure(figsize=(6, max(height, 2.5)))
+    axes = figure.subplots(len(panels) or 1, 1)
     axes_list = list(axes) if len(panels) > 1 else [axes]
     for axis, (name, rows) in zip(axes_list, panels, strict=False):
         _bars(axis, name, rows)
@@ -57,5 +63,4 @@ def digest_chart(by_hood: Sequence[tuple[str, int]], by_need: Sequence[tuple[str
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
     return buffer.getvalue()
