@@ -18,6 +18,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.forms.model import load_forms
+from bot.ordering import PerSenderUpdateProcessor
 from bot.org import load_organisation
 from bot.services import Services
 from handlers import (
@@ -80,6 +81,7 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.timezone, do_quote=False))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(lambda: db))
+        .concurrent_updates(PerSenderUpdateProcessor())
     )
     if rate_limit:
         # One message per 1/29 s, no bursts: never more than 30 in any second, as Telegram

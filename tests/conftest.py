@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import SHIPPED_ORG_FILE, Settings
-from bot.sandbox import FakeBotAPI, SandboxBot
+from bot.sandbox import FakeBotAPI, FakeHTTPServer, SandboxBot
 
 ADMIN_ID = 1
+PROCESS_TOKEN = "424242:PROCESS_TEST"  # the token of the bot run as a separate process
 
 
 @pytest.fixture
@@ -45,3 +46,10 @@ async def sandbox(settings: Settings, api: FakeBotAPI) -> AsyncIterator[SandboxB
         if not c.description.startswith(("injected", "Forbidden: bot was blocked"))
     ]
     assert unexpected == [], "the messenger rejected calls the bot made"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeHTTPServer]:
+    """The fake Bot API on a loopback port, for the bot run as a separate process."""
+    with FakeHTTPServer(FakeBotAPI(), token=PROCESS_TOKEN) as running:
+        yield running

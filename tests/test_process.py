@@ -11,15 +11,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.locale.text import t
-from bot.sandbox import ChatMessage, FakeBotAPI, FakeHTTPServer, SimUser
+from bot.sandbox import ChatMessage, FakeHTTPServer, SimUser
+from tests.conftest import PROCESS_TOKEN as TOKEN
 
-TOKEN = "424242:PROCESS_TEST"
 ADMIN = 77
 
 
@@ -43,13 +42,6 @@ def tashilyar(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Complete
     """Run one CLI command to completion."""
     return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeHTTPServer]:
-    """The fake Bot API on a loopback port."""
-    with FakeHTTPServer(FakeBotAPI(), token=TOKEN) as running:
-        yield running
 
 
 class RunningBot:
