@@ -151,6 +151,7 @@ class FakeBotAPI:
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._confirmed = 0
+        self._skip = 0  # updates before this index are all confirmed: polls start here
         self._taken = 0
         self._seq = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -166,6 +167,7 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self._send_times: deque[float] = deque()
         self.last_seq = 0
+        self.bot_seq: dict[int, int] = {}  # chat id -> seq of the bot's latest send or edit there
         self.outage_until = 0.0  # monotonic time until which every call fails with 502
 
     # ----- bookkeeping shared with users.py -------------------------------------------------
@@ -354,9 +356,13 @@ class FakeBotAPI:
                 raise ApiError(502, "Bad Gateway")
             if offset:
                 self._confirmed = max(self._confirmed, offset - 1)
-            fresh = [u for u in self._updates if u["update_id"] > self._confirmed][:limit]
+            while (self._skip < len(self._updates)
+                   and self._updates[self._skip]["update_id"] <= self._confirmed):
+                self._skip += 1
+            fresh = [u for u in self._updates[self._skip:]
+                     if u["update_id"] > self._confirmed][:limit]
             if fresh:
-                self._taken = max(self._taken, self._updates.index(fresh[-1]) + 1)
+                self._taken = max(self._taken, self._updates.index(fresh[-1], self._skip) + 1)
             self.calls.append(Call("getUpdates", {"offset": offset}, 200, at=time.time()))
             self.changed.notify_all()
             return fresh
@@ -468,7 +474,7 @@ class FakeBotAPI:
             remove_keyboard=bool(markup.get("remove_keyboard")),
             **extra,
         )
-        message.seq = self.next_seq()
+        message.seq = self.bot_seq[chat_id] = self.next_seq()
         raw: dict[str, Any] = {
             "message_id": message.message_id,
             "date": int(time.time()),
@@ -552,7 +558,7 @@ class FakeBotAPI:
         message.text = new_text
         message.inline_keyboard = new_keyboard
         message.edits += 1
-        message.seq = self.next_seq()
+        message.seq = self.bot_seq[message.chat_id] = self.next_seq()
         raw = dict(message.raw)
         raw["text" if message.kind == "text" else "caption"] = new_text
         raw["edit_date"] = int(time.time())

@@ -45,8 +45,11 @@ def _ok(result: Any) -> tuple[int, bytes]:
 class FakeRequest(BaseRequest):
     """A PTB request object that answers from a `FakeBotAPI` in this process."""
 
-    def __init__(self, api: FakeBotAPI) -> None:
+    def __init__(self, api: FakeBotAPI, *, round_trip: float = 0.0) -> None:
         self.api = api
+        # Seconds each call spends crossing the network, half each way (benchmarks only:
+        # in process it is otherwise instant, which hides how a bot waits on the messenger).
+        self.round_trip = round_trip
 
     @property
     def read_timeout(self) -> float | None:
@@ -80,10 +83,19 @@ class FakeRequest(BaseRequest):
         params = decode_params(raw)
         if api_method == "getUpdates":
             try:
-                return _ok(await self._long_poll(params))
+                updates = await self._long_poll(params)
             except ApiError as error:
                 return error.status, json.dumps(error.body()).encode()
-        return _respond(self.api, api_method, params, files)
+            await self._cross_network()
+            return _ok(updates)
+        await self._cross_network()
+        answer = _respond(self.api, api_method, params, files)
+        await self._cross_network()
+        return answer
+
+    async def _cross_network(self) -> None:
+        if self.round_trip:
+            await asyncio.sleep(self.round_trip / 2)  # simulated network, not synchronisation
 
     async def _long_poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         loop = asyncio.get_running_loop()
