@@ -212,3 +212,38 @@ async def test_a_429_storm_is_obeyed_and_nothing_is_lost(sandbox: SandboxBot,
     got = [len([m for m in p.messages() if m.text == "خبر آزمایشی طوفان"]) for p in people]
     assert got == [1] * 12
     assert len(api.rejected_calls(429)) == 20
+
+
+@pytest.mark.parametrize("hold", ["another connection holds the write lock", "read-only"])
+async def test_a_really_locked_or_read_only_database_file(
+    sandbox: SandboxBot, caplog: pytest.LogCaptureFixture, hold: str
+) -> None:
+    """Not an injected exception: SQLite itself refuses the write, after its busy timeout."""
+    import sqlite3
+
+    from storage import drafts
+
+    maryam = sandbox.user(201, "مریم")
+    await make_staff(sandbox, maryam, "facilitator", "qaleh-mahmoud")
+    await sandbox.say(maryam, "/report")
+    await sandbox.tap(maryam, "قلعه محمود")
+    assert sandbox.db is not None
+    other = sqlite3.connect(sandbox.db.path, isolation_level=None)
+    try:
+        if hold == "read-only":
+            await sandbox.db.execute("PRAGMA query_only = ON")
+        else:
+            other.execute("BEGIN IMMEDIATE")  # as a backup tool or a second bot might
+        reply = (await sandbox.tap(maryam, t("form.today")))[-1]
+        assert reply.text == t("general.storage")
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+        await sandbox.db.execute("PRAGMA query_only = OFF")
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a refused write"
+    person = await sandbox.db.fetchone("SELECT id FROM people WHERE user_id = 201")
+    draft = await drafts.draft_of(sandbox.db, person[0])  # type: ignore[index]
+    assert draft is not None and "day" not in draft.answers and draft.current == "day"
+    again = (await sandbox.tap(maryam, t("form.today")))[-1]  # the same tap, once freed
+    assert again.text.startswith("پرسش ۳")
