@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -83,16 +82,7 @@ def test_answers_typed_ahead_are_stored_in_order(server: FakeHTTPServer, tmp_pat
     admin, maryam = SimUser(api, ADMIN, "مدیر"), SimUser(api, 200, "مریم")
     neighbour = SimUser(api, 300, "زهرا")
     bot = RunningBot(server, tmp_path)
-    code = re.search(r"/start ([0-9a-z]{16})",
-                     bot.say(admin, "/invite facilitator qaleh-mahmoud")[-1].text)
-    assert code
-    bot.say(maryam, f"/start {code.group(1)}", expect=2)
-    bot.say(maryam, "/report", expect=2)
-    bot.tap(maryam, "قلعه محمود", expect=2)
-    bot.tap(maryam, "امروز", expect=2)
-    bot.tap(maryam, "مشاوره", expect=2)
-    bot.tap(maryam, "▫️ اجتماعی")
-    assert "چند نفر" in bot.tap(maryam, "تمام ✔", expect=2)[-1].text
+    assert "چند نفر" in bot.join_and_reach_participants(admin, maryam)
     assert bot.stop() == 0
 
     mark = api.last_seq

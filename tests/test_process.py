@@ -79,6 +79,20 @@ class RunningBot:
         assert arrived, f"no reply to a tap on {label!r}:\n{self.log()}"
         return user.messages(mark)
 
+    def join_and_reach_participants(self, admin: SimUser, person: SimUser) -> str:
+        """`admin` invites `person` to قلعه محمود's office; `person` starts a field report and
+        answers the first four questions; return the question asked next (participants)."""
+        code = re.search(r"/start ([0-9a-z]{16})",
+                         self.say(admin, "/invite facilitator qaleh-mahmoud")[-1].text)
+        assert code
+        self.say(person, f"/start {code.group(1)}", expect=2)
+        self.say(person, "/report", expect=2)
+        self.tap(person, "قلعه محمود", expect=2)  # 1 (the question edited, the next sent)
+        self.tap(person, t("form.today"), expect=2)  # 2
+        self.tap(person, "مشاوره", expect=2)  # 3
+        self.tap(person, "▫️ اجتماعی")
+        return self.tap(person, t("form.done"), expect=2)[-1].text  # 4
+
     def kill(self) -> None:
         """SIGKILL: no shutdown, no persistence flush, as a power cut would."""
         self.process.kill()
@@ -191,16 +205,7 @@ def test_a_field_report_survives_kill_9_after_the_fifth_answer(
     admin = SimUser(api, ADMIN, "مدیر")
     maryam = SimUser(api, 200, "مریم")
     bot = RunningBot(server, tmp_path)
-    code = re.search(r"/start ([0-9a-z]{16})",
-                     bot.say(admin, "/invite facilitator qaleh-mahmoud")[-1].text)
-    assert code
-    bot.say(maryam, f"/start {code.group(1)}", expect=2)
-    bot.say(maryam, "/report", expect=2)
-    bot.tap(maryam, "قلعه محمود", expect=2)          # 1 (the question edited, the next sent)
-    bot.tap(maryam, t("form.today"), expect=2)        # 2
-    bot.tap(maryam, "مشاوره", expect=2)               # 3
-    bot.tap(maryam, "▫️ اجتماعی")
-    bot.tap(maryam, t("form.done"), expect=2)         # 4
+    bot.join_and_reach_participants(admin, maryam)
     asked = bot.say(maryam, "۱۰")[-1].text            # 5
     assert "چند نفر کودک" in asked
     bot.kill()
