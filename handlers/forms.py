@@ -46,7 +46,6 @@ from handlers.context import BotContext, answer_once, send
 from handlers.menu import FEATURES, feature_for_label, main_menu
 from storage import drafts, offices
 from storage.drafts import Draft
-from storage.submissions import submission_for_draft
 
 FILLING = "filling"
 END = ConversationHandler.END
@@ -66,6 +65,17 @@ GUARDS: dict[str, Guard] = {}
 def register_sink(name: str, sink: Sink) -> None:
     """Let a feature module receive completed forms of its kind."""
     SINKS[name] = sink
+
+
+# The confirmation again for a draft this person already filed (their «ثبت نهایی» tapped a
+# second time after the first answer was lost with a dropped connection or a restart).
+Receipt = Callable[[BotContext, int], Awaitable[str | None]]
+RECEIPTS: list[Receipt] = []
+
+
+def register_receipt(receipt: Receipt) -> None:
+    """Let a feature say again what one of its completed forms became."""
+    RECEIPTS.append(receipt)
 
 
 # Something typed outside any form that a feature recognises (a pasted tracking code).
@@ -573,11 +583,12 @@ async def no_draft(update: Update, context: BotContext) -> State:
     if query is not None:
         parts = (query.data or "").split(":")
         if len(parts) > 2 and parts[2] == "ok" and parts[1].isdigit():
-            number = await submission_for_draft(context.db, int(parts[1]))
-            if number is not None:
-                await answer_once(update, context)
-                await send(update, context, t("form.already_saved", number=number))
-                return END
+            for receipt in RECEIPTS:
+                text = await receipt(context, int(parts[1]))
+                if text is not None:
+                    await answer_once(update, context)
+                    await send(update, context, text)
+                    return END
         await answer_once(update, context, t("access.stale_button"), alert=True)
         return END
     for fallback in TEXT_FALLBACKS:

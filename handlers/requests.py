@@ -23,7 +23,13 @@ from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.text import t
 from bot.schedule import deliver_due
 from handlers.context import BotContext, answer_once, button, inline, send, show
-from handlers.forms import begin, register_guard, register_sink, register_text_fallback
+from handlers.forms import (
+    begin,
+    register_guard,
+    register_receipt,
+    register_sink,
+    register_text_fallback,
+)
 from handlers.menu import main_menu
 from storage import offices
 from storage import requests as store
@@ -112,6 +118,15 @@ async def file_request(update: Update, context: BotContext, form: FormDefinition
         open_count, today_count = await store.usage(db, context.me().id, datetime.now(UTC))
         count = open_count if limit.reason == "open" else today_count
         return t(f"request.limit_{limit.reason}", count=count)
+    return t("request.filed", code=shown_code(request.code),
+             date=day_of(context, request.created_at))
+
+
+async def filed_again(context: BotContext, draft_id: int) -> str | None:
+    """The tracking code again, for a request of this resident's that was stored."""
+    request = await store.by_draft(context.db, draft_id)
+    if request is None or request.resident_id != context.me().id:
+        return None
     return t("request.filed", code=shown_code(request.code),
              date=day_of(context, request.created_at))
 
@@ -517,6 +532,7 @@ async def pasted_code(update: Update, context: BotContext) -> bool:
 
 register_text_fallback(pasted_code)
 register_sink("request", file_request)
+register_receipt(filed_again)
 register_sink("request_action", request_action)
 register_guard("resident_request", limits_guard)
 

@@ -14,10 +14,10 @@ from bot.forms.model import FormDefinition
 from bot.locale.jalali import format_date, local_date
 from bot.locale.text import t
 from handlers.context import BotContext, send
-from handlers.forms import register_sink
+from handlers.forms import register_receipt, register_sink
 from handlers.menu import main_menu
 from storage.drafts import Draft
-from storage.submissions import NewSubmission, recent_by_author, submit
+from storage.submissions import NewSubmission, recent_by_author, submission_for_draft, submit
 
 
 def to_submission(form: FormDefinition, draft: Draft, answers: dict[str, Any],
@@ -59,6 +59,12 @@ async def save_submission(update: Update, context: BotContext, form: FormDefinit
     return t("form.saved", title=form.title, number=number, date=format_date(day))
 
 
+async def saved_again(context: BotContext, draft_id: int) -> str | None:
+    """«Already saved, number N» for a form of this person's that was stored."""
+    number = await submission_for_draft(context.db, draft_id, context.me().id)
+    return None if number is None else t("form.already_saved", number=number)
+
+
 async def mine(update: Update, context: BotContext) -> None:
     """/mine: the facilitator's latest submissions."""
     rows = await recent_by_author(context.db, context.me().id)
@@ -77,6 +83,7 @@ async def mine(update: Update, context: BotContext) -> None:
 
 
 register_sink("submission", save_submission)
+register_receipt(saved_again)
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -78,9 +78,10 @@ async def submit(db: Database, new: NewSubmission) -> tuple[int, bool]:
     return submission_id, True
 
 
-async def submission_for_draft(db: Database, draft_id: int) -> int | None:
-    """The submission a draft became, if it did."""
-    row = await db.fetchone("SELECT id FROM submissions WHERE draft_id = ?", (draft_id,))
+async def submission_for_draft(db: Database, draft_id: int, author_id: int) -> int | None:
+    """The submission this author's draft became, if it did."""
+    row = await db.fetchone("SELECT id FROM submissions WHERE draft_id = ? AND author_id = ?",
+                            (draft_id, author_id))
     return row["id"] if row else None
 
 

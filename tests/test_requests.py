@@ -373,3 +373,30 @@ async def test_staff_mid_form_tapping_reject_is_offered_to_finish_first(
     offer = (await sandbox.tap(maryam, t("inbox.to_rejected")))[-1]
     assert offer.text.startswith("اول «گزارش میدانی» نیمه‌تمام")
     assert (await request_row(sandbox.db))["status"] == "received"
+
+
+async def test_confirm_tapped_again_gives_the_same_tracking_code_to_its_owner_only(
+    sandbox: SandboxBot, people: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    """The confirmation was lost (dropped connection, restarted bot): the resident taps
+    «ثبت نهایی» again and is told the same code; nothing is filed twice, and nobody else
+    can fetch the code with the same button data."""
+    zahra = people[0]
+    code = await file_request(sandbox, zahra, share=False, extras=False)
+    summary = next(m for m in reversed(zahra.messages()) if t("form.confirm") in m.buttons())
+    data = next(b["callback_data"] for row in summary.inline_keyboard for b in row
+                if b["text"] == t("form.confirm"))
+    again = (await sandbox.tap(zahra, t("form.confirm")))[-1].text
+    found = CODE.search(again)
+    assert found and to_ascii_digits(found.group(1)).replace("-", "") == code
+    assert (await request_row(sandbox.db))["code"] == code  # still exactly one request
+
+    stranger = sandbox.user(777, "غریبه")
+    await sandbox.say(stranger, "/start")
+    mark = sandbox.api.last_seq
+    stranger.tap_data(data)
+    await sandbox.deliver()
+    assert not any(CODE.search(m.text) for m in stranger.messages(mark))
+    toast = [c.params.get("text") for c in sandbox.api.calls
+             if c.method == "answerCallbackQuery"][-1]
+    assert toast == t("access.stale_button")
