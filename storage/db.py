@@ -139,7 +139,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """`async with db.transaction() as tx:` — BEGIN IMMEDIATE … COMMIT, or ROLLBACK."""
+        """`async with db.transaction() as tx:` — BEGIN IMMEDIATE … COMMIT, or ROLLBACK.
+
+        If the body or the COMMIT itself raises, the transaction is rolled back and the
+        error re-raised: nothing of it is stored and the connection is ready for the next.
+        """
         async with self._lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -148,7 +152,14 @@ class Database:
                 await self.conn.rollback()
                 raise
             else:
-                await self.conn.commit()
+                try:
+                    await self.conn.commit()
+                except BaseException:
+                    # A failed COMMIT (locked, disk full, deferred foreign key) can leave the
+                    # transaction open; roll it back so the next BEGIN IMMEDIATE works.
+                    if self.conn.in_transaction:
+                        await self.conn.rollback()
+                    raise
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
@@ -187,8 +198,12 @@ def backup_database(
 ) -> int:
     """Copy a live database with SQLite's online backup API; return the page count.
 
-    Safe while the bot is writing: the backup restarts pages that change under it, and
-    the copy is a consistent snapshot. The destination must not exist yet.
+    Safe while the bot is writing: the whole file is copied in one backup step, inside one
+    read transaction, so the copy is a consistent snapshot and (in WAL mode) writers carry on
+    meanwhile. A backup taken in several steps would restart from the first page whenever
+    another connection wrote between two steps, and under a steady stream of writes would
+    never finish. `progress(done, total)` is called once, when the copy is complete. The
+    destination must not exist yet.
     """
     if not source.is_file():
         raise FileNotFoundError(f"no database at {source}")
@@ -206,7 +221,7 @@ def backup_database(
             if progress:
                 progress(pages - remaining, pages)
 
-        src.backup(dst, pages=256, progress=report)
+        src.backup(dst, pages=-1, progress=report)  # one step: no restarts, one snapshot
         dst.execute("PRAGMA journal_mode = DELETE")
         check = dst.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":

@@ -4,6 +4,8 @@ organisation sync, invites and the online backup."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -253,3 +255,105 @@ async def test_a_backup_under_load_holds_everything_committed_before_it(
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         in_copy = copy.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     assert committed <= in_copy <= total
+
+
+def keep_inserting(path: Path, stop: threading.Event, started: threading.Event,
+                   committed: list[int], errors: list[BaseException]) -> None:
+    """Commit one small audit row after another on an own connection until `stop` is set.
+
+    `committed[0]` is the number of the last row known committed; `started` is set once
+    fifty rows are in. No pause between rows: a backup in many steps then always restarts,
+    where at ~100 writes a second it might slip through on a 24 MB file by luck.
+    """
+    try:
+        with closing(sqlite3.connect(path, timeout=5, isolation_level=None)) as conn:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            n = 0
+            while not stop.is_set():
+                n += 1
+                conn.execute(
+                    "INSERT INTO audit_log (at, action, subject) VALUES (?, 'load', ?)",
+                    ("2026-11-21T00:00:00+00:00", str(n)))
+                committed[0] = n
+                if n == 50:
+                    started.set()
+    except BaseException as error:
+        errors.append(error)
+        started.set()
+
+
+async def test_a_backup_of_a_big_database_finishes_under_a_steady_stream_of_writes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "live.db"
+    await (await Database.open(path)).close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(  # about 24 MB of audit rows: a backup of many 256-page steps
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+            "INSERT INTO audit_log (at, action, detail) "
+            "SELECT '2026-11-21T00:00:00+00:00', 'fill', printf('%.1000c', 'x') FROM n")
+    assert path.stat().st_size > 20_000_000
+
+    stop, started = threading.Event(), threading.Event()
+    committed, errors = [0], []
+    writer = threading.Thread(
+        target=keep_inserting, args=(path, stop, started, committed, errors), daemon=True)
+    outcome: list[int | BaseException] = []
+
+    def back_up() -> None:
+        try:
+            outcome.append(backup_database(path, tmp_path / "copy.db"))
+        except BaseException as error:
+            outcome.append(error)
+
+    backer = threading.Thread(target=back_up, daemon=True)
+    writer.start()
+    try:
+        assert started.wait(10), "the writer never got going"
+        before = committed[0]
+        backer.start()
+        backer.join(10)
+        finished_under_load = not backer.is_alive()
+    finally:
+        stop.set()
+        writer.join(10)
+        if backer.ident is not None:
+            backer.join(10)  # with the writes stopped, even a restarting backup ends
+    assert not errors
+    assert finished_under_load, "the backup did not finish while the writer was writing"
+    assert isinstance(outcome[0], int) and outcome[0] > 0, outcome
+    with closing(sqlite3.connect(tmp_path / "copy.db")) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT count(*) FROM audit_log WHERE action = 'fill'"
+                            ).fetchone()[0] == 20000
+        count, last = copy.execute(
+            "SELECT count(*), coalesce(max(CAST(subject AS INTEGER)), 0) FROM audit_log "
+            "WHERE action = 'load'").fetchone()
+    assert before <= last <= committed[0]
+    assert count == last  # a snapshot: every load row up to the last one, no gaps
+
+
+async def test_a_failed_commit_is_rolled_back_and_the_next_transaction_works(
+    tmp_path: Path,
+) -> None:
+    db = await kerman_db(tmp_path / "t.db")
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            async with db.transaction() as tx:
+                await tx.execute("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT
+                await tx.execute(
+                    "INSERT INTO audit_log (at, action) VALUES ('2026-11-21', 'doomed')")
+                await tx.execute(
+                    "INSERT INTO neighbourhoods (office_id, slug, name) VALUES (999, 'x', 'x')")
+        assert not db.conn.in_transaction
+        assert await db.fetchone("SELECT 1 FROM audit_log WHERE action = 'doomed'") is None
+        assert await db.fetchone("SELECT 1 FROM neighbourhoods WHERE office_id = 999") is None
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO audit_log (at, action) VALUES ('2026-11-21', 'kept')")
+    finally:
+        await db.close()
+    with closing(sqlite3.connect(tmp_path / "t.db")) as conn:
+        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'kept'"
+                            ).fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'doomed'"
+                            ).fetchone()[0] == 0
