@@ -67,6 +67,27 @@ async def open_services(settings: Settings) -> Services:
     return Services(settings=settings, db=db, org=org, forms=forms)
 
 
+class _OneLineForRateLimits(logging.Filter):
+    """PTB's limiter logs a traceback at ERROR when a rate limit outlasts its retries; the
+    caller handles that (the outbox waits and retries, a reply gets the error handler), so
+    a one-line warning says all there is to say."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            error = record.exc_info[1]
+            record.msg, record.args = f"{record.getMessage()}: {error}", None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_rate_limit_tracebacks() -> None:
+    """Install `_OneLineForRateLimits` on PTB's limiter logger (once)."""
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _OneLineForRateLimits) for f in limiter_log.filters):
+        limiter_log.addFilter(_OneLineForRateLimits())
+
+
 def build_application(
     services: Services, *, request: BaseRequest | None = None, rate_limit: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -86,6 +107,7 @@ def build_application(
     if rate_limit:
         # One message per 1/29 s, no bursts: never more than 30 in any second, as Telegram
         # asks; a RetryAfter is obeyed (slept) up to three times before it surfaces.
+        quiet_rate_limit_tracebacks()
         builder = builder.rate_limiter(AIORateLimiter(
             overall_max_rate=1, overall_time_period=1 / 29, group_max_rate=20,
             group_time_period=60, max_retries=3))

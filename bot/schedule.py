@@ -1,17 +1,20 @@
 """Jobs: delivering the outbox (status notices now; digests and reminders later).
 
 `deliver_due` sends every owed notice whose time has come, one at a time through the bot
-(and so through PTB's rate limiter, which obeys `retry_after`). A notice is marked sent
-only after the messenger accepted it; a network or server failure or a rate limit
-schedules a retry; a blocked or vanished recipient makes it undeliverable for good. The
-repeating job also catches up after downtime: what was owed is still in the table.
+(and so through PTB's rate limiter, which obeys `retry_after` a few times itself). A notice
+is marked sent only after the messenger accepted it; a network or server failure schedules
+a retry; a blocked or vanished recipient makes it undeliverable for good. A rate limit that
+outlasts the limiter's own retries ends the round, and no notice goes out until its
+`retry_after` has passed. The repeating job also catches up after downtime: what was owed
+is still in the table.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -34,7 +37,17 @@ from storage.people import Person
 log = logging.getLogger("tashilyar.outbox")
 LATE_AFTER = timedelta(hours=1)
 OUTBOX_INTERVAL = 5.0
-_locks: dict[int, asyncio.Lock] = {}
+
+
+@dataclass
+class _Rounds:
+    """Per database: one delivery round at a time, and no round before `resume_at`."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    resume_at: datetime | None = None
+
+
+_rounds: weakref.WeakKeyDictionary[Database, _Rounds] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -46,28 +59,32 @@ class DeliveryReport:
     undeliverable: int = 0
 
 
-def _lock(db: Database) -> asyncio.Lock:
-    return _locks.setdefault(id(db), asyncio.Lock())
-
-
 def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def deliver_due(bot: Bot, db: Database, now: datetime | None = None) -> DeliveryReport:
-    """Send what is owed now (in batches, until nothing due is left); one round at a time."""
+    """Send what is owed now (in batches, until nothing due is left); one round at a time,
+    and none while the messenger's `retry_after` lasts."""
     report = DeliveryReport()
-    async with _lock(db):
+    rounds = _rounds.setdefault(db, _Rounds())
+    async with rounds.lock:
         now = now or datetime.now(UTC)
+        if rounds.resume_at is not None and now < rounds.resume_at:
+            return report
         while notices := await outbox.due(db, now):
             for notice in notices:
-                await _deliver(bot, db, notice, now, report)
+                wait = await _deliver(bot, db, notice, now, report)
+                if wait is not None:
+                    rounds.resume_at = max(now, datetime.now(UTC)) + timedelta(seconds=wait)
+                    log.warning("rate limited: the outbox waits %.0f s", wait)
+                    return report
     return report
 
 
 async def _deliver(bot: Bot, db: Database, notice: outbox.Notice, now: datetime,
-                   report: DeliveryReport) -> None:
-    """Send one notice and record the outcome."""
+                   report: DeliveryReport) -> float | None:
+    """Send one notice and record the outcome; return the seconds to wait if rate-limited."""
     try:
         if notice.photo is not None:
             await bot.send_photo(chat_id=notice.chat_id, photo=notice.photo,
@@ -78,6 +95,7 @@ async def _deliver(bot: Bot, db: Database, notice: outbox.Notice, now: datetime,
         wait = _seconds(error.retry_after)
         await outbox.retry_later(db, notice.id, now + timedelta(seconds=wait), "RetryAfter")
         report.retried += 1
+        return wait
     except (Forbidden, BadRequest) as error:
         await outbox.give_up(db, notice.id, type(error).__name__)
         log.info("notice %s undeliverable (%s)", notice.id, type(error).__name__)
@@ -89,6 +107,7 @@ async def _deliver(bot: Bot, db: Database, notice: outbox.Notice, now: datetime,
     else:
         await outbox.mark_sent(db, notice.id, datetime.now(UTC))
         report.sent += 1
+    return None
 
 
 async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -304,6 +305,44 @@ async def test_notices_survive_failures_and_arrive_exactly_once(
     assert [c.status for c in api.calls if c.method == "sendMessage"
             and c.params.get("chat_id") == zahra.id and c.description.startswith("injected")
             ] == [502, 429]
+
+
+async def test_a_rate_limit_that_outlasts_the_retries_pauses_the_whole_outbox(
+    sandbox: SandboxBot, api: FakeBotAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PTB's limiter sleeps through three 429s itself; the fourth reaches the outbox, which
+    must then send nothing to anyone until `retry_after` has passed, and log no traceback."""
+    from storage import outbox
+
+    db = sandbox.db
+    assert db is not None and sandbox.application is not None
+    residents = [sandbox.user(600 + n, f"ساکن {n}") for n in range(3)]
+    for resident in residents:
+        await sandbox.say(resident, "/start")
+    async with db.transaction() as tx:
+        for resident in residents:
+            await outbox.enqueue(tx, f"pause:{resident.id}", resident.id, "خبر آزمایشی")
+    api.fail_next(429, "injected: Too Many Requests: retry after 1", method="sendMessage",
+                  retry_after=1, count=4)
+    now = datetime.now(UTC)
+    first = await deliver_due(sandbox.application.bot, db, now)
+    sends = [c for c in api.calls if c.method == "sendMessage"
+             and c.params.get("text") == "خبر آزمایشی"]
+    assert [c.status for c in sends] == [429] * 4 and (first.sent, first.retried) == (0, 1)
+    gaps = [b.at - a.at for a, b in pairwise(sends)]
+    assert min(gaps) >= 1.0, gaps  # the limiter waited retry_after between its attempts
+
+    calls_before = len(api.calls)
+    paused = await deliver_due(sandbox.application.bot, db, datetime.now(UTC))
+    assert paused.sent == 0 and api.calls[calls_before:] == []  # not even another resident
+    assert [len([m for m in r.messages() if m.text == "خبر آزمایشی"]) for r in residents] == [
+        0, 0, 0]
+    resumed = await deliver_due(sandbox.application.bot, db,
+                                datetime.now(UTC) + timedelta(seconds=1.5))
+    assert resumed.sent == 3
+    assert [len([m for m in r.messages() if m.text == "خبر آزمایشی"]) for r in residents] == [
+        1, 1, 1]
+    assert not [r for r in caplog.records if r.exc_info], "a rate limit is not a traceback"
 
 
 async def test_a_blocked_resident_is_marked_undeliverable_not_retried(
