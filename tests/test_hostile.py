@@ -1,25 +1,34 @@
-"""Hostile and clumsy input: thousands of random actions from many people of every role.
+"""Hostile and clumsy input: thousands of actions from many people of every role, random
+ones mixed with people answering sensibly whatever the bot asks them, so forms get finished.
 
 Counts, not impressions: zero tracebacks in the log, zero calls the messenger rejected (the
-conftest fixture checks every call), every private message answered, every button tap
-answered, and the database still consistent afterwards.
+conftest fixture checks every call; the random walk, on its own messenger, checks its own),
+every private message answered, every button tap answered, field reports, needs assessments
+and requests completed and each stored once and confirmed once, and the database still
+consistent afterwards.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 
 from bot.config import Settings
+from bot.forms.model import Question
+from bot.locale import jalali
+from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.text import t
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
 from storage import offices
 from storage.people import create_invite, redeem_invite
 
 ACTIONS = 2500
+SENSIBLE = 0.55  # how often a step is someone answering sensibly what is on their screen
 TEXTS = [
     "", "   ", "\u200c" * 30, "x" * 5000, "سلام", "سلام " * 900, "\u202eعکس\u202c", "\u200f۱۲",
     "<b>bold</b><script>alert(1)</script>", "'; DROP TABLE people;--", "' OR 1=1 --",
@@ -51,6 +60,71 @@ async def make_staff(bot: SandboxBot, user: SimUser, role: str, office: str) -> 
     await redeem_invite(bot.db, code, user_id=user.id, display_name=user.first_name)
 
 
+SENTENCES = [
+    "جلسه با ساکنان کوچهٔ شمالی دربارهٔ روشنایی معابر برگزار شد.",
+    "چراغ‌های کوچهٔ پشت مدرسه چند هفته است خاموش است و شب‌ها تاریک است.",
+    "کارگاه مهارت خیاطی برای زنان سرپرست خانوار در مسجد محله.",
+    "آب‌گرفتگی معبر اصلی بعد از هر باران و خطر برای کودکان مدرسه.",
+]
+CONTROLS = {t("form.back"), t("form.skip"), t("form.cancel"), t("form.done"),
+            t("form.discard"), t("form.cancel_yes")}
+# A confirmation as the locale words it; group 1 is the number or the tracking code.
+SAVED = re.compile(re.escape(t("form.saved", title="@T", number="@N", date="@D"))
+                   .replace("@T", ".+").replace("@N", "([۰-۹]+)").replace("@D", ".+"))
+FILED = re.compile(re.escape(t("request.filed", code="@C", date="@D"))
+                   .replace("@C", "([۰-۹-]+)").replace("@D", ".+"))
+STARTS = {  # what someone with nothing open does next, by role
+    "facilitator": ["/report", "/report", t("menu.report"), "/need", t("menu.need")],
+    "resident": ["/request", t("menu.request"), t("menu.request"), "/track"],
+    "supervisor": ["/inbox", t("menu.inbox")],
+    "admin": ["/inbox", t("menu.inbox")],
+}
+
+
+def sensible_move(user: SimUser, role: str, prompts: dict[str, Question], rng: random.Random,
+                  today: date) -> tuple[str, str]:
+    """Answer whatever the newest bot message asks, sensibly: (kind, value); kind is tap,
+    text, location, contact or photo."""
+    mine = user.messages()
+    last = max(mine, key=lambda m: m.message_id) if mine else None
+    if last is None:
+        return "text", "/start"
+    buttons = last.buttons()
+    for wanted in ("form.confirm", "form.resume", "form.cancel_no"):
+        if t(wanted) in buttons:
+            return "tap", t(wanted)
+    toggles = [b for b in buttons if b.startswith(("▫️ ", "✅ "))]
+    if t("form.done") in buttons:  # a multiple choice, or photos
+        if not toggles:
+            return ("photo", "") if rng.random() < 0.2 else ("tap", t("form.done"))
+        if any(b.startswith("✅ ") for b in toggles) and rng.random() < 0.6:
+            return "tap", t("form.done")
+        return "tap", rng.choice(toggles)
+    asked = [q for p, q in prompts.items() if p in last.text]
+    question = max(asked, key=lambda q: len(q.prompt)) if asked else None
+    choices = [b for b in buttons if b not in CONTROLS]
+    if question is None:
+        if role in ("admin", "supervisor") and choices and rng.random() < 0.7:
+            return "tap", rng.choice(choices)  # work the inbox, pick an office …
+        return "text", rng.choice(STARTS[role])
+    kind = question.type
+    if kind in ("choice", "yesno") and choices:
+        return "tap", rng.choice(choices)
+    if kind == "date":
+        ago = rng.randrange(30)
+        return rng.choice([("tap", t("form.today")), ("text", "امروز"),
+                           ("text", jalali.format_date_numeric(today - timedelta(days=ago)))])
+    if kind == "integer":
+        low = 10 if question.id == "participants" else 0  # so the breakdown checks can pass
+        number = str(rng.randint(low, 30 if question.id != "participants" else 60))
+        return "text", rng.choice([number, to_persian_digits(number)])
+    if kind == "text":
+        return "text", rng.choice(SENTENCES)
+    if kind in ("location", "contact"):
+        return kind, ""
+    return "text", rng.choice(STARTS[role])
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_thousands_of_random_actions_break_nothing(
     settings: Settings, seed: int, caplog: pytest.LogCaptureFixture
@@ -61,6 +135,7 @@ async def test_thousands_of_random_actions_break_nothing(
     many = replace(settings, flood_per_minute=100_000)  # the flood guard is tested apart
     async with SandboxBot(many, api, rate_limit=False) as bot:
         people = [bot.user(1, "مدیر")]
+        role_of = {1: "admin"}
         for n, (role, office) in enumerate([("supervisor", "pamenar"),
                                             ("facilitator", "pamenar"),
                                             ("facilitator", "sarasiab"),
@@ -68,7 +143,10 @@ async def test_thousands_of_random_actions_break_nothing(
             user = bot.user(100 + n, f"کارمند {n}")
             await make_staff(bot, user, role, office)
             people.append(user)
+            role_of[user.id] = role
         people += [bot.user(500 + n, f"ساکن {n}") for n in range(8)]
+        prompts = {q.prompt: q for form in bot.services.forms.values() for q in form.questions}
+        today = jalali.today(many.timezone)
         group = {"id": -100777, "type": "supergroup", "title": "گروه محله"}
         unanswered: list[tuple[str, str]] = []
         for _ in range(ACTIONS):
@@ -76,7 +154,18 @@ async def test_thousands_of_random_actions_break_nothing(
             mark = api.last_seq
             kind = rng.random()
             private_message = True
-            if kind < 0.45:
+            if rng.random() < SENSIBLE:
+                move, label = sensible_move(user, role_of.get(user.id, "resident"), prompts,
+                                            rng, today)
+                if move == "tap":
+                    user.tap(label)
+                    private_message = "message" in api.queued_update(-1)
+                elif move == "text":
+                    user.send_text(label)
+                else:
+                    getattr(user, f"send_{move}")()
+                    label = move
+            elif kind < 0.45:
                 text = rng.choice(TEXTS)
                 if not text.strip():
                     text = text or "."
@@ -125,12 +214,32 @@ async def test_thousands_of_random_actions_break_nothing(
             "SELECT count(*) FROM submissions s LEFT JOIN drafts d ON d.id = s.draft_id "
             "WHERE d.id IS NOT NULL")
         assert orphans is not None and orphans[0] == 0, "a submitted draft was left behind"
+        forms = dict(await bot.db.fetchall("SELECT form, count(*) FROM submissions GROUP BY form"))
+        numbers = [r[0] for r in await bot.db.fetchall("SELECT id FROM submissions ORDER BY id")]
+        codes = [r[0] for r in await bot.db.fetchall("SELECT code FROM requests ORDER BY code")]
+        twice = await bot.db.fetchall(
+            "SELECT 's', draft_id FROM submissions GROUP BY draft_id HAVING count(*) > 1 UNION "
+            "SELECT 'r', draft_id FROM requests GROUP BY draft_id HAVING count(*) > 1")
+    rejected = [(c.method, c.description) for c in api.rejected_calls()
+                if not c.description.startswith(("injected", "Forbidden: bot was blocked"))]
+    assert rejected == [], "the messenger rejected calls the bot made"
     tracebacks = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert [r.getMessage() for r in tracebacks] == []
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "+98912" not in logged and "DROP TABLE" not in logged and "سلام" not in logged
     texts = [m.text for chat in api.messages.values() for m in chat if m.from_bot]
     assert t("general.error") not in texts
+    counts = {"submissions": len(numbers), **forms, "requests": len(codes)}
+    print(f"seed {seed}: {counts}")
+    assert min(counts.get(k, 0) for k in ("field_report", "needs_assessment", "requests")) > 0, \
+        counts
+    assert [tuple(r) for r in twice] == [], "one form, one row"
+    sent = [c.params.get("text", "") for c in api.calls if c.method == "sendMessage"
+            and c.status == 200]  # as sent: a later tap on a message may edit it into another
+    saved = sorted(int(to_ascii_digits(m[1])) for x in sent if (m := SAVED.match(x)))
+    assert saved == numbers, "each submission confirmed once, each confirmation stored"
+    filed = {to_ascii_digits(m[1]).replace("-", "") for x in sent if (m := FILED.match(x))}
+    assert sorted(filed) == codes, "each request told its code, each code stored"
 
 
 async def test_a_flooding_user_is_slowed_with_one_notice_and_others_are_served(
