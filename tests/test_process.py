@@ -11,7 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -47,13 +49,14 @@ def tashilyar(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Complete
 class RunningBot:
     """`python -m bot run` in a child process, and people talking to it."""
 
-    def __init__(self, server: FakeHTTPServer, tmp_path: Path) -> None:
+    def __init__(self, server: FakeHTTPServer, tmp_path: Path, **env: str) -> None:
         self.api = server.api
         self.log_path = tmp_path / "bot.log"
         self._log = self.log_path.open("a")
         seen = len(self.api.calls)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], env=bot_env(tmp_path, server), cwd=tmp_path,
+            [sys.executable, "-m", "bot", "run"], env=bot_env(tmp_path, server, **env),
+            cwd=tmp_path,
             stdout=self._log, stderr=subprocess.STDOUT,
         )
         polling = self.api.wait_until(
@@ -287,15 +290,33 @@ def test_export_command_writes_an_excel_file(tmp_path: Path) -> None:
             f"error: {flag}: "), bad.stderr
 
 
+def next_minute_tehran(at_least: float) -> datetime:
+    """The next whole minute (Tehran time) at least `at_least` seconds from now."""
+    now = datetime.now(ZoneInfo("Asia/Tehran"))
+    return (now + timedelta(seconds=at_least + 60)).replace(second=0, microsecond=0)
+
+
+@pytest.mark.parametrize("hang", [False, True], ids=["502", "no-answer"])
 def test_a_30_second_outage_then_everything_owed_arrives_once(
-    server: FakeHTTPServer, tmp_path: Path
+    server: FakeHTTPServer, tmp_path: Path, hang: bool
 ) -> None:
+    """The messenger fails (502) or stops answering for at least 30 seconds, across the
+    supervisors' digest time: the bot stays up, and afterwards the digest that fell due
+    during the outage, a notice owed, and the answer to a message sent meanwhile each
+    arrive exactly once."""
     api = server.api
-    zahra = SimUser(api, 500, "زهرا")
-    bot = RunningBot(server, tmp_path)
+    zahra, sara = SimUser(api, 500, "زهرا"), SimUser(api, 600, "سارا")
+    invite = tashilyar("invite", "--role", "supervisor", "--province", "kerman",
+                       env=bot_env(tmp_path, server), cwd=tmp_path)
+    code = re.search(r"/start ([0-9a-z]{16})", invite.stdout)
+    assert code, invite.stderr
+    digest_at = next_minute_tehran(at_least=15)
+    bot = RunningBot(server, tmp_path, DIGEST_TIME=digest_at.strftime("%H:%M"))
     try:
         bot.say(zahra, "/start")
-        api.outage(30)
+        bot.say(sara, f"/start {code.group(1)}", expect=2)
+        outage = max(30.0, (digest_at - datetime.now(digest_at.tzinfo)).total_seconds() + 10)
+        api.outage(outage, hang=hang)
         with sqlite3.connect(tmp_path / "data" / "bot.db") as db:  # owed during the outage
             db.execute(
                 "INSERT INTO outbox (key, chat_id, text, next_attempt_at, created_at) "
@@ -303,15 +324,27 @@ def test_a_30_second_outage_then_everything_owed_arrives_once(
                 "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
         mark = api.last_seq
         zahra.send_text("/help")  # sent while the messenger is down
-        assert api.wait_until(lambda: time.monotonic() >= api.outage_until, timeout=40)
+        assert api.wait_until(lambda: time.monotonic() >= api.outage_until,
+                              timeout=outage + 10)
         assert bot.process.poll() is None, "the bot must not exit during the outage"
-        arrived = api.wait_until(
-            lambda: any(m.text == "خبر پس از قطعی" for m in zahra.messages(mark))
-            and any(m.text.startswith("راهنمای") for m in zahra.messages(mark)), timeout=60)
-        assert arrived, bot.log()
+
+        def everything_arrived() -> bool:
+            return (any(m.text == "خبر پس از قطعی" for m in zahra.messages(mark))
+                    and any(m.text.startswith("راهنمای") for m in zahra.messages(mark))
+                    and any(m.text.startswith("📋 گزارش روزانه") for m in sara.messages(mark)))
+
+        assert api.wait_until(everything_arrived, timeout=90), bot.log()
     finally:
         assert bot.stop() == 0
     texts = [m.text for m in zahra.messages(mark)]
     assert texts.count("خبر پس از قطعی") == 1
     assert len([x for x in texts if x.startswith("راهنمای")]) == 1
+    assert len([m for m in sara.messages(mark) if m.text.startswith("📋 گزارش روزانه")]) == 1
     assert "Traceback" not in bot.log()
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        assert db.execute("SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()[0] == 0
+        digest_tries = db.execute(
+            "SELECT attempts FROM outbox WHERE key LIKE 'digest:%' AND key NOT LIKE '%:chart'"
+        ).fetchall()
+    assert len(digest_tries) == 1 and digest_tries[0][0] >= 2, (
+        "the digest fell due during the outage: tried then, sent afterwards")

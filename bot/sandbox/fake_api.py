@@ -169,6 +169,10 @@ class FakeBotAPI:
         self.last_seq = 0
         self.bot_seq: dict[int, int] = {}  # chat id -> seq of the bot's latest send or edit there
         self.outage_until = 0.0  # monotonic time until which every call fails with 502
+        self.outage_hangs = False  # over HTTP: during the outage calls hang, then 504
+        self._holds: list[Callable[[str, dict[str, Any]], bool]] = []
+        self.held: list[Call] = []  # calls left unanswered by `hold`, in order
+        self._released = threading.Event()
 
     # ----- bookkeeping shared with users.py -------------------------------------------------
 
@@ -273,10 +277,43 @@ class FakeBotAPI:
             self.failures.append(
                 Failure(status, description, method, retry_after, count, chat_id))
 
-    def outage(self, seconds: float) -> None:
-        """The server is down: every call (getUpdates included) answers 502 for a while."""
+    def outage(self, seconds: float, *, hang: bool = False) -> None:
+        """The server is down for a while: every call (getUpdates included) answers 502, or
+        with `hang` (over HTTP) gets no answer until the outage is over, as a dead network
+        link behaves: the bot's own timeouts run out first."""
         with self._lock:
             self.outage_until = time.monotonic() + seconds
+            self.outage_hangs = hang
+
+    def hold(self, matches: Callable[[str, dict[str, Any]], bool]) -> None:
+        """Over HTTP: the next call for which `matches(method, params)` is true is neither
+        performed nor answered until `release()` (its reply lost on the way); it is listed
+        in `held`. A moment to kill the bot in, after it committed and before the person
+        saw the answer."""
+        with self._lock:
+            self._holds.append(matches)
+            self._released.clear()
+
+    def release(self) -> None:
+        """Let held calls go (they are answered 504, never performed)."""
+        self._released.set()
+
+    def stall(self, method: str, params: dict[str, Any]) -> bool:
+        """For the HTTP server, before a call: whether it goes unanswered for now (held, or
+        a hanging outage); if so, wait until that ends. The call is not performed."""
+        with self._lock:
+            hold = next((h for h in self._holds if h(method, params)), None)
+            if hold is not None:
+                self._holds.remove(hold)
+                self.held.append(Call(method, params, 0, "held", time.time()))
+                self._notify()
+            hanging = self.outage_hangs and time.monotonic() < self.outage_until
+        if hold is not None:
+            self._released.wait(120)
+        elif hanging:
+            self.wait_until(lambda: time.monotonic() >= self.outage_until,
+                            timeout=self.outage_until - time.monotonic() + 1)
+        return hold is not None or hanging
 
     def _check_outage(self) -> None:
         if time.monotonic() < self.outage_until:

@@ -179,6 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, json.dumps(ApiError(401, "Unauthorized").body()).encode())
             return
         params = decode_params(fields)
+        if api.stall(match["method"], params):
+            self._send(504, json.dumps(ApiError(504, "Gateway Timeout").body()).encode())
+            return
         if match["method"] == "getUpdates":
             try:
                 self._send(*_ok(self.server.long_poll(params)))
