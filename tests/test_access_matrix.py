@@ -1,138 +1,440 @@
 """The access matrix: every command and every button family, tried by every kind of person,
-against a table written out here (not derived from the code it checks)."""
+against a table written out here (not derived from the code it checks).
+
+Every answer is classified from the Persian catalogue: a refusal, an error, or one of the
+answers that mean «served». A reply or toast matching none of them fails the test (it is
+printed), and so does any error; nothing counts as allowed by default. Every button tap is
+also checked in the database: a refused tap changes nothing, an allowed one changes exactly
+what its action should.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from pprint import pformat
+from typing import Any
+
 import pytest
 
-from bot.locale.text import t
+from bot.config import Settings
+from bot.locale.text import catalogue, t
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
+from bot.sandbox.fake_api import ChatMessage
 from storage import offices
 from storage import requests as request_store
+from storage.db import Database
 from storage.people import create_invite, get_person, redeem_invite, set_active
 
-ROLES = ["admin", "supervisor", "facilitator", "other_facilitator", "resident", "deactivated"]
+# Offices: A (pamenar) and B (sarasiab) of the province of Kerman; C (yazd-markaz), the one
+# office of a second province (Yazd) added to the shipped organisation file for this test.
+# The columns. admin: the admin of the settings; sup: supervisor of A; sup_prov: supervisor
+# of the whole province of Kerman (A and B, not C); sup_other: supervisor of B; fac /
+# fac_other: facilitators of A / B; resident: a resident with no request; owner: the
+# resident who filed the requests named below; gone: a facilitator of A who was deactivated
+# (treated as a resident).
+ROLES = ("admin", "sup", "sup_prov", "sup_other", "fac", "fac_other", "resident", "owner",
+         "gone")
 
-# command → the roles that may use it (the rest are refused with a short Persian answer)
-COMMANDS: dict[str, set[str]] = {
-    "start": set(ROLES), "help": set(ROLES), "cancel": set(ROLES), "track": set(ROLES),
-    "request": {"resident", "deactivated"},
-    "report": {"facilitator", "other_facilitator"},
-    "need": {"facilitator", "other_facilitator"},
-    "mine": {"facilitator", "other_facilitator"},
-    "inbox": {"admin", "supervisor", "facilitator", "other_facilitator"},
-    "digest": {"admin", "supervisor"},
-    "export": {"admin", "supervisor"},
-    "digest_here": {"admin", "supervisor"},
-    "invite": {"admin", "supervisor"},
-    "people": {"admin"},
+
+def grid(text: str) -> dict[str, dict[str, str]]:
+    """A table written as text: a header of roles, then a row name and one cell per role."""
+    header, *rows = [line.split() for line in text.strip().splitlines()]
+    assert tuple(header[1:]) == ROLES, header
+    table = {}
+    for row in rows:
+        assert len(row) == len(header), row
+        table[row[0]] = dict(zip(ROLES, row[1:], strict=True))
+    return table
+
+
+# Commands: ok (served); empty (served, with nothing of theirs to show); deny (refused with
+# a short Persian answer); scope (not their office); nf (not their request). «a:b:c» is
+# typed as «/a b c»; {code} / {far} is the tracking code of a request of office A / C.
+COMMANDS = grid("""
+command                         admin sup   sup_prov sup_other fac   fac_other resident owner gone
+start                           ok    ok    ok       ok        ok    ok        ok       ok    ok
+help                            ok    ok    ok       ok        ok    ok        ok       ok    ok
+cancel                          ok    ok    ok       ok        ok    ok        ok       ok    ok
+track                           ok    ok    ok       ok        ok    ok        empty    ok    empty
+track:{code}                    ok    ok    ok       nf        ok    nf        nf       ok    nf
+track:{far}                     ok    nf    nf       nf        nf    nf        nf       ok    nf
+request                         deny  deny  deny     deny      deny  deny      ok       ok    ok
+report                          deny  deny  deny     deny      ok    ok        deny     deny  deny
+need                            deny  deny  deny     deny      ok    ok        deny     deny  deny
+mine                            deny  deny  deny     deny      empty empty     deny     deny  deny
+inbox                           ok    ok    ok       empty     ok    empty     deny     deny  deny
+digest                          ok    ok    ok       ok        deny  deny      deny     deny  deny
+export                          ok    ok    ok       ok        deny  deny      deny     deny  deny
+digest_here                     ok    ok    ok       ok        deny  deny      deny     deny  deny
+invite                          ok    ok    ok       ok        deny  deny      deny     deny  deny
+invite:facilitator:pamenar      ok    ok    ok       scope     deny  deny      deny     deny  deny
+invite:facilitator:yazd-markaz  ok    scope scope    scope     deny  deny      deny     deny  deny
+invite:supervisor:pamenar       ok    deny  deny     deny      deny  deny      deny     deny  deny
+invite:supervisor:kerman        ok    deny  deny     deny      deny  deny      deny     deny  deny
+people                          ok    deny  deny     deny      deny  deny      deny     deny  deny
+""")
+
+# Button families, with forged data aimed at a fresh request of office A ({rid}) or C
+# ({far}) at its version {v} (resolved first for trk:reopen), office A ({office}) or C
+# ({far_office}), the province of Kerman ({province}) and a facilitator of A ({pid};
+# active for ppl:d, inactive for ppl:a).
+# Outcomes as for the commands, and stale: no such button or form.
+BUTTONS = grid("""
+family                          admin sup   sup_prov sup_other fac   fac_other resident owner gone
+req:list                        ok    ok    ok       empty     ok    empty     deny     deny  deny
+req:show:{rid}                  ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:media:{rid}                 ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:take:{rid}:{v}              ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:st:{rid}:in_review:{v}      ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:st:{rid}:resolved:{v}       ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:ref:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:to:{rid}:police:{v}         ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:rej:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:dup:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:not:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:show:{far}                  ok    scope scope    scope     scope scope     deny     deny  deny
+req:st:{far}:resolved:{v}       ok    scope scope    scope     scope scope     deny     deny  deny
+req:to:{far}:police:{v}         ok    scope scope    scope     scope scope     deny     deny  deny
+trk:show:{rid}                  nf    nf    nf       nf        nf    nf        nf       ok    nf
+trk:reopen:{rid}                nf    nf    nf       nf        nf    nf        nf       ok    nf
+frm:99999:a:hood:1              stale stale stale    stale     stale stale     stale    stale stale
+dig:day                         ok    ok    ok       ok        deny  deny      deny     deny  deny
+exp:week                        ok    ok    ok       ok        deny  deny      deny     deny  deny
+inv:r:facilitator               ok    ok    ok       ok        deny  deny      deny     deny  deny
+inv:r:supervisor                ok    deny  deny     deny      deny  deny      deny     deny  deny
+inv:o:facilitator:{office}      ok    ok    ok       scope     deny  deny      deny     deny  deny
+inv:o:facilitator:{far_office}  ok    scope scope    scope     deny  deny      deny     deny  deny
+inv:o:supervisor:{office}       ok    scope scope    scope     deny  deny      deny     deny  deny
+inv:p:{province}                ok    stale stale    stale     deny  deny      deny     deny  deny
+ppl:list                        ok    deny  deny     deny      deny  deny      deny     deny  deny
+ppl:o:{office}                  ok    deny  deny     deny      deny  deny      deny     deny  deny
+ppl:d:{pid}:o                   ok    deny  deny     deny      deny  deny      deny     deny  deny
+ppl:a:{pid}:o                   ok    deny  deny     deny      deny  deny      deny     deny  deny
+zzz:1                           stale stale stale    stale     stale stale     stale    stale stale
+""")
+
+# What a served command or tap changes in the database (see `fingerprint`); every other
+# row, and everything refused, must change nothing at all.
+EFFECTS: dict[str, set[str]] = {
+    "request": {"drafts"}, "report": {"drafts"}, "need": {"drafts"},  # the form opens
+    "invite:facilitator:pamenar": {"invites", "audit"},
+    "invite:facilitator:yazd-markaz": {"invites", "audit"},
+    "invite:supervisor:pamenar": {"invites", "audit"},
+    "invite:supervisor:kerman": {"invites", "audit"},
+    "req:take:{rid}:{v}": {"version", "assignee", "events"},
+    "req:st:{rid}:in_review:{v}": {"status", "version", "events", "outbox"},
+    "req:st:{rid}:resolved:{v}": {"status", "version", "events", "outbox"},
+    "req:to:{rid}:police:{v}": {"status", "version", "events", "outbox"},
+    "req:st:{far}:resolved:{v}": {"status", "version", "events", "outbox"},
+    "req:to:{far}:police:{v}": {"status", "version", "events", "outbox"},
+    "req:rej:{rid}:{v}": {"drafts"},  # the reason form opens, for this request
+    "req:dup:{rid}:{v}": {"drafts"},
+    "req:not:{rid}:{v}": {"drafts"},
+    "trk:reopen:{rid}": {"status", "version", "events"},
+    "inv:o:facilitator:{office}": {"invites", "audit"},
+    "inv:o:facilitator:{far_office}": {"invites", "audit"},
+    "inv:o:supervisor:{office}": {"invites", "audit"},
+    "inv:p:{province}": {"invites", "audit"},
+    "ppl:d:{pid}:o": {"target_active", "audit"},
+    "ppl:a:{pid}:o": {"target_active", "audit"},
 }
 
-# button family → outcome per role: pass (handled), deny (refused by role), not_yours (the
-# record belongs to another office), stale (no such form or button), not_found (not theirs)
-BUTTONS: dict[str, dict[str, str]] = {
-    "req:show:{rid}": {"admin": "pass", "supervisor": "pass", "facilitator": "pass",
-                       "other_facilitator": "not_yours", "resident": "deny",
-                       "deactivated": "deny"},
-    "req:st:{rid}:resolved:1": {"admin": "pass", "supervisor": "pass", "facilitator": "pass",
-                                "other_facilitator": "not_yours", "resident": "deny",
-                                "deactivated": "deny"},
-    "trk:show:{rid}": dict.fromkeys(ROLES, "not_found"),
-    "frm:99999:a:hood:1": dict.fromkeys(ROLES, "stale"),
-    "dig:day": {**dict.fromkeys(ROLES, "deny"), "admin": "pass", "supervisor": "pass"},
-    "exp:week": {**dict.fromkeys(ROLES, "deny"), "admin": "pass", "supervisor": "pass"},
-    "inv:r:facilitator": {**dict.fromkeys(ROLES, "deny"), "admin": "pass",
-                          "supervisor": "pass"},
-    "ppl:list": {**dict.fromkeys(ROLES, "deny"), "admin": "pass"},
-    "zzz:1": dict.fromkeys(ROLES, "stale"),
+# How each catalogue text is read (a+b: text a, a blank line, then text b; the first match
+# wins). Anything else the bot says is a test failure.
+OUTCOME_OF_KEY = {
+    # /start of deactivated staff: they are told, then greeted as the resident they now are
+    "access.deactivated+start.greet_resident": "ok",
+    "access.denied": "deny", "access.deactivated": "deny",
+    "invite.supervisor_only_facilitators": "deny",
+    "access.not_yours": "scope", "invite.out_of_scope": "scope",
+    "request.not_found": "nf",
+    "inbox.empty": "empty", "request.none": "empty", "mine.empty": "empty",
+    "access.stale_button": "stale",
+    "general.error": "error", "general.storage": "error",
+    **dict.fromkeys((
+        "start.greet_admin", "start.greet_supervisor", "start.greet_facilitator",
+        "start.greet_resident", "help.title", "cancel.done", "cancel.nothing",
+        "request.staff_track_usage", "request.list_title", "request.card",
+        "request.reopened", "form.intro", "form.progress", "mine.title",
+        "inbox.title", "inbox.no_media", "inbox.choose_agency",
+        "inbox.done_take", "inbox.done_status", "digest.choose", "digest.group_only",
+        "digest.title_day", "export.choose", "export.caption", "invite.choose_role",
+        "invite.choose_office", "invite.created", "people.choose_office", "people.title",
+        "people.empty", "people.activated", "people.deactivated",
+    ), "ok"),
 }
 
 
-async def seat(bot: SandboxBot, user: SimUser, role: str, office: str) -> None:
-    assert bot.db is not None
-    found = await offices.office_by_slug(bot.db, office)
-    assert found is not None
-    code = await create_invite(bot.db, role=role, office_id=found.id, created_by=None, days=1)
-    await redeem_invite(bot.db, code, user_id=user.id, display_name=user.first_name)
+@cache
+def patterns() -> list[tuple[re.Pattern[str], str]]:
+    """(the text's beginning as a pattern, outcome), placeholders matching anything."""
+    found = []
+    for key, outcome in OUTCOME_OF_KEY.items():
+        text = "\n\n".join(catalogue()[part] for part in key.split("+"))
+        pieces = re.split(r"\{[a-z_]+\}", text)
+        found.append((re.compile("(?s)" + ".*?".join(map(re.escape, pieces))), outcome))
+    return found
+
+
+def classify(text: str, prompts: tuple[str, ...]) -> str:
+    """The outcome a text from the bot means; '?' when it is not one the table knows."""
+    for pattern, outcome in patterns():
+        if pattern.match(text):
+            return outcome
+    if prompts and text.startswith(prompts):  # the first question of a form that opened
+        return "ok"
+    if text == "<photo>":  # the digest's chart
+        return "ok"
+    return "?"
+
+
+def outcome_of(texts: list[str], prompts: tuple[str, ...]) -> tuple[str, list[str]]:
+    """One outcome for everything the bot said, and the texts that make it a failure:
+    error (an error text), ? (a text the table cannot read, or two reasons at once) or
+    silent (no answer)."""
+    if not texts:
+        return "silent", ["(no answer at all)"]
+    kinds = [classify(text, prompts) for text in texts]
+    for failure in ("error", "?"):
+        if failure in kinds:
+            return failure, [text for text, kind in zip(texts, kinds, strict=True)
+                             if kind in ("error", "?")]
+    refusals = {kind for kind in kinds if kind != "ok"}
+    if len(refusals) > 1:
+        return "?", texts
+    return (refusals.pop() if refusals else "ok"), []
+
+
+def said(messages: list[ChatMessage]) -> list[str]:
+    """What the bot sent or edited: texts and captions of files; a chart as «<photo>»."""
+    return [m.text if m.kind in ("text", "document") else f"<{m.kind}>" for m in messages]
+
+
+def mismatches(seen: dict[str, dict[str, str]],
+               table: dict[str, dict[str, str]]) -> list[tuple[str, str, str, str]]:
+    """The cells where what happened differs from the table."""
+    assert seen.keys() == table.keys()
+    return [(row, role, table[row][role], seen[row].get(role, "(not tried)"))
+            for row in table for role in ROLES if seen[row].get(role) != table[row][role]]
+
+
+def report(unreadable: list[Any], unlike_table: list[Any], wrong_changes: list[Any]) -> None:
+    """Fail with every problem found, spelled out."""
+    problems = {
+        "errors and answers the table cannot read (row, role, texts)": unreadable,
+        "cells unlike the table (row, role, expected, got)": unlike_table,
+        "database changes unlike EFFECTS (row, role, what changed)": wrong_changes,
+    }
+    if any(problems.values()):
+        pytest.fail(pformat({what: found for what, found in problems.items() if found},
+                            width=100, sort_dicts=False))
+
+
+def form_prompts(bot: SandboxBot) -> tuple[str, ...]:
+    """The first prompt of every form (a one-question form shows no «پرسش ۱ از ۱»)."""
+    return tuple(form.questions[0].prompt for form in bot.services.forms.values())
+
+
+async def seat(db: Database, user: SimUser, role: str, office: str | None = None,
+               province: int | None = None) -> int:
+    """Seat `user` through a real invite (of an office, or a whole province); their id."""
+    office_id = None
+    if office is not None:
+        found = await offices.office_by_slug(db, office)
+        assert found is not None
+        office_id = found.id
+    code = await create_invite(db, role=role, office_id=office_id, province_id=province,
+                               created_by=None, days=1)
+    return (await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)).id
+
+
+SECOND_PROVINCE = """
+[[provinces]]
+slug = "yazd"
+name = "یزد"
+
+[[offices]]
+slug = "yazd-markaz"
+name = "دفتر تسهیل‌گری مرکز یزد"
+province = "yazd"
+city = "یزد"
+neighbourhoods = [{ slug = "markaz", name = "مرکز" }]
+"""
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The shipped organisation and a second province; and no flood guard in the way (every
+    role taps every family, more updates a minute than it allows)."""
+    org = tmp_path / "org.toml"
+    org.write_text(settings.org_file.read_text(encoding="utf-8") + SECOND_PROVINCE,
+                   encoding="utf-8")
+    return replace(settings, org_file=org, flood_per_minute=100_000)
 
 
 @pytest.fixture
 async def cast(sandbox: SandboxBot) -> dict[str, SimUser]:
-    """One person of each kind, and a request of the Pamenar office filed by someone else."""
+    """One person of each column, a facilitator of A to switch on and off, and a request of
+    office A and one of office C filed by the owner."""
+    db = sandbox.db
+    assert db is not None
+    kerman = await offices.province_by_slug(db, "kerman")
+    assert kerman is not None
     people = {role: sandbox.user(700 + n, role) for n, role in enumerate(ROLES)}
     people["admin"] = sandbox.user(1, "admin")
-    await seat(sandbox, people["supervisor"], "supervisor", "pamenar")
-    await seat(sandbox, people["facilitator"], "facilitator", "pamenar")
-    await seat(sandbox, people["other_facilitator"], "facilitator", "sarasiab")
-    await seat(sandbox, people["deactivated"], "facilitator", "pamenar")
-    assert sandbox.db is not None
-    gone = await get_person(sandbox.db, people["deactivated"].id)
-    assert gone is not None
-    await set_active(sandbox.db, gone.id, False, actor_id=gone.id)
-    owner = sandbox.user(799, "owner")
-    await sandbox.say(owner, "/start")
-    person = await get_person(sandbox.db, owner.id)
-    pamenar = await offices.office_by_slug(sandbox.db, "pamenar")
-    assert person is not None and pamenar is not None
-    await request_store.file_request(sandbox.db, request_store.NewRequest(
-        draft_id=-1, resident_id=person.id, office_id=pamenar.id, neighbourhood_id=None,
-        category="urban", description="چراغ کوچه خاموش است", phone=None, photos=[],
-        location=None), max_open=9, max_per_day=9)
+    await seat(db, people["sup"], "supervisor", "pamenar")
+    await seat(db, people["sup_prov"], "supervisor", province=kerman[0])
+    await seat(db, people["sup_other"], "supervisor", "sarasiab")
+    await seat(db, people["fac"], "facilitator", "pamenar")
+    await seat(db, people["fac_other"], "facilitator", "sarasiab")
+    gone = await seat(db, people["gone"], "facilitator", "pamenar")
+    await set_active(db, gone, False, actor_id=gone)
+    await seat(db, sandbox.user(790, "target"), "facilitator", "pamenar")
+    for person in people.values():
+        await sandbox.say(person, "/start")
+    await file_request(sandbox, people["owner"], "pamenar")
+    await file_request(sandbox, people["owner"], "yazd-markaz")
     return people
+
+
+async def file_request(bot: SandboxBot, owner: SimUser, office: str) -> request_store.Request:
+    """A fresh request of `office` by `owner`, status «received»."""
+    db = bot.db
+    assert db is not None
+    person = await get_person(db, owner.id)
+    found = await offices.office_by_slug(db, office)
+    assert person is not None and found is not None
+    count = await db.fetchone("SELECT count(*) FROM requests")
+    assert count is not None
+    request, _ = await request_store.file_request(db, request_store.NewRequest(
+        draft_id=-1 - count[0], resident_id=person.id, office_id=found.id,
+        neighbourhood_id=None, category="urban", description="چراغ کوچه خاموش است",
+        phone=None, photos=[], location=None), max_open=10_000, max_per_day=10_000)
+    return request
 
 
 async def test_every_command_for_every_role(sandbox: SandboxBot,
                                             cast: dict[str, SimUser]) -> None:
-    allowed: dict[str, set[str]] = {command: set() for command in COMMANDS}
-    for role in ROLES:
-        person = cast[role]
-        refusals = {t("access.deactivated"),
-                    t("access.denied", role=t("role.resident")),
-                    *(t("access.denied", role=t(f"role.{r}"))
-                      for r in ("admin", "supervisor", "facilitator"))}
-        for command in COMMANDS:
-            replies = await sandbox.say(person, f"/{command}")
-            assert replies, f"/{command} as {role} got no answer"
-            if replies[0].text not in refusals:
-                allowed[command].add(role)
-            await sandbox.say(person, "/cancel")  # leave any form the command opened
-    assert allowed == COMMANDS
+    db = sandbox.db
+    assert db is not None
+    prompts = form_prompts(sandbox)
+    target = await get_person(db, 790)
+    ids = await db.fetchall("SELECT id FROM requests ORDER BY id")  # of A, then of C
+    near, far = [await request_store.by_id(db, row[0]) for row in ids]
+    assert target is not None and near is not None and far is not None
+    seen: dict[str, dict[str, str]] = {command: {} for command in COMMANDS}
+    unreadable: list[tuple[str, str, list[str]]] = []
+    wrong_changes: list[tuple[str, str, set[str]]] = []
+    for command in COMMANDS:
+        typed = "/" + command.format(code=near.code, far=far.code).replace(":", " ")
+        request = far if "{far}" in command else near
+        for role in ROLES:
+            before = await fingerprint(db, request.id, target.id)
+            outcome, strange = outcome_of(said(await sandbox.say(cast[role], typed)), prompts)
+            seen[command][role] = outcome
+            if strange:
+                unreadable.append((typed, role, strange))
+            after = await fingerprint(db, request.id, target.id)
+            changed = {key for key in before if before[key] != after[key]}
+            if changed != (EFFECTS.get(command, set()) if outcome == "ok" else set()):
+                wrong_changes.append((typed, role, changed))
+            await sandbox.say(cast[role], "/cancel")  # leave any form the command opened
+    report(unreadable, mismatches(seen, COMMANDS), wrong_changes)
+
+
+async def fingerprint(db: Database, rid: int, pid: int) -> dict[str, Any]:
+    """What a command or tap could change: the request it names, the target person, and
+    the counts of events, notices, drafts, invites and audit records."""
+    request = await request_store.by_id(db, rid)
+    target = await db.fetchone("SELECT active FROM people WHERE id = ?", (pid,))
+    assert request is not None and target is not None
+
+    async def count(sql: str, *args: Any) -> int:
+        row = await db.fetchone(sql, args)
+        assert row is not None
+        return int(row[0])
+
+    return {
+        "status": request.status, "version": request.version,
+        "assignee": request.assignee_id, "target_active": bool(target[0]),
+        "events": await count("SELECT count(*) FROM request_events WHERE request_id = ?", rid),
+        "outbox": await count("SELECT count(*) FROM outbox"),
+        "drafts": await count("SELECT count(*) FROM drafts"),
+        "invites": await count("SELECT count(*) FROM invites"),
+        "audit": await count("SELECT count(*) FROM audit_log"),
+    }
 
 
 async def test_every_button_family_for_every_role(
     sandbox: SandboxBot, api: FakeBotAPI, cast: dict[str, SimUser]
 ) -> None:
-    assert sandbox.db is not None
-    rid = (await sandbox.db.fetchone("SELECT id FROM requests"))[0]  # type: ignore[index]
-    outcome_of = {
-        t("access.deactivated"): "deny", t("access.not_yours"): "not_yours",
-        t("access.stale_button"): "stale", t("request.not_found"): "not_found",
-        **{t("access.denied", role=t(f"role.{r}")): "deny"
-           for r in ("admin", "supervisor", "facilitator", "resident")},
-    }
+    db = sandbox.db
+    assert db is not None
+    prompts = form_prompts(sandbox)
+    admin = await get_person(db, 1)
+    target = await get_person(db, 790)
+    pamenar = await offices.office_by_slug(db, "pamenar")
+    yazd = await offices.office_by_slug(db, "yazd-markaz")
+    kerman = await offices.province_by_slug(db, "kerman")
+    assert admin and target and pamenar and yazd and kerman
     seen: dict[str, dict[str, str]] = {family: {} for family in BUTTONS}
+    unreadable: list[tuple[str, str, list[str]]] = []
+    wrong_changes: list[tuple[str, str, set[str]]] = []
     for family in BUTTONS:
         for role in ROLES:
             person = cast[role]
-            await sandbox.say(person, "/start")
-            before = set(api.callback_answers)
-            person.tap_data(family.format(rid=rid))
+            await sandbox.say(person, "/cancel")  # no form open; a fresh message to tap on
+            request = await file_request(
+                sandbox, cast["owner"], "yazd-markaz" if "{far}" in family else "pamenar")
+            if family.startswith("trk:reopen"):
+                request = await request_store.change_status(
+                    db, request, "resolved", actor_id=admin.id)
+            await set_active(db, target.id, not family.startswith("ppl:a"), actor_id=admin.id)
+            data = family.format(rid=request.id, far=request.id, v=request.version,
+                                 office=pamenar.id, far_office=yazd.id, province=kerman[0],
+                                 pid=target.id)
+            before = await fingerprint(db, request.id, target.id)
+            answered, mark = set(api.callback_answers), api.last_seq
+            person.tap_data(data)
             await sandbox.deliver()
-            answers = [api.callback_answers[q] for q in api.callback_answers if q not in before]
-            assert len(answers) == 1, f"{family} as {role}: {len(answers)} answers"
-            seen[family][role] = outcome_of.get(answers[0].get("text") or "", "pass")
-            request = await request_store.by_id(sandbox.db, rid)
-            assert request is not None
-            if request.status != "received":  # a permitted «resolved» tap: start again
-                await sandbox.db.execute(
-                    "UPDATE requests SET status = 'received', version = 1, resolved_at = NULL")
-    assert seen == BUTTONS
+            toasts = [api.callback_answers[q].get("text") or ""
+                      for q in api.callback_answers if q not in answered]
+            assert len(toasts) == 1, f"{data} as {role}: {len(toasts)} answers to the tap"
+            outcome, strange = outcome_of(
+                [toast for toast in toasts if toast] + said(person.messages(mark)), prompts)
+            seen[family][role] = outcome
+            if strange:
+                unreadable.append((data, role, strange))
+            after = await fingerprint(db, request.id, target.id)
+            changed = {key for key in before if before[key] != after[key]}
+            if changed != (EFFECTS.get(family, set()) if outcome == "ok" else set()):
+                wrong_changes.append((data, role, changed))
+    report(unreadable, mismatches(seen, BUTTONS), wrong_changes)
+
+
+def test_the_reading_of_answers_is_strict() -> None:
+    """Errors, tracebacks, unknown texts and silence are never read as «allowed»."""
+    prompts = ("توضیح را بنویسید.",)
+    assert outcome_of([t("general.error")], prompts) == ("error", [t("general.error")])
+    assert outcome_of([t("help.title", role="ناظر"), t("general.storage")], prompts)[0] == "error"
+    assert outcome_of(["Traceback (most recent call last):"], prompts)[0] == "?"
+    assert outcome_of([t("general.unknown_command")], prompts)[0] == "?"
+    assert outcome_of([t("help.title", role="ناظر"), "چیز دیگری"], prompts)[0] == "?"
+    assert outcome_of([], prompts)[0] == "silent"
+    assert outcome_of([t("access.not_yours"), t("access.stale_button")], prompts)[0] == "?"
+    assert outcome_of([t("access.denied", role="ناظر")], prompts) == ("deny", [])
+    assert outcome_of([t("access.deactivated")], prompts) == ("deny", [])
+    assert outcome_of([t("inbox.empty")], prompts) == ("empty", [])
+    assert outcome_of([t("form.intro", title="x", count=2), prompts[0]], prompts) == ("ok", [])
 
 
 async def test_a_stranger_in_a_group_gets_silence(sandbox: SandboxBot, api: FakeBotAPI) -> None:
     stranger = sandbox.user(800, "غریبه")
     group = {"id": -100999, "type": "supergroup", "title": "گروه"}
-    for command in COMMANDS:
+    for command in dict.fromkeys(row.split(":")[0] for row in COMMANDS):
         stranger.send_in_group(group, f"/{command}")
     stranger.send_in_group(group, "سلام")
     await sandbox.deliver()
