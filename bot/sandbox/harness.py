@@ -20,6 +20,7 @@ from bot.sandbox.fake_api import ChatMessage, FakeBotAPI
 from bot.sandbox.transport import FakeRequest
 from bot.sandbox.users import SimUser
 from bot.schedule import schedule_jobs
+from handlers.context import acknowledgements_sent
 from storage.db import Database
 
 SANDBOX_TOKEN = "123456:SANDBOX"
@@ -79,6 +80,7 @@ class SandboxBot:
             for data in updates:
                 update = Update.de_json(data, self.application.bot)
                 await self.application.process_update(update)
+                await acknowledgements_sent()
                 delivered += 1
         return delivered
 
@@ -88,6 +90,7 @@ class SandboxBot:
         application = self.application
         updates = [Update.de_json(data, application.bot) for data in self.api.take_updates()]
         await asyncio.gather(*(application.process_update(u) for u in updates))
+        await acknowledgements_sent()
         return len(updates)
 
     async def say(self, user: SimUser, text: str) -> list[ChatMessage]:
