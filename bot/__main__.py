@@ -176,10 +176,15 @@ def backup(settings: Settings, destination: Path) -> int:
     from storage.db import backup_database
 
     def progress(done: int, total: int) -> None:
-        print(f"\rbackup: {done}/{total} pages", end="", file=sys.stderr, flush=True)
+        print(f"backup: {done}/{total} pages copied; checking the copy (integrity_check) …",
+              file=sys.stderr, flush=True)
 
+    if settings.database_path.is_file():
+        size = settings.database_path.stat().st_size / 2**20
+        print(f"backup: copying {settings.database_path} ({size:,.0f} MiB) …", file=sys.stderr,
+              flush=True)
     pages = backup_database(settings.database_path, destination, progress)
-    print(f"\nbackup written to {destination} ({pages} pages, integrity ok)")
+    print(f"backup written to {destination} ({pages} pages, integrity ok)")
     return 0
 
 
