@@ -9,7 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import SHIPPED_ORG_FILE, Settings
-from bot.sandbox import FakeBotAPI, FakeHTTPServer, SandboxBot
+from bot.sandbox import FakeBotAPI, FakeHTTPServer, SandboxBot, SimUser
+from storage import offices
+from storage.db import Database
+from storage.people import create_invite, redeem_invite
 
 ADMIN_ID = 1
 PROCESS_TOKEN = "424242:PROCESS_TEST"  # the token of the bot run as a separate process
@@ -53,3 +56,16 @@ def server() -> Iterator[FakeHTTPServer]:
     """The fake Bot API on a loopback port, for the bot run as a separate process."""
     with FakeHTTPServer(FakeBotAPI(), token=PROCESS_TOKEN) as running:
         yield running
+
+
+async def seat(db: Database, user: SimUser, role: str, office: str | None = None,
+               province: int | None = None) -> int:
+    """Seat `user` through a real invite (of an office, or a whole province); their id."""
+    office_id = None
+    if office is not None:
+        found = await offices.office_by_slug(db, office)
+        assert found is not None
+        office_id = found.id
+    code = await create_invite(db, role=role, office_id=office_id, province_id=province,
+                               created_by=None, days=1)
+    return (await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)).id

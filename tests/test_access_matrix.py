@@ -26,7 +26,8 @@ from bot.sandbox.fake_api import ChatMessage
 from storage import offices
 from storage import requests as request_store
 from storage.db import Database
-from storage.people import create_invite, get_person, redeem_invite, set_active
+from storage.people import get_person, set_active
+from tests.conftest import seat
 
 # Offices: A (pamenar) and B (sarasiab) of the province of Kerman; C (yazd-markaz), the one
 # office of a second province (Yazd) added to the shipped organisation file for this test.
@@ -236,19 +237,6 @@ def report(unreadable: list[Any], unlike_table: list[Any], wrong_changes: list[A
 def form_prompts(bot: SandboxBot) -> tuple[str, ...]:
     """The first prompt of every form (a one-question form shows no «پرسش ۱ از ۱»)."""
     return tuple(form.questions[0].prompt for form in bot.services.forms.values())
-
-
-async def seat(db: Database, user: SimUser, role: str, office: str | None = None,
-               province: int | None = None) -> int:
-    """Seat `user` through a real invite (of an office, or a whole province); their id."""
-    office_id = None
-    if office is not None:
-        found = await offices.office_by_slug(db, office)
-        assert found is not None
-        office_id = found.id
-    code = await create_invite(db, role=role, office_id=office_id, province_id=province,
-                               created_by=None, days=1)
-    return (await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)).id
 
 
 SECOND_PROVINCE = """

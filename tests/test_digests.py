@@ -28,7 +28,8 @@ from bot.sandbox import FakeBotAPI, FakeRequest, SandboxBot, SimUser
 from bot.schedule import labels_from, reminder_due, schedule_jobs, scope_of, tick
 from storage import offices
 from storage.db import Database
-from storage.people import create_invite, get_person, redeem_invite
+from storage.people import get_person
+from tests.conftest import seat
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 TIMES = DigestTimes(daily=time(20, 0), morning=time(8, 0))
@@ -48,14 +49,7 @@ async def join(db: Database | None, user: SimUser, role: str, office: str | None
                province: int | None = None) -> None:
     """Make `user` staff through a real invite."""
     assert db is not None
-    office_id = None
-    if office is not None:
-        found = await offices.office_by_slug(db, office)
-        assert found is not None
-        office_id = found.id
-    code = await create_invite(db, role=role, office_id=office_id, province_id=province,
-                               created_by=None, days=1)
-    await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)
+    await seat(db, user, role, office, province)
 
 
 # ----- periods and due times -------------------------------------------------------------
