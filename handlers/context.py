@@ -18,7 +18,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.services import Services
@@ -66,20 +66,23 @@ async def answer_once(update: Update, context: BotContext, text: str | None = No
     if query is None or already_answered(context, query.id):
         return
     context.answered = True
-    if text is None and not alert:
-        task = context.application.create_task(_acknowledge(query), update=update)
+    if text is None and not alert and len(_acknowledging) < ACKNOWLEDGING_AT_ONCE:
+        task = asyncio.create_task(_acknowledge(query))
         _acknowledging.add(task)
         task.add_done_callback(_acknowledging.discard)
         return
     await query.answer(text, show_alert=alert)
 
 
+# Plain acknowledgements in flight beside their updates' work; beyond this many (a burst of
+# taps, a slow messenger) they are awaited in turn, so they never take every connection.
+ACKNOWLEDGING_AT_ONCE = 8
 _acknowledging: set[asyncio.Task[None]] = set()
 
 
 async def acknowledgements_sent() -> None:
-    """Wait until every plain acknowledgement started so far has been answered (the
-    in-process sandbox uses this to know the bot has finished with an update)."""
+    """Wait until every plain acknowledgement started so far has been answered: before the
+    bot shuts down, and in the in-process sandbox to know the bot is done with an update."""
     while _acknowledging:
         await asyncio.gather(*_acknowledging, return_exceptions=True)
 
@@ -88,7 +91,7 @@ async def _acknowledge(query: CallbackQuery) -> None:
     """Stop the button's spinner; a tap too old to answer needs nothing more."""
     try:
         await query.answer()
-    except TelegramError as error:
+    except Exception as error:  # a lost acknowledgement costs a spinner, nothing more
         log.info("tap not acknowledged (%s)", type(error).__name__)
 
 
@@ -103,6 +106,12 @@ def already_answered(context: CallbackContext[Any, Any, Any, Any], query_id: str
     while len(answered) > 1000:
         answered.popitem(last=False)
     return False
+
+
+def number_in(part: str) -> int | None:
+    """A record id or version from button data: ASCII digits that fit SQLite's integers,
+    else None (forged data must not reach the database as an overflow)."""
+    return int(part) if part.isascii() and part.isdigit() and len(part) <= 18 else None
 
 
 def button(update: Update, width: int = 6) -> tuple[CallbackQuery, list[str]]:

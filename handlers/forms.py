@@ -42,7 +42,7 @@ from bot.forms.model import Accepted, Choice, FormDefinition, Question, Rejected
 from bot.locale import jalali
 from bot.locale.normalize import fa_number, match_key
 from bot.locale.text import t
-from handlers.context import BotContext, answer_once, send
+from handlers.context import BotContext, answer_once, number_in, send
 from handlers.menu import FEATURES, feature_for_label, main_menu
 from storage import drafts, offices
 from storage.drafts import Draft
@@ -582,9 +582,10 @@ async def no_draft(update: Update, context: BotContext) -> State:
     query = update.callback_query
     if query is not None:
         parts = (query.data or "").split(":")
-        if len(parts) > 2 and parts[2] == "ok" and parts[1].isdigit():
+        draft_id = number_in(parts[1]) if len(parts) > 2 and parts[2] == "ok" else None
+        if draft_id is not None:
             for receipt in RECEIPTS:
-                text = await receipt(context, int(parts[1]))
+                text = await receipt(context, draft_id)
                 if text is not None:
                     await answer_once(update, context)
                     await send(update, context, text)

@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, answer_once, button, inline, send, show
+from handlers.context import BotContext, answer_once, button, inline, number_in, send, show
 from handlers.menu import register_commands
 from storage import offices
 from storage import people as people_store
@@ -78,16 +78,17 @@ async def people_button(update: Update, context: BotContext) -> None:
         text, rows = await office_list(context)
         await show(update, context, text, inline(rows))
         return
-    if action in ("o", "p") and parts[2].isdigit() and not parts[3]:
+    number = number_in(parts[2])
+    if action in ("o", "p") and number is not None and not parts[3]:
         await answer_once(update, context)
-        screen = await staff_screen(context, action, int(parts[2]))
+        screen = await staff_screen(context, action, number)
         if screen is None:
             await show(update, context, t("access.stale_button"))
             return
         await show(update, context, screen[0], inline(screen[1]))
         return
-    if action in ("d", "a") and parts[2].isdigit() and parts[3] and not parts[4]:
-        target = await people_store.get_person_by_id(context.db, int(parts[2]))
+    if action in ("d", "a") and number is not None and parts[3] and not parts[4]:
+        target = await people_store.get_person_by_id(context.db, number)
         if target is None or target.role not in ("supervisor", "facilitator"):
             await answer_once(update, context, t("access.stale_button"), alert=True)
             return

@@ -22,7 +22,7 @@ from bot.locale.jalali import format_date, format_datetime, local_date
 from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.text import t
 from bot.schedule import deliver_due
-from handlers.context import BotContext, answer_once, button, inline, send, show
+from handlers.context import BotContext, answer_once, button, inline, number_in, send, show
 from handlers.forms import (
     begin,
     register_guard,
@@ -306,7 +306,8 @@ def can_reopen(context: BotContext, request: Request) -> bool:
 async def resident_button(update: Update, context: BotContext) -> None:
     """trk:show:ID and trk:reopen:ID, on the resident's own requests only."""
     _, parts = button(update)
-    request = await store.by_id(context.db, int(parts[2])) if parts[2].isdigit() and not parts[
+    number = number_in(parts[2])
+    request = await store.by_id(context.db, number) if number is not None and not parts[
         3] else None
     if request is None or request.resident_id != context.me().id:
         await answer_once(update, context, t("request.not_found"), alert=True)
@@ -347,7 +348,8 @@ async def staff_request(update: Update, context: BotContext, request_id: str) ->
     """The request named by a button, if it is in the actor's scope (else refuse)."""
     query = update.callback_query
     assert query is not None
-    request = await store.by_id(context.db, int(request_id)) if request_id.isdigit() else None
+    number = number_in(request_id)
+    request = await store.by_id(context.db, number) if number is not None else None
     if request is None or request.office_id not in await office_ids_in_scope(
             context, context.me()):
         await answer_once(update, context, t("access.not_yours"), alert=True)
@@ -423,7 +425,7 @@ async def staff_button(update: Update, context: BotContext) -> None:
         await send_media(update, context, request)
         return
     version = parts[-1]
-    if not version.isdigit() or int(version) != request.version:
+    if number_in(version) != request.version:
         await conflict(update, context, Conflict(request, "changed"))
         return
     me = context.me()

@@ -48,6 +48,8 @@ FORGED = [
     "ppl:d:1:o", "ppl:a:2:o", "ppl:o:1", "ppl:list", "inv:o:facilitator:1", "inv:p:1",
     "inv:r:supervisor", "trk:reopen:1", "trk:show:1", "dig:year", "dig:day", "exp:x",
     "exp:week", "zzz", "", "a" * 64, "frm:1:a:hood:" + "9" * 40,
+    "frm:" + "9" * 40 + ":ok", "req:show:" + "9" * 30, "req:st:1:resolved:" + "9" * 30,
+    "ppl:d:" + "9" * 30 + ":o", "trk:show:" + "9" * 30, "req:show:²", "trk:reopen:۱",
 ]
 
 

@@ -263,3 +263,26 @@ async def test_bale_mode_sends_no_reply_parameters(tmp_path, settings) -> None: 
         await bot.say(bot.user(200, "مریم"), f"/start {invite_code(reply)}")
     assert api.rejected_calls() == []
     assert not any("reply_parameters" in c.params or "parse_mode" in c.params for c in api.calls)
+
+
+async def test_buttons_with_huge_or_foreign_numbers_are_stale_not_errors(
+    sandbox: SandboxBot, api: FakeBotAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Forged ids too big for SQLite, or in other digits, get «this button no longer works»
+    (no traceback, no apology for an error)."""
+    admin = sandbox.user(ADMIN_ID, "مدیر")
+    resident = sandbox.user(500, "زهرا")
+    await sandbox.say(admin, "/start")
+    await sandbox.say(resident, "/start")
+    forged = {admin: ["req:show:" + "9" * 30, "req:st:1:resolved:" + "9" * 30,
+                      "ppl:d:" + "9" * 30 + ":o", "ppl:o:۱", "req:show:²"],
+              resident: ["frm:" + "9" * 40 + ":ok", "trk:show:" + "9" * 30, "trk:reopen:۱"]}
+    for person, datas in forged.items():
+        for data in datas:
+            mark = api.last_seq
+            person.tap_data(data)
+            await sandbox.deliver()
+            said = [m.text for m in person.messages(mark)]
+            assert t("general.error") not in said, data
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for forged numbers"
+    assert api.open_callbacks == set()
