@@ -51,6 +51,7 @@ async def run_bot(settings: Settings) -> None:
     """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
     from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
     from bot.schedule import schedule_jobs
+    from handlers.context import acknowledgements_sent
 
     settings.require_token()
     services = await open_services(settings)
@@ -93,6 +94,7 @@ async def run_bot(settings: Settings) -> None:
     finally:
         if application.running:
             await application.stop()
+        await acknowledgements_sent()  # taps answered while the last updates were handled
         await application.shutdown()
         await db.close()
         log.info("stopped")

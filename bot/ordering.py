@@ -18,7 +18,10 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 RUNNING_AT_ONCE = 32  # updates being handled at the same time, across all senders
-QUEUED_AT_MOST = 4096  # updates taken from the messenger but still waiting their turn
+# PTB's own bound, taken before a sender's queue: PTB makes a task for every update it
+# fetches whatever this is, so it bounds nothing useful, and a low value would let one
+# sender's backlog behind a slow update hold every slot. Set out of reach.
+QUEUED_AT_MOST = 1_000_000
 
 
 def sender_key(update: object) -> int | None:
@@ -36,8 +39,8 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across senders, in order within one sender.
 
     PTB's own limit counts updates waiting in a sender's queue too, so one person flooding
-    the bot could fill it and hold everyone up; here it only bounds memory, and the limit
-    on work in progress is taken once an update's turn has come.
+    the bot could fill it and hold everyone up; here the limit on work in progress is taken
+    only once an update's turn has come (a flood itself is cut short by the access gate).
     """
 
     def __init__(self, running_at_once: int = RUNNING_AT_ONCE) -> None:

@@ -7,11 +7,14 @@ that the letters come out joined.
 
 matplotlib is imported on first use, not at start: it takes about a second to load and most
 runs of the bot (and every command but `run`) never draw a chart. The object-oriented
-`Figure` is used rather than pyplot, so no global figure state or GUI backend is involved."""
+`Figure` is used rather than pyplot, so no global figure state or GUI backend is involved.
+Callers in the bot draw in a worker thread; one chart is drawn at a time (matplotlib's font
+cache is not made for threads racing to build it)."""
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 MAX_BARS = 10
+_drawing = threading.Lock()
 
 
 def shaped(text: str) -> str:
@@ -52,9 +56,16 @@ def digest_chart(by_hood: Sequence[tuple[str, int]], by_need: Sequence[tuple[str
     panels = [(t("digest.chart_reports"), by_hood), (t("digest.chart_needs"), by_need)]
     panels = [(name, rows) for name, rows in panels if rows]
     height = 1.2 + sum(0.35 * min(len(rows), MAX_BARS) + 0.6 for _, rows in panels)
-    from matplotlib.figure import Figure  # see the module docstring
+    with _drawing:
+        return _draw(panels, title, max(height, 2.5))
 
-    figure = Figure(figsize=(6, max(height, 2.5)))
+
+def _draw(panels: list[tuple[str, Sequence[tuple[str, int]]]], title: str,
+          height: float) -> bytes:
+    """The figure as PNG bytes (see the module docstring for the import here)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, height))
     axes = figure.subplots(len(panels) or 1, 1)
     axes_list = list(axes) if len(panels) > 1 else [axes]
     for axis, (name, rows) in zip(axes_list, panels, strict=False):

@@ -4,6 +4,7 @@ before, and a chart for weekly and monthly digests."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -119,7 +120,8 @@ async def build_digest(
     text = render(period, figures, before, labels, scope, as_of, tz, late)
     chart = None
     if period.kind != "day" and not figures.empty:
-        chart = digest_chart(
+        chart = await asyncio.to_thread(  # drawing takes a while: not on the event loop
+            digest_chart,
             [(hood, count) for _, hood, count, _ in figures.by_hood],
             [(labels.need_categories.get(c, c), n) for c, n in figures.needs_by_category],
             t(f"digest.chart_title_{period.kind}", period=period.label))

@@ -58,6 +58,7 @@ class SandboxBot:
         if self.application is not None:
             if self.application.running:
                 await self.application.stop()
+            await acknowledgements_sent()
             await self.application.shutdown()
         if self.db is not None:
             await self.db.close()
