@@ -75,8 +75,9 @@ async def answer_once(update: Update, context: BotContext, text: str | None = No
 
 
 # Plain acknowledgements in flight beside their updates' work; beyond this many (a burst of
-# taps, a slow messenger) they are awaited in turn, so they never take every connection.
-ACKNOWLEDGING_AT_ONCE = 8
+# taps, a slow messenger) they are awaited in turn. With the 32 updates handled at once
+# (bot/ordering.py), at most 64 of PTB's 256 pooled connections are ever in use.
+ACKNOWLEDGING_AT_ONCE = 32
 _acknowledging: set[asyncio.Task[None]] = set()
 
 
