@@ -343,16 +343,35 @@ def run_in_child(kind: str, people: int, rate: float, seconds: float,
 KINDS = ("bare", "bare-concurrent", "tashilyar", "tashilyar-limited")
 
 
+# A table column: heading, the figure's key, its format.
+Column = tuple[str, str, str]
+CLOSED_COLUMNS: list[Column] = [
+    ("updates", "updates", ">8"), ("updates/s", "per_second", ">10.0f"),
+    ("p50 ms", "p50_ms", ">8.1f"), ("p95 ms", "p95_ms", ">8.1f"), ("p99 ms", "p99_ms", ">8.1f"),
+    ("done p95", "done_p95_ms", ">9.1f"), ("calls/upd", "calls_per_update", ">10.2f"),
+    ("CPU ms/upd", "cpu_ms_per_update", ">11.2f"), ("peak MB", "peak_mb", ">8.0f")]
+OPEN_COLUMNS: list[Column] = [
+    ("updates", "updates", ">8"), ("achieved/s", "achieved_per_second", ">11.1f"),
+    ("p50 ms", "p50_ms", ">8.1f"), ("p95 ms", "p95_ms", ">8.1f"), ("p99 ms", "p99_ms", ">8.1f"),
+    ("done p95", "done_p95_ms", ">9.1f"), ("late", "late_arrivals", ">6")]
+
+
+def _width(spec: str) -> str:
+    """The field width in a format spec such as '>10.2f'."""
+    return spec.lstrip(">").split(".")[0].rstrip("f")
+
+
+def print_table(rows: dict[str, dict[str, Any]], columns: list[Column]) -> None:
+    """One line per bot, the figures right-aligned under their headings."""
+    print(f"{'':<18}" + "".join(f"{head:>{_width(spec)}}" for head, _, spec in columns))
+    for kind, figures in rows.items():
+        print(f"{kind:<18}" + "".join(f"{figures[key]:{spec}}" for _, key, spec in columns))
+
+
 def print_closed(results: dict[str, dict[str, Any]]) -> None:
     """A closed-loop table, and Tashilyar's throughput against each bare bot's."""
-    print(f"{'':<18}{'updates':>8}{'updates/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
-          f"{'done p95':>9}{'calls/upd':>10}{'CPU ms/upd':>11}{'peak MB':>8}")
-    for kind, r in results.items():
-        c = r["closed"]
-        print(f"{kind:<18}{c['updates']:>8}{c['per_second']:>10.0f}{c['p50_ms']:>8.1f}"
-              f"{c['p95_ms']:>8.1f}{c['p99_ms']:>8.1f}{c['done_p95_ms']:>9.1f}"
-              f"{c['calls_per_update']:>10.2f}{c['cpu_ms_per_update']:>11.2f}"
-              f"{r['peak_mb']:>8.0f}")
+    print_table({kind: {**r["closed"], "peak_mb": r["peak_mb"]} for kind, r in results.items()},
+                CLOSED_COLUMNS)
     ours = results["tashilyar"]["closed"]["per_second"]
     for bare in ("bare", "bare-concurrent"):
         if bare in results:
@@ -395,13 +414,7 @@ def main() -> None:
     print_closed(results)
     print(f"\n2. open loop: {args.rate:.0f} updates/s for {args.seconds:.0f} s from people "
           "part-way through their forms; latency from the moment each update was due")
-    print(f"{'':<18}{'updates':>8}{'achieved/s':>11}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
-          f"{'done p95':>9}{'late':>6}")
-    for kind, r in results.items():
-        o = r["open"]
-        print(f"{kind:<18}{o['updates']:>8}{o['achieved_per_second']:>11.1f}"
-              f"{o['p50_ms']:>8.1f}{o['p95_ms']:>8.1f}{o['p99_ms']:>8.1f}"
-              f"{o['done_p95_ms']:>9.1f}{o['late_arrivals']:>6}")
+    print_table({kind: r["open"] for kind, r in results.items()}, OPEN_COLUMNS)
     saved = results["tashilyar"]["saved"]
     print(f"tashilyar saved {saved['submissions']} needs assessments and {saved['requests']} "
           "requests in all")

@@ -118,6 +118,11 @@ async def file_request(update: Update, context: BotContext, form: FormDefinition
         open_count, today_count = await store.usage(db, context.me().id, datetime.now(UTC))
         count = open_count if limit.reason == "open" else today_count
         return t(f"request.limit_{limit.reason}", count=count)
+    return filed_text(context, request)
+
+
+def filed_text(context: BotContext, request: Request) -> str:
+    """«Your request is filed», with its tracking code and Jalali date."""
     return t("request.filed", code=shown_code(request.code),
              date=day_of(context, request.created_at))
 
@@ -127,8 +132,7 @@ async def filed_again(context: BotContext, draft_id: int) -> str | None:
     request = await store.by_draft(context.db, draft_id)
     if request is None or request.resident_id != context.me().id:
         return None
-    return t("request.filed", code=shown_code(request.code),
-             date=day_of(context, request.created_at))
+    return filed_text(context, request)
 
 
 # ----- showing ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ what its action should.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from pprint import pformat
@@ -222,16 +222,39 @@ def mismatches(seen: dict[str, dict[str, str]],
             for row in table for role in ROLES if seen[row].get(role) != table[row][role]]
 
 
-def report(unreadable: list[Any], unlike_table: list[Any], wrong_changes: list[Any]) -> None:
-    """Fail with every problem found, spelled out."""
-    problems = {
-        "errors and answers the table cannot read (row, role, texts)": unreadable,
-        "cells unlike the table (row, role, expected, got)": unlike_table,
-        "database changes unlike EFFECTS (row, role, what changed)": wrong_changes,
-    }
-    if any(problems.values()):
-        pytest.fail(pformat({what: found for what, found in problems.items() if found},
-                            width=100, sort_dicts=False))
+@dataclass
+class Findings:
+    """What each role got for each row, and everything that went wrong on the way."""
+
+    table: dict[str, dict[str, str]]
+    prompts: tuple[str, ...]
+    seen: dict[str, dict[str, str]] = field(default_factory=dict)
+    unreadable: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    wrong_changes: list[tuple[str, str, set[str]]] = field(default_factory=list)
+
+    def record(self, row: str, shown: str, role: str, answers: list[str],
+               before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Read one role's answers to one row (`shown`: what was typed or tapped) and check
+        the database changed exactly as EFFECTS says for a served action."""
+        outcome, strange = outcome_of(answers, self.prompts)
+        self.seen.setdefault(row, {})[role] = outcome
+        if strange:
+            self.unreadable.append((shown, role, strange))
+        changed = {key for key in before if before[key] != after[key]}
+        if changed != (EFFECTS.get(row, set()) if outcome == "ok" else set()):
+            self.wrong_changes.append((shown, role, changed))
+
+    def report(self) -> None:
+        """Fail with every problem found, spelled out."""
+        seen = {row: self.seen.get(row, {}) for row in self.table}
+        problems = {
+            "errors and answers the table cannot read (row, role, texts)": self.unreadable,
+            "cells unlike the table (row, role, expected, got)": mismatches(seen, self.table),
+            "database changes unlike EFFECTS (row, role, what changed)": self.wrong_changes,
+        }
+        if any(problems.values()):
+            pytest.fail(pformat({what: found for what, found in problems.items() if found},
+                                width=100, sort_dicts=False))
 
 
 def form_prompts(bot: SandboxBot) -> tuple[str, ...]:
@@ -313,24 +336,17 @@ async def test_every_command_for_every_role(sandbox: SandboxBot,
     ids = await db.fetchall("SELECT id FROM requests ORDER BY id")  # of A, then of C
     near, far = [await request_store.by_id(db, row[0]) for row in ids]
     assert target is not None and near is not None and far is not None
-    seen: dict[str, dict[str, str]] = {command: {} for command in COMMANDS}
-    unreadable: list[tuple[str, str, list[str]]] = []
-    wrong_changes: list[tuple[str, str, set[str]]] = []
+    findings = Findings(COMMANDS, prompts)
     for command in COMMANDS:
         typed = "/" + command.format(code=near.code, far=far.code).replace(":", " ")
         request = far if "{far}" in command else near
         for role in ROLES:
             before = await fingerprint(db, request.id, target.id)
-            outcome, strange = outcome_of(said(await sandbox.say(cast[role], typed)), prompts)
-            seen[command][role] = outcome
-            if strange:
-                unreadable.append((typed, role, strange))
-            after = await fingerprint(db, request.id, target.id)
-            changed = {key for key in before if before[key] != after[key]}
-            if changed != (EFFECTS.get(command, set()) if outcome == "ok" else set()):
-                wrong_changes.append((typed, role, changed))
+            answers = said(await sandbox.say(cast[role], typed))
+            findings.record(command, typed, role, answers, before,
+                            await fingerprint(db, request.id, target.id))
             await sandbox.say(cast[role], "/cancel")  # leave any form the command opened
-    report(unreadable, mismatches(seen, COMMANDS), wrong_changes)
+    findings.report()
 
 
 async def fingerprint(db: Database, rid: int, pid: int) -> dict[str, Any]:
@@ -368,9 +384,7 @@ async def test_every_button_family_for_every_role(
     yazd = await offices.office_by_slug(db, "yazd-markaz")
     kerman = await offices.province_by_slug(db, "kerman")
     assert admin and target and pamenar and yazd and kerman
-    seen: dict[str, dict[str, str]] = {family: {} for family in BUTTONS}
-    unreadable: list[tuple[str, str, list[str]]] = []
-    wrong_changes: list[tuple[str, str, set[str]]] = []
+    findings = Findings(BUTTONS, prompts)
     for family in BUTTONS:
         for role in ROLES:
             person = cast[role]
@@ -391,16 +405,10 @@ async def test_every_button_family_for_every_role(
             toasts = [api.callback_answers[q].get("text") or ""
                       for q in api.callback_answers if q not in answered]
             assert len(toasts) == 1, f"{data} as {role}: {len(toasts)} answers to the tap"
-            outcome, strange = outcome_of(
-                [toast for toast in toasts if toast] + said(person.messages(mark)), prompts)
-            seen[family][role] = outcome
-            if strange:
-                unreadable.append((data, role, strange))
-            after = await fingerprint(db, request.id, target.id)
-            changed = {key for key in before if before[key] != after[key]}
-            if changed != (EFFECTS.get(family, set()) if outcome == "ok" else set()):
-                wrong_changes.append((data, role, changed))
-    report(unreadable, mismatches(seen, BUTTONS), wrong_changes)
+            answers = [toast for toast in toasts if toast] + said(person.messages(mark))
+            findings.record(family, data, role, answers, before,
+                            await fingerprint(db, request.id, target.id))
+    findings.report()
 
 
 def test_the_reading_of_answers_is_strict() -> None:

@@ -55,7 +55,7 @@ async def test_a_slow_update_holds_up_only_its_sender() -> None:
 
 async def test_running_at_once_is_bounded_across_senders() -> None:
     processor = PerSenderUpdateProcessor(running_at_once=2)
-    gate = asyncio.Event()
+    gate, two_running = asyncio.Event(), asyncio.Event()
     running: list[int] = []
     most = 0
 
@@ -63,6 +63,8 @@ async def test_running_at_once_is_bounded_across_senders() -> None:
         nonlocal most
         running.append(sender)
         most = max(most, len(running))
+        if len(running) >= 2:
+            two_running.set()
         await gate.wait()
         running.remove(sender)
 
@@ -70,7 +72,7 @@ async def test_running_at_once_is_bounded_across_senders() -> None:
         tasks = [asyncio.create_task(processor.process_update(update_from(n, 100 + n),
                                                               handle(n)))
                  for n in range(6)]
-        await asyncio.sleep(0)  # one turn of the loop: every task runs until it must wait
+        await two_running.wait()  # the six tasks were queued first: all have tried by now
         assert len(running) == 2
         gate.set()
         await asyncio.gather(*tasks)
