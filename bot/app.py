@@ -16,6 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.forms.model import load_forms
 from bot.ordering import PerSenderUpdateProcessor
@@ -47,12 +48,13 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
-async def open_services(settings: Settings) -> Services:
+async def open_services(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Services:
     """Load the organisation file and the forms, open and migrate the database, sync offices
-    and admins. Any broken file stops here, before the bot talks to anyone."""
+    and admins. Any broken file stops here, before the bot talks to anyone. `clock` is the
+    time everything reads (a test's clock may stand anywhere)."""
     org = load_organisation(settings.org_file)
     forms = load_forms(settings.forms_dir)
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database_path, clock=clock.now)
     try:
         await offices.sync_organisation(
             db,
@@ -64,7 +66,7 @@ async def open_services(settings: Settings) -> Services:
     except BaseException:
         await db.close()
         raise
-    return Services(settings=settings, db=db, org=org, forms=forms)
+    return Services(settings=settings, db=db, org=org, forms=forms, clock=clock)
 
 
 class _OneLineForRateLimits(logging.Filter):

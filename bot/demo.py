@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 
+from bot.clock import SYSTEM_CLOCK, ManualClock
 from bot.config import Settings
+from bot.locale.jalali import local_date
 from bot.locale.text import t
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export
@@ -110,15 +112,16 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
     local = replace(settings, database_path=database, admin_ids=frozenset({ADMIN_ID}),
                     bot_token=None)
     total = 6
-    async with SandboxBot(local, FakeBotAPI()) as bot:
+    tz = local.timezone
+    today = local_date(SYSTEM_CLOCK.now(), tz)
+    clock = ManualClock(datetime.combine(today, time(8, 5), tz))  # the day, played fast
+    async with SandboxBot(local, FakeBotAPI(), clock=clock) as bot:
         assert bot.db is not None and bot.application is not None
         admin = bot.user(ADMIN_ID, "مدیر سامانه")
         sara = bot.user(10, "سارا")
         maryam, ali, hamid = bot.user(20, "مریم"), bot.user(21, "علی"), bot.user(22, "حمید")
         zahra = bot.user(30, "زهرا", phone="+989131112233")
         reza = bot.user(31, "رضا")
-        tz = local.timezone
-        morning = datetime.combine(datetime.now(tz).date(), time(8, 5), tz)
         step(1, total, "the admin invites a province supervisor and three facilitators")
         await bot.say(admin, "/start")
         await join(bot, admin, sara, "/invite supervisor kerman")
@@ -126,7 +129,8 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
         await join(bot, admin, ali, "/invite facilitator pamenar")
         await join(bot, admin, hamid, "/invite facilitator sarasiab")
         # The morning tick: a weekly or monthly digest goes out now if one is due today.
-        await tick(bot.application, max(morning, datetime.now(UTC)))
+        await tick(bot.application)
+        clock.set(datetime.combine(today, time(10, 30), tz))
         step(2, total, "facilitators file field reports and a needs assessment")
         await field_report(bot, maryam, "سرآسیاب", "کارگاه یا آموزش", (24, 6, 9, 14, 2),
                            "کارگاه مهارت‌های زندگی برای نوجوانان و مادران برگزار شد.")
@@ -148,22 +152,22 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
         await bot.tap(ali, "۱")
         await bot.tap(ali, t("inbox.to_in_review"))
         step(5, total, "digest time: the supervisor's daily digest goes out")
-        digest_at = datetime.combine(datetime.now(tz).date(), time(20, 5), tz)
-        await tick(bot.application, max(digest_at, datetime.now(UTC)))
+        clock.set(datetime.combine(today, time(20, 5), tz))
+        await tick(bot.application)
         step(6, total, f"writing the export and the chart to {out_dir}")
         person = await get_person(bot.db, sara.id)
         assert person is not None
         office_ids, scope = await scope_of(bot.services, person)
-        month = period_of("month", datetime.now(tz).date())
+        month = period_of("month", today)
         data, _ = await build_export(bot.db, bot.services.forms, office_ids=office_ids,
                                      start=month.start, end=month.end, tz=tz,
                                      with_phones=False)
         (out_dir / "export.xlsx").write_bytes(data)
-        week = period_of("week", datetime.now(tz).date())
+        week = period_of("week", today)
         weekly = await build_digest(
             bot.db, office_ids=office_ids, scope=scope, period=week, tz=tz,
             labels=labels_from(bot.services.forms), overdue_days=local.overdue_days,
-            overdue_by_category=bot.services.org.overdue_days, now=datetime.now(UTC))
+            overdue_by_category=bot.services.org.overdue_days, now=clock.now())
         if weekly.chart is not None:
             (out_dir / "chart.png").write_bytes(weekly.chart)
         for who, role in ((admin, "admin"), (sara, "supervisor"), (maryam, "facilitator"),

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import Bot
@@ -63,20 +63,20 @@ def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def deliver_due(bot: Bot, db: Database, now: datetime | None = None) -> DeliveryReport:
-    """Send what is owed now (in batches, until nothing due is left); one round at a time,
-    and none while the messenger's `retry_after` lasts."""
+async def deliver_due(bot: Bot, db: Database) -> DeliveryReport:
+    """Send what is owed now, by the database's clock (in batches, until nothing due is
+    left); one round at a time, and none while the messenger's `retry_after` lasts."""
     report = DeliveryReport()
     rounds = _rounds.setdefault(db, _Rounds())
     async with rounds.lock:
-        now = now or datetime.now(UTC)
+        now = db.now()
         if rounds.resume_at is not None and now < rounds.resume_at:
             return report
         while notices := await outbox.due(db, now):
             for notice in notices:
                 wait = await _deliver(bot, db, notice, now, report)
                 if wait is not None:
-                    rounds.resume_at = max(now, datetime.now(UTC)) + timedelta(seconds=wait)
+                    rounds.resume_at = max(now, db.now()) + timedelta(seconds=wait)
                     log.warning("rate limited: the outbox waits %.0f s", wait)
                     return report
     return report
@@ -105,7 +105,7 @@ async def _deliver(bot: Bot, db: Database, notice: outbox.Notice, now: datetime,
                                  type(error).__name__)
         report.retried += 1
     else:
-        await outbox.mark_sent(db, notice.id, datetime.now(UTC))
+        await outbox.mark_sent(db, notice.id, db.now())
         report.sent += 1
     return None
 
@@ -198,11 +198,11 @@ async def enqueue_due_digests(services: Services, now: datetime) -> int:
                 now=now, late=late)
             async with db.transaction() as tx:
                 for chat, key in zip(chats, keys, strict=True):
-                    if await outbox.enqueue(tx, key, chat, digest.text):
+                    if await outbox.enqueue(tx, key, chat, digest.text, now=now):
                         owed += 1
                     if digest.chart is not None:
                         await outbox.enqueue(tx, key + ":chart", chat, period.label,
-                                             photo=digest.chart)
+                                             now=now, photo=digest.chart)
     return owed
 
 
@@ -236,15 +236,14 @@ async def enqueue_reminders(services: Services, now: datetime) -> int:
     owed = 0
     async with db.transaction() as tx:
         for key, chat, text in notices:
-            owed += await outbox.enqueue(tx, key, chat, text)
+            owed += await outbox.enqueue(tx, key, chat, text, now=now)
     return owed
 
 
-async def tick(application: Application[Any, Any, Any, Any, Any, Any],
-               now: datetime | None = None) -> None:
-    """Owe what is due (digests, reminders) and deliver the outbox."""
+async def tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Owe what is due now, by the app's clock (digests, reminders); deliver the outbox."""
     services: Services = application.bot_data["services"]
-    now = now or datetime.now(UTC)
+    now = services.clock.now()
     await enqueue_due_digests(services, now)
     await enqueue_reminders(services, now)
-    await deliver_due(application.bot, services.db, now)
+    await deliver_due(application.bot, services.db)

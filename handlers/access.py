@@ -8,7 +8,6 @@ names (the gate knows roles, not which office a record belongs to).
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
@@ -28,7 +27,7 @@ class FloodGuard:
     """Per-person sliding window: past the limit, updates are dropped (one notice per
     window), so one person's flood costs others almost nothing."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self.seen: dict[int, deque[float]] = defaultdict(deque)
         self.warned: set[int] = set()
@@ -90,7 +89,8 @@ async def gate(update: Update, context: BotContext) -> None:
     if update.edited_message is not None:
         raise ApplicationHandlerStop  # an edit changes nothing already stored: stay silent
     services = context.services
-    guard: FloodGuard = context.application.bot_data.setdefault("flood", FloodGuard())
+    guard: FloodGuard = context.application.bot_data.setdefault(
+        "flood", FloodGuard(services.clock.monotonic))
     admitted, warn = guard.admit(user.id, services.settings.flood_per_minute)
     if not admitted:
         if update.callback_query is not None:

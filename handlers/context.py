@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from datetime import date, datetime
 from typing import Any
 
 from telegram import (
@@ -21,6 +22,7 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.locale.jalali import local_date
 from bot.services import Services
 from storage.db import Database
 from storage.people import Person
@@ -48,6 +50,14 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     def db(self) -> Database:
         """The database."""
         return self.services.db
+
+    def now(self) -> datetime:
+        """The current instant by the app's one clock (UTC)."""
+        return self.services.clock.now()
+
+    def today(self) -> date:
+        """Today's date in the bot's time zone, by the same clock."""
+        return local_date(self.now(), self.services.settings.timezone)
 
     def me(self) -> Person:
         """The person behind this update (the gate guarantees one in private chats)."""

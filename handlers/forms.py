@@ -15,7 +15,7 @@ cannot act on anyone else's draft or pick another office's neighbourhood.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -96,11 +96,6 @@ def register_guard(form_name: str, guard: Guard) -> None:
 def forms_of(context: BotContext) -> dict[str, FormDefinition]:
     """The loaded form definitions."""
     return context.services.forms
-
-
-def today(context: BotContext) -> Any:
-    """Today's date in the bot's time zone."""
-    return jalali.today(context.services.settings.timezone)
 
 
 async def choices_for(context: BotContext, draft: Draft, question: Question) -> list[Choice]:
@@ -426,7 +421,7 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         photos = draft.answers.get(qid) or []
         return await advance(update, context, form, draft, question, photos or None)
     if action == "a":
-        accepted = tapped_answer(question, value, choices, today(context))
+        accepted = tapped_answer(question, value, choices, context.today())
         if accepted is None:
             await answer_once(update, context, t("access.stale_button"), alert=True)
             return FILLING
@@ -511,7 +506,7 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
                              {"phone": message.contact.phone_number})
     if text and question.type in ("choice", "integer", "text", "date", "yesno"):
         choices = await choices_for(context, draft, question)
-        result = model.accept_text(question, text, choices=choices, today=today(context))
+        result = model.accept_text(question, text, choices=choices, today=context.today())
         if isinstance(result, Accepted):
             return await advance(update, context, form, draft, question, result.value)
         await ask(update, context, form, draft, note=result.hint)
@@ -523,7 +518,7 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
 def is_stale(context: BotContext, draft: Draft) -> bool:
     """Older than the configured age: offer to resume or discard."""
     hours = context.services.settings.draft_stale_hours
-    return datetime.now(UTC) - draft.updated() > timedelta(hours=hours)
+    return context.now() - draft.updated() > timedelta(hours=hours)
 
 
 async def offer_resume(update: Update, context: BotContext, form: FormDefinition,

@@ -3,7 +3,7 @@ one-time invite code and deep link for a new staff member, typed or with buttons
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -47,7 +47,7 @@ async def make_invite(
         province_id=province[0] if province else None, created_by=me.id,
         days=settings.invite_days,
     )
-    expires = local_date(datetime.now(UTC) + timedelta(days=settings.invite_days),
+    expires = local_date(context.now() + timedelta(days=settings.invite_days),
                          settings.timezone)
     scope = (t("scope.office", office=office.name) if office
              else t("scope.province", province=province[1] if province else ""))

@@ -11,7 +11,7 @@ Resident buttons (`trk:`) act only on the resident's own requests.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -82,7 +82,7 @@ async def office_ids_in_scope(context: BotContext, person: Person) -> list[int]:
 async def limits_guard(update: Update, context: BotContext) -> str | None:
     """Refuse a new request politely when the resident reached a limit."""
     settings = context.services.settings
-    open_count, today_count = await store.usage(context.db, context.me().id, datetime.now(UTC))
+    open_count, today_count = await store.usage(context.db, context.me().id, context.now())
     if open_count >= settings.max_open_requests:
         return t("request.limit_open", count=open_count)
     if today_count >= settings.max_requests_per_day:
@@ -115,7 +115,7 @@ async def file_request(update: Update, context: BotContext, form: FormDefinition
             db, new, max_open=settings.max_open_requests,
             max_per_day=settings.max_requests_per_day)
     except RequestLimit as limit:
-        open_count, today_count = await store.usage(db, context.me().id, datetime.now(UTC))
+        open_count, today_count = await store.usage(db, context.me().id, context.now())
         count = open_count if limit.reason == "open" else today_count
         return t(f"request.limit_{limit.reason}", count=count)
     return filed_text(context, request)
@@ -209,9 +209,9 @@ def staff_buttons(request: Request, me: Person) -> list[list[tuple[str, str]]]:
     return rows
 
 
-def age_text(request: Request) -> str:
+def age_text(request: Request, now: datetime) -> str:
     """'امروز' or 'N روز': how long the request has waited."""
-    days = (datetime.now(UTC) - datetime.fromisoformat(request.created_at)).days
+    days = (now - datetime.fromisoformat(request.created_at)).days
     return t("inbox.age_today") if days == 0 else t("inbox.age_days", days=days)
 
 
@@ -228,7 +228,7 @@ async def inbox_screen(context: BotContext) -> tuple[str, list[list[tuple[str, s
         lines.append(t("inbox.line", index=index, code=shown_code(request.code),
                        category=category_label(context, request.category),
                        hood=request.neighbourhood_name or t("request.unsure"),
-                       age=age_text(request), status=t(f"status.{request.status}"),
+                       age=age_text(request, context.now()), status=t(f"status.{request.status}"),
                        assignee=assignee))
         buttons.append((to_persian_digits(index), f"req:show:{request.id}"))
     rows = [buttons[i:i + 5] for i in range(0, len(buttons), 5)]
@@ -304,7 +304,7 @@ def can_reopen(context: BotContext, request: Request) -> bool:
     if request.status != "resolved" or request.resolved_at is None:
         return False
     resolved = datetime.fromisoformat(request.resolved_at)
-    return (datetime.now(UTC) - resolved).days < context.services.settings.reopen_days
+    return (context.now() - resolved).days < context.services.settings.reopen_days
 
 
 async def resident_button(update: Update, context: BotContext) -> None:

@@ -3,7 +3,6 @@ the bot does not understand: the ways in and the ways back to the main menu."""
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict, deque
 
 from telegram import Update
@@ -19,7 +18,6 @@ from storage.people import InviteError, Person, redeem_invite
 # Invite codes have 80 random bits; this limit also makes guessing pointless and quiet.
 MAX_FAILED_INVITES = 5
 FAILED_INVITE_WINDOW = 15 * 60
-_failed_invites: dict[int, deque[float]] = defaultdict(deque)
 
 
 async def scope_name(context: BotContext, person: Person) -> str:
@@ -45,9 +43,16 @@ async def greet(update: Update, context: BotContext) -> None:
     await register_commands(context.bot, person.user_id, role)
 
 
-def _too_many_failures(user_id: int) -> bool:
-    attempts = _failed_invites[user_id]
-    now = time.monotonic()
+def _failed_invites(context: BotContext, user_id: int) -> deque[float]:
+    """When this person last typed wrong invite codes (by the app's monotonic clock)."""
+    failed: dict[int, deque[float]] = context.application.bot_data.setdefault(
+        "failed_invites", defaultdict(deque))
+    return failed[user_id]
+
+
+def _too_many_failures(context: BotContext, user_id: int) -> bool:
+    attempts = _failed_invites(context, user_id)
+    now = context.services.clock.monotonic()
     while attempts and now - attempts[0] > FAILED_INVITE_WINDOW:
         attempts.popleft()
     return len(attempts) >= MAX_FAILED_INVITES
@@ -56,7 +61,7 @@ def _too_many_failures(user_id: int) -> bool:
 async def join_with_invite(update: Update, context: BotContext, code: str) -> None:
     """Redeem an invite code and welcome the new staff member."""
     person = context.me()
-    if _too_many_failures(person.user_id):
+    if _too_many_failures(context, person.user_id):
         await send(update, context, t("start.invite_slow", minutes=FAILED_INVITE_WINDOW // 60))
         return
     try:
@@ -66,7 +71,8 @@ async def join_with_invite(update: Update, context: BotContext, code: str) -> No
         )
     except InviteError as error:
         if error.reason != "admin":
-            _failed_invites[person.user_id].append(time.monotonic())
+            _failed_invites(context, person.user_id).append(
+                context.services.clock.monotonic())
         await send(update, context, t(f"start.invite_{error.reason}"), main_menu(person.role))
         return
     context.person = joined

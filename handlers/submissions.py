@@ -4,7 +4,7 @@ facilitator's list of what they filed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from telegram import Update
@@ -55,7 +55,7 @@ async def save_submission(update: Update, context: BotContext, form: FormDefinit
     number, created = await submit(context.db, new)
     if not created:
         return t("form.already_saved", number=number)
-    day = local_date(datetime.now().astimezone(), context.services.settings.timezone)
+    day = local_date(context.now(), context.services.settings.timezone)
     return t("form.saved", title=form.title, number=number, date=format_date(day))
 
 

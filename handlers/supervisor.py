@@ -5,7 +5,7 @@ period: this week, this month, last month, or a typed Jalali range)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -19,11 +19,6 @@ from bot.reports.periods import Period, period_of
 from bot.schedule import labels_from, scope_of
 from handlers.context import BotContext, answer_once, button, inline, send
 from storage.people import add_digest_chat
-
-
-def today(context: BotContext) -> date:
-    """Today in the bot's time zone."""
-    return datetime.now(context.services.settings.timezone).date()
 
 
 async def digest(update: Update, context: BotContext) -> None:
@@ -45,12 +40,12 @@ async def digest_button(update: Update, context: BotContext) -> None:
     if not office_ids:
         await send(update, context, t("digest.no_scope"))
         return
-    period = period_of(parts[1], today(context))
+    period = period_of(parts[1], context.today())
     result = await build_digest(
         context.db, office_ids=office_ids, scope=scope, period=period,
         tz=services.settings.timezone, labels=labels_from(services.forms),
         overdue_days=services.settings.overdue_days,
-        overdue_by_category=services.org.overdue_days, now=datetime.now(UTC))
+        overdue_by_category=services.org.overdue_days, now=context.now())
     await send(update, context, result.text)
     if result.chart is not None:
         chat = update.effective_chat
@@ -125,7 +120,7 @@ async def export_button(update: Update, context: BotContext) -> None:
         await answer_once(update, context, t("access.stale_button"), alert=True)
         return
     await answer_once(update, context)
-    period = export_period(parts[1], today(context))
+    period = export_period(parts[1], context.today())
     await send_export(update, context, period.start, period.end)
 
 

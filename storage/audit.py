@@ -7,13 +7,14 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database, utc_now_iso
+from storage.db import Database
 
 
 async def record(
     tx: aiosqlite.Connection,
     action: str,
     *,
+    at: str,
     actor_id: int | None,
     subject: str = "",
     detail: dict[str, Any] | None = None,
@@ -21,7 +22,7 @@ async def record(
     """Add an entry inside the caller's transaction (so it commits with the change)."""
     await tx.execute(
         "INSERT INTO audit_log (at, actor_id, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-        (utc_now_iso(), actor_id, action, subject, json.dumps(detail or {}, ensure_ascii=False)),
+        (at, actor_id, action, subject, json.dumps(detail or {}, ensure_ascii=False)),
     )
 
 

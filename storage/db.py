@@ -66,28 +66,40 @@ def latest_version() -> int:
     return migrations[-1].version if migrations else 0
 
 
-def utc_now_iso(now: datetime | None = None) -> str:
+Now = Callable[[], datetime]
+"""Where storage gets the time: the app's clock (`bot.clock`), handed to `Database.open`."""
+
+
+def utc_now_iso(now: datetime) -> str:
     """A UTC instant as the ISO text stored in the database."""
-    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    return now.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class Database:
-    """An open SQLite database; use `await Database.open(path)`."""
+    """An open SQLite database; use `await Database.open(path, clock=...)`.
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    Storage never reads the wall clock: what it stamps comes from `now()`, the clock the
+    app handed over (a test's clock may stand at any instant)."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Now) -> None:
         self.conn = conn
         self.path = path
+        self.now = clock
         self._lock = asyncio.Lock()
+
+    def now_iso(self) -> str:
+        """The clock's current instant as stored text."""
+        return utc_now_iso(self.now())
 
     @classmethod
     async def open(
-        cls, path: Path, *, migrate: bool = True, target: int | None = None
+        cls, path: Path, *, clock: Now, migrate: bool = True, target: int | None = None
     ) -> Database:
         """Open (creating the folder and file if needed), set pragmas, and migrate."""
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        db = cls(conn, path)
+        db = cls(conn, path, clock)
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA journal_mode = WAL")

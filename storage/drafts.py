@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, Row, utc_now_iso
+from storage.db import Database, Row
 
 RECENT = 20  # deliveries remembered per draft to recognise one delivered twice
 
@@ -68,7 +68,7 @@ async def start_draft(
     first_question: str, delivery: str, context: dict[str, Any] | None = None,
 ) -> Draft:
     """Begin a new draft (replacing none: the caller deals with an existing one)."""
-    now = utc_now_iso()
+    now = db.now_iso()
     async with db.transaction() as tx:
         cursor = await tx.execute(
             "INSERT INTO drafts (person_id, form, form_version, office_id, current, history, "
@@ -86,7 +86,7 @@ async def start_draft(
 
 async def save_draft(db: Database, draft: Draft) -> None:
     """Write the draft's answers and position (before the next question is sent)."""
-    draft.updated_at = utc_now_iso()
+    draft.updated_at = db.now_iso()
     await db.execute(
         "UPDATE drafts SET answers = ?, current = ?, history = ?, mode = ?, "
         "recent_updates = ?, updated_at = ? WHERE id = ?",

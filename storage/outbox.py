@@ -25,14 +25,14 @@ class Notice:
     photo: bytes | None = None
 
 
-async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str,
-                  photo: bytes | None = None) -> bool:
-    """Owe a message (inside the caller's transaction); False if this key is already owed.
-    With `photo`, a PNG is sent and `text` is its caption."""
-    now = utc_now_iso()
+async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str, *,
+                  now: datetime, photo: bytes | None = None) -> bool:
+    """Owe a message from `now` on (inside the caller's transaction); False if this key is
+    already owed. With `photo`, a PNG is sent and `text` is its caption."""
+    stamp = utc_now_iso(now)
     cursor = await tx.execute(
         "INSERT OR IGNORE INTO outbox (key, chat_id, text, photo, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)", (key, chat_id, text, photo, now, now))
+        "VALUES (?, ?, ?, ?, ?, ?)", (key, chat_id, text, photo, stamp, stamp))
     return cursor.rowcount == 1
 
 

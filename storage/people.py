@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from storage import audit
 from storage.db import Database, Row, utc_now_iso
@@ -92,7 +92,7 @@ async def resolve_person(
         and (not wants_admin or (person.role == "admin" and person.active))
     ):
         return person
-    now = utc_now_iso()
+    now = db.now_iso()
     async with db.transaction() as tx:
         if person is None:
             await tx.execute(
@@ -118,7 +118,7 @@ async def resolve_person(
 
 async def ensure_admins(db: Database, admin_ids: Iterable[int]) -> None:
     """Make every configured admin id an active admin (creating rows as needed)."""
-    now = utc_now_iso()
+    now = db.now_iso()
     async with db.transaction() as tx:
         for user_id in admin_ids:
             await tx.execute(
@@ -165,7 +165,7 @@ async def create_invite(
         raise ValueError(f"invites are for {INVITE_ROLES}, not {role!r}")
     if (office_id is None) == (province_id is None):
         raise ValueError("an invite names either an office or a province")
-    now = now or datetime.now(UTC)
+    now = now or db.now()
     code = new_invite_code()
     async with db.transaction() as tx:
         cursor = await tx.execute(
@@ -175,7 +175,8 @@ async def create_invite(
              utc_now_iso(now + timedelta(days=days))),
         )
         await audit.record(
-            tx, "invite.create", actor_id=created_by, subject=f"invite:{cursor.lastrowid}",
+            tx, "invite.create", at=utc_now_iso(now), actor_id=created_by,
+            subject=f"invite:{cursor.lastrowid}",
             detail={"role": role, "office_id": office_id, "province_id": province_id,
                     "days": days},
         )
@@ -186,7 +187,7 @@ async def redeem_invite(
     db: Database, code: str, *, user_id: int, display_name: str, now: datetime | None = None
 ) -> Person:
     """Use an invite: the person gets its role and office. Raises InviteError."""
-    now_iso = utc_now_iso(now)
+    now_iso = utc_now_iso(now or db.now())
     async with db.transaction() as tx:
         cursor = await tx.execute(
             "SELECT id, role, office_id, province_id, expires_at, used_at FROM invites "
@@ -226,7 +227,7 @@ async def redeem_invite(
         if cursor.rowcount != 1:
             raise InviteError("used")
         await audit.record(
-            tx, "invite.use", actor_id=person_id, subject=f"invite:{invite['id']}",
+            tx, "invite.use", at=now_iso, actor_id=person_id, subject=f"invite:{invite['id']}",
             detail={"role": invite["role"]},
         )
     person = await get_person(db, user_id)
@@ -257,10 +258,10 @@ async def set_active(db: Database, person_id: int, active: bool, *, actor_id: in
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE people SET active = ?, updated_at = ? WHERE id = ?",
-            (int(active), utc_now_iso(), person_id),
+            (int(active), db.now_iso(), person_id),
         )
         await audit.record(
-            tx, "person.activate" if active else "person.deactivate",
+            tx, "person.activate" if active else "person.deactivate", at=db.now_iso(),
             actor_id=actor_id, subject=f"person:{person_id}",
         )
     person = await get_person_by_id(db, person_id)
@@ -295,4 +296,4 @@ async def add_digest_chat(db: Database, person_id: int, chat_id: int, title: str
     """Send this supervisor's digests to a group chat too."""
     await db.execute(
         "INSERT OR IGNORE INTO digest_chats (person_id, chat_id, title, added_at) "
-        "VALUES (?, ?, ?, ?)", (person_id, chat_id, title, utc_now_iso()))
+        "VALUES (?, ?, ?, ?)", (person_id, chat_id, title, db.now_iso()))

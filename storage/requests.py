@@ -12,7 +12,7 @@ import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -177,7 +177,7 @@ async def file_request(
     now: datetime | None = None,
 ) -> tuple[Request, bool]:
     """Store a request from its draft; return (request, filed now?). Raises RequestLimit."""
-    now = now or datetime.now(UTC)
+    now = now or db.now()
     existing = await by_draft(db, new.draft_id)
     if existing is not None:
         return existing, False
@@ -261,7 +261,8 @@ async def _apply(
     event: dict[str, Any], notice: NoticeSpec | None, allowed_from: Sequence[str] | None,
 ) -> Request:
     """Change a request if it is still at `expected_version`; else raise Conflict."""
-    stamp = utc_now_iso()
+    now = db.now()
+    stamp = utc_now_iso(now)
     assignments = ", ".join(f"{column} = ?" for column in sets)
     async with db.transaction() as tx:
         where = "id = ? AND version = ?"
@@ -276,7 +277,7 @@ async def _apply(
             raise _Stale()
         await _event(tx, request_id, stamp, event)
         if notice is not None:
-            await outbox.enqueue(tx, *notice)
+            await outbox.enqueue(tx, *notice, now=now)
     changed = await by_id(db, request_id)
     assert changed is not None
     return changed
@@ -311,7 +312,7 @@ async def change_status(
         raise await _current_or_conflict(db, request.id, "transition")
     sets: dict[str, Any] = {"status": new_status}
     if new_status == "resolved":
-        sets["resolved_at"] = utc_now_iso()
+        sets["resolved_at"] = db.now_iso()
     if duplicate_of is not None:
         sets["duplicate_of"] = duplicate_of
     event = {"actor_id": actor_id, "kind": "status", "old_status": request.status,
@@ -351,7 +352,7 @@ async def reopen(
     now: datetime | None = None,
 ) -> Request:
     """The resident reopens a resolved request within the allowed days."""
-    now = now or datetime.now(UTC)
+    now = now or db.now()
     if request.status != "resolved" or request.resident_id != resident_id or (
         request.resolved_at is None
         or datetime.fromisoformat(request.resolved_at) < now - timedelta(days=within_days)

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, utc_now_iso
+from storage.db import Database
 
 COLUMNS = ("neighbourhood_id", "happened_on", "activity", "category", "severity",
            "participants", "children", "adolescents", "women", "elderly", "households")
@@ -60,7 +60,7 @@ async def submit(db: Database, new: NewSubmission) -> tuple[int, bool]:
             f"created_at, answers{', ' + names if names else ''}) "
             f"VALUES (?, ?, ?, ?, ?, ?, ?{', ' + marks if marks else ''})",
             (new.draft_id, new.form, new.form_version, new.author_id, new.office_id,
-             utc_now_iso(), json.dumps(new.answers, ensure_ascii=False),
+             db.now_iso(), json.dumps(new.answers, ensure_ascii=False),
              *new.columns.values()),
         )
         submission_id = cursor.lastrowid

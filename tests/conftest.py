@@ -1,4 +1,5 @@
-"""Shared fixtures: settings on a fresh database file, and the real bot on the fake messenger."""
+"""Shared fixtures: settings on a fresh database file, the bot's clock, and the real bot on
+the fake messenger."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import SYSTEM_CLOCK, ManualClock
 from bot.config import SHIPPED_ORG_FILE, Settings
 from bot.sandbox import FakeBotAPI, FakeHTTPServer, SandboxBot, SimUser
 from storage import offices
@@ -31,18 +33,26 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def clock() -> ManualClock:
+    """The bot's clock for one test: it stands at the moment the test began (whatever the
+    real date and hour, which CI moves with libfaketime) until the test moves it."""
+    return ManualClock(SYSTEM_CLOCK.now())
+
+
+@pytest.fixture
 def api() -> FakeBotAPI:
     """A fresh fake messenger."""
     return FakeBotAPI()
 
 
 @pytest.fixture
-async def sandbox(settings: Settings, api: FakeBotAPI) -> AsyncIterator[SandboxBot]:
+async def sandbox(settings: Settings, api: FakeBotAPI,
+                  clock: ManualClock) -> AsyncIterator[SandboxBot]:
     """The real application, started, talking to the fake messenger in process.
 
     After the test, no call the bot made may have been rejected by the messenger (a 400 for
     a too-long text or an unchanged edit is a bug the user would notice)."""
-    async with SandboxBot(settings, api) as bot:
+    async with SandboxBot(settings, api, clock=clock) as bot:
         yield bot
     unexpected = [
         (c.method, c.description) for c in api.rejected_calls()

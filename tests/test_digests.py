@@ -16,9 +16,10 @@ import openpyxl
 import pytest
 
 from bot.app import build_application, open_services
+from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo import field_report, need, request
-from bot.locale.jalali import format_date_numeric, weekday_index
+from bot.locale.jalali import format_date_numeric, local_date, weekday_index
 from bot.locale.text import t
 from bot.reports.chart import digest_chart
 from bot.reports.digest import build_digest
@@ -154,9 +155,9 @@ async def digest_for(bot: SandboxBot, user: SimUser, kind: str = "day") -> str:
     office_ids, scope = await scope_of(bot.services, person)
     result = await build_digest(
         bot.db, office_ids=office_ids, scope=scope,
-        period=period_of(kind, datetime.now(TEHRAN).date()), tz=TEHRAN,
+        period=period_of(kind, local_date(bot.clock.now(), TEHRAN)), tz=TEHRAN,
         labels=labels_from(bot.services.forms), overdue_days=7, overdue_by_category={},
-        now=datetime.now(UTC))
+        now=bot.clock.now())
     return result.text
 
 
@@ -200,7 +201,7 @@ async def test_digest_and_export_on_demand(busy_day: SandboxBot) -> None:
     assert document.kind == "document" and (document.file_name or "").endswith(".xlsx")
     book = openpyxl.load_workbook(io.BytesIO(document.file_bytes or b""))
     assert book["گزارش میدانی"].max_row == 2  # header + Pamenar's one report
-    month = period_of("month", datetime.now(TEHRAN).date())
+    month = period_of("month", local_date(bot.clock.now(), TEHRAN))
     typed = await bot.say(sara, f"/export {format_date_numeric(month.start)} "
                                 f"{format_date_numeric(month.end)}")
     assert typed[-1].kind == "document"
@@ -216,7 +217,7 @@ async def test_the_export_matches_the_database_for_the_scope(busy_day: SandboxBo
     assert db is not None
     pamenar = await offices.office_by_slug(db, "pamenar")
     assert pamenar is not None
-    month = period_of("month", datetime.now(TEHRAN).date())
+    month = period_of("month", local_date(bot.clock.now(), TEHRAN))
     data, counts = await build_export(db, bot.services.forms, office_ids=[pamenar.id],
                                       start=month.start, end=month.end, tz=TEHRAN,
                                       with_phones=False)
@@ -263,24 +264,28 @@ def test_the_chart_is_a_png_with_joined_persian_letters() -> None:
 
 
 async def test_digest_after_downtime_is_sent_once_and_never_again(
-    settings: Settings, api: FakeBotAPI
+    settings: Settings, api: FakeBotAPI, clock: ManualClock
 ) -> None:
     day = j(1405, 9, 10)
     sara, omid = SimUser(api, 10, "سارا"), SimUser(api, 11, "امید")
-    async with SandboxBot(settings, api) as bot:
+    clock.set(at(day, 10))
+    async with SandboxBot(settings, api, clock=clock) as bot:
         assert bot.db is not None and bot.application is not None
         await join(bot.db, sara, "supervisor", "pamenar")
         await join(bot.db, omid, "supervisor", "sarasiab")
         joined = at(day, 10).astimezone(UTC).isoformat(timespec="seconds")
         await bot.db.execute("UPDATE people SET staff_since = ?", (joined,))
-        await tick(bot.application, at(day, 19, 0))      # before digest time: nothing owed
+        clock.set(at(day, 19, 0))                         # before digest time: nothing owed
+        await tick(bot.application)
         assert [m for m in sara.messages() if "📋" in m.text] == []
-    async with SandboxBot(settings, api) as bot:          # back up after digest time
+    clock.set(at(day, 21, 30))
+    async with SandboxBot(settings, api, clock=clock) as bot:   # back up after digest time
         assert bot.application is not None
-        await tick(bot.application, at(day, 21, 30))
-    async with SandboxBot(settings, api) as bot:          # and once more
+        await tick(bot.application)
+    clock.set(at(day, 21, 45))
+    async with SandboxBot(settings, api, clock=clock) as bot:   # and once more
         assert bot.application is not None
-        await tick(bot.application, at(day, 21, 45))
+        await tick(bot.application)
     for person in (sara, omid):
         digests = [m.text for m in person.messages() if m.text.startswith("📋")]
         assert len(digests) == 1, person.first_name
@@ -290,11 +295,12 @@ async def test_digest_after_downtime_is_sent_once_and_never_again(
 
 
 async def test_300_supervisors_under_the_messengers_rate_limit(
-    settings: Settings,
+    settings: Settings, clock: ManualClock
 ) -> None:
     api = FakeBotAPI(max_rate=30)
     day = j(1405, 9, 10)
-    async with SandboxBot(settings, api) as bot:
+    clock.set(at(day, 20, 5))
+    async with SandboxBot(settings, api, clock=clock) as bot:
         assert bot.db is not None and bot.application is not None
         pamenar = await offices.office_by_slug(bot.db, "pamenar")
         assert pamenar is not None
@@ -305,7 +311,7 @@ async def test_300_supervisors_under_the_messengers_rate_limit(
             [(5000 + n, f"ناظر {n}", pamenar.id, joined, joined, joined) for n in range(300)])
         for n in range(300):
             SimUser(api, 5000 + n, f"ناظر {n}")
-        await tick(bot.application, at(day, 20, 5))
+        await tick(bot.application)
         sent = await bot.db.fetchone("SELECT count(*) FROM outbox WHERE status = 'sent'")
         assert sent is not None and sent[0] == 300
     assert api.rejected_calls(429) == []
@@ -314,7 +320,7 @@ async def test_300_supervisors_under_the_messengers_rate_limit(
 
 
 async def test_a_group_chat_receives_the_supervisors_digest(
-    sandbox: SandboxBot, api: FakeBotAPI
+    sandbox: SandboxBot, clock: ManualClock, api: FakeBotAPI
 ) -> None:
     sara = sandbox.user(10, "سارا")
     await join(sandbox.db, sara, "supervisor", "pamenar")
@@ -330,7 +336,8 @@ async def test_a_group_chat_receives_the_supervisors_digest(
     assert api.bot_messages(-100555, mark) == []  # not staff: deliberate silence
     assert sandbox.db is not None and sandbox.application is not None
     await sandbox.db.execute("UPDATE people SET staff_since = '2020-01-01T00:00:00+00:00'")
-    await tick(sandbox.application, datetime.now(UTC).replace(hour=17))
+    clock.set(at(local_date(sandbox.clock.now(), TEHRAN) + timedelta(days=1), 20, 30))
+    await tick(sandbox.application)
     assert any(m.text.startswith("📋 گزارش") for m in api.bot_messages(-100555))
 
 
@@ -352,11 +359,11 @@ async def test_a_past_period_shows_requests_as_they_were_at_its_end(
     person = await get_person(bot.db, sara.id)
     assert person is not None
     office_ids, scope = await scope_of(bot.services, person)
-    last_month = period_of("month", datetime.now(TEHRAN).date()).previous()
+    last_month = period_of("month", local_date(bot.clock.now(), TEHRAN)).previous()
     result = await build_digest(
         bot.db, office_ids=office_ids, scope=scope, period=last_month, tz=TEHRAN,
         labels=labels_from(bot.services.forms), overdue_days=7, overdue_by_category={},
-        now=datetime.now(UTC))
+        now=bot.clock.now())
     assert result.figures.requests_open == 0 and result.figures.oldest_open is None
     assert t("digest.nothing") in result.text
 
@@ -364,7 +371,7 @@ async def test_a_past_period_shows_requests_as_they_were_at_its_end(
 async def test_the_export_keeps_anonymous_residents_anonymous(busy_day: SandboxBot) -> None:
     bot = busy_day
     assert bot.db is not None
-    month = period_of("month", datetime.now(TEHRAN).date())
+    month = period_of("month", local_date(bot.clock.now(), TEHRAN))
     data, _ = await build_export(bot.db, bot.services.forms, office_ids=[
         o.id for o in await offices.list_offices(bot.db)], start=month.start, end=month.end,
         tz=TEHRAN, with_phones=True)

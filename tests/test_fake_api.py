@@ -4,12 +4,13 @@ bot's own mistakes (too long, empty, unchanged, bad button data) show up in test
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot.clock import ManualClock
 from bot.sandbox import FakeBotAPI, FakeHTTPServer, FakeRequest, SimUser
 
 TOKEN = "123:FAKE"
@@ -113,8 +114,8 @@ async def test_failures_and_retry_after_look_like_the_real_api(
 
 
 async def test_rate_limit_answers_429() -> None:
-    now = [0.0]
-    api = FakeBotAPI(max_rate=3, clock=lambda: now[0])
+    clock = ManualClock(datetime(2026, 3, 20, 20, 29, tzinfo=UTC))
+    api = FakeBotAPI(max_rate=3, clock=clock)
     fake = FakeRequest(api)
     SimUser(api, 10, "مریم")
     async with Bot(TOKEN, request=fake, get_updates_request=fake) as bot:
@@ -122,5 +123,5 @@ async def test_rate_limit_answers_429() -> None:
             await bot.send_message(10, "x")
         with pytest.raises(RetryAfter):
             await bot.send_message(10, "x")
-        now[0] = 1.5
+        clock.advance(1.5)
         await bot.send_message(10, "x")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,7 +75,7 @@ async def test_complete_field_report_with_every_question_type(
     db = sandbox.db
     assert db is not None
     say, tap = sandbox.say, sandbox.tap
-    today = jalali.today(sandbox.settings.timezone)
+    today = jalali.today(sandbox.settings.timezone, sandbox.clock.now())
 
     replies = await say(maryam, "گزارش میدانی")
     assert replies[0].text.startswith("گزارش میدانی — ۱۶ پرسش")
@@ -146,7 +146,8 @@ async def test_complete_field_report_with_every_question_type(
 
     saved = (await tap(maryam, t("form.confirm")))[-1].text
     assert saved == t("form.saved", title="گزارش میدانی", number=1,
-                      date=jalali.format_date(jalali.today(sandbox.settings.timezone)))
+                      date=jalali.format_date(
+                          jalali.today(sandbox.settings.timezone, sandbox.clock.now())))
     assert maryam.menu_labels()[0] == t("menu.report")
 
     rows = await submissions(db)
@@ -199,7 +200,7 @@ async def test_complete_needs_assessment(sandbox: SandboxBot, maryam: SimUser) -
     saved = (await tap(maryam, t("form.confirm")))[-1].text
     assert saved.startswith("✅ نیازسنجی شمارهٔ ۱")
     rows = await submissions(sandbox.db)  # type: ignore[arg-type]
-    yesterday = jalali.today(sandbox.settings.timezone) - timedelta(days=1)
+    yesterday = jalali.today(sandbox.settings.timezone, sandbox.clock.now()) - timedelta(days=1)
     assert [(r["form"], r["category"], r["severity"], r["households"], r["happened_on"])
             for r in rows] == [("needs_assessment", "child_labour", "critical", 45,
                                 yesterday.isoformat())]
@@ -304,7 +305,7 @@ async def test_an_old_draft_is_offered_to_resume_or_discard(
     assert db is not None
     await sandbox.say(maryam, "/report")
     await sandbox.tap(maryam, "قلعه محمود")
-    old = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds")
+    old = (sandbox.clock.now() - timedelta(days=2)).isoformat(timespec="seconds")
     await db.execute("UPDATE drafts SET updated_at = ?", (old,))
     offer = (await sandbox.say(maryam, "سلام"))[-1]
     assert offer.text.startswith("یک «گزارش میدانی» نیمه‌تمام از")

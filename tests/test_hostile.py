@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.config import Settings
 from bot.forms.model import Question
 from bot.locale import jalali
@@ -148,7 +149,7 @@ async def test_thousands_of_random_actions_break_nothing(
             role_of[user.id] = role
         people += [bot.user(500 + n, f"ساکن {n}") for n in range(8)]
         prompts = {q.prompt: q for form in bot.services.forms.values() for q in form.questions}
-        today = jalali.today(many.timezone)
+        today = jalali.today(many.timezone, bot.clock.now())
         group = {"id": -100777, "type": "supergroup", "title": "گروه محله"}
         unanswered: list[tuple[str, str]] = []
         for _ in range(ACTIONS):
@@ -297,9 +298,9 @@ async def test_a_storage_failure_gets_a_persian_try_again_and_loses_nothing(
     assert again.text.startswith("پرسش ۳")
 
 
-async def test_a_429_storm_is_obeyed_and_nothing_is_lost(sandbox: SandboxBot,
+async def test_a_429_storm_is_obeyed_and_nothing_is_lost(sandbox: SandboxBot, clock: ManualClock,
                                                           api: FakeBotAPI) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from bot.schedule import deliver_due
     from storage import outbox
@@ -310,14 +311,14 @@ async def test_a_429_storm_is_obeyed_and_nothing_is_lost(sandbox: SandboxBot,
     assert sandbox.db is not None and sandbox.application is not None
     async with sandbox.db.transaction() as tx:
         for person in people:
-            await outbox.enqueue(tx, f"storm:{person.id}", person.id, "خبر آزمایشی طوفان")
+            await outbox.enqueue(tx, f"storm:{person.id}", person.id, "خبر آزمایشی طوفان",
+                                 now=sandbox.clock.now())
     api.fail_next(429, "injected: Too Many Requests: retry after 1", method="sendMessage",
                   retry_after=1, count=20)
-    now = datetime.now(UTC)
-    for step in range(30):
-        report = await deliver_due(sandbox.application.bot, sandbox.db,
-                                   now + timedelta(seconds=2 * step))
-        if not await outbox.due(sandbox.db, now + timedelta(hours=1)):
+    for _step in range(30):
+        report = await deliver_due(sandbox.application.bot, sandbox.db)
+        clock.advance(2)
+        if not await outbox.due(sandbox.db, sandbox.clock.now() + timedelta(hours=1)):
             break
         assert report.undeliverable == 0
     got = [len([m for m in p.messages() if m.text == "خبر آزمایشی طوفان"]) for p in people]

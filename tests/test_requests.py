@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.config import Settings
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
@@ -278,7 +279,8 @@ async def test_two_staff_resolve_and_reject_at_once_and_one_wins(
 
 
 async def test_notices_survive_failures_and_arrive_exactly_once(
-    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+    sandbox: SandboxBot, clock: ManualClock, api: FakeBotAPI,
+    people: tuple[SimUser, SimUser, SimUser],
 ) -> None:
     zahra, maryam, _ = people
     db = sandbox.db
@@ -296,9 +298,10 @@ async def test_notices_survive_failures_and_arrive_exactly_once(
     assert (await deliver_due(bot, db)).sent == 0
     api.fail_next(429, "injected: Too Many Requests: retry after 1", method="sendMessage",
                   retry_after=1, chat_id=zahra.id)
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    assert (await deliver_due(bot, db, now=later)).sent == 1
-    assert (await deliver_due(bot, db, now=later + timedelta(hours=1))).sent == 0
+    clock.advance(timedelta(minutes=1))
+    assert (await deliver_due(bot, db)).sent == 1
+    clock.advance(timedelta(hours=1))
+    assert (await deliver_due(bot, db)).sent == 0
     assert len(notices(zahra)) == 1 and "حل شد" in notices(zahra)[0]
     row = await db.fetchone("SELECT status, attempts FROM outbox")
     assert row is not None and tuple(row) == ("sent", 2)
@@ -308,7 +311,7 @@ async def test_notices_survive_failures_and_arrive_exactly_once(
 
 
 async def test_a_rate_limit_that_outlasts_the_retries_pauses_the_whole_outbox(
-    sandbox: SandboxBot, api: FakeBotAPI, caplog: pytest.LogCaptureFixture
+    sandbox: SandboxBot, clock: ManualClock, api: FakeBotAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     """PTB's limiter sleeps through three 429s itself; the fourth reaches the outbox, which
     must then send nothing to anyone until `retry_after` has passed, and log no traceback."""
@@ -321,11 +324,11 @@ async def test_a_rate_limit_that_outlasts_the_retries_pauses_the_whole_outbox(
         await sandbox.say(resident, "/start")
     async with db.transaction() as tx:
         for resident in residents:
-            await outbox.enqueue(tx, f"pause:{resident.id}", resident.id, "خبر آزمایشی")
+            await outbox.enqueue(tx, f"pause:{resident.id}", resident.id, "خبر آزمایشی",
+                                 now=sandbox.clock.now())
     api.fail_next(429, "injected: Too Many Requests: retry after 1", method="sendMessage",
                   retry_after=1, count=4)
-    now = datetime.now(UTC)
-    first = await deliver_due(sandbox.application.bot, db, now)
+    first = await deliver_due(sandbox.application.bot, db)
     sends = [c for c in api.calls if c.method == "sendMessage"
              and c.params.get("text") == "خبر آزمایشی"]
     assert [c.status for c in sends] == [429] * 4 and (first.sent, first.retried) == (0, 1)
@@ -333,12 +336,12 @@ async def test_a_rate_limit_that_outlasts_the_retries_pauses_the_whole_outbox(
     assert min(gaps) >= 1.0, gaps  # the limiter waited retry_after between its attempts
 
     calls_before = len(api.calls)
-    paused = await deliver_due(sandbox.application.bot, db, datetime.now(UTC))
+    paused = await deliver_due(sandbox.application.bot, db)
     assert paused.sent == 0 and api.calls[calls_before:] == []  # not even another resident
     assert [len([m for m in r.messages() if m.text == "خبر آزمایشی"]) for r in residents] == [
         0, 0, 0]
-    resumed = await deliver_due(sandbox.application.bot, db,
-                                datetime.now(UTC) + timedelta(seconds=1.5))
+    clock.advance(1.5)
+    resumed = await deliver_due(sandbox.application.bot, db)
     assert resumed.sent == 3
     assert [len([m for m in r.messages() if m.text == "خبر آزمایشی"]) for r in residents] == [
         1, 1, 1]
@@ -346,7 +349,8 @@ async def test_a_rate_limit_that_outlasts_the_retries_pauses_the_whole_outbox(
 
 
 async def test_a_blocked_resident_is_marked_undeliverable_not_retried(
-    sandbox: SandboxBot, api: FakeBotAPI, people: tuple[SimUser, SimUser, SimUser]
+    sandbox: SandboxBot, clock: ManualClock, api: FakeBotAPI,
+    people: tuple[SimUser, SimUser, SimUser],
 ) -> None:
     zahra, maryam, _ = people
     db = sandbox.db
@@ -358,8 +362,8 @@ async def test_a_blocked_resident_is_marked_undeliverable_not_retried(
     row = await db.fetchone("SELECT status, last_error FROM outbox")
     assert row is not None and tuple(row) == ("undeliverable", "Forbidden")
     before = len(api.calls)
-    report = await deliver_due(sandbox.application.bot, db,
-                               now=datetime.now(UTC) + timedelta(days=1))
+    clock.advance(timedelta(days=1))
+    report = await deliver_due(sandbox.application.bot, db)
     assert report.sent == report.retried == 0
     assert not [c for c in api.calls[before:] if c.params.get("chat_id") == zahra.id]
 

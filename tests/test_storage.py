@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import SYSTEM_CLOCK
 from bot.config import SHIPPED_ORG_FILE
 from bot.org import OrgFileError, load_organisation
 from storage import offices
@@ -38,7 +39,7 @@ def schema(path: Path) -> list[tuple[str, str]]:
 
 async def kerman_db(path: Path) -> Database:
     """A migrated database with the Kerman offices synced in."""
-    db = await Database.open(path)
+    db = await Database.open(path, clock=SYSTEM_CLOCK.now)
     org = load_organisation(SHIPPED_ORG_FILE)
     await offices.sync_organisation(
         db, [(p.slug, p.name) for p in org.provinces],
@@ -49,7 +50,7 @@ async def kerman_db(path: Path) -> Database:
 
 
 async def test_fresh_database_has_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "new" / "t.db")
+    db = await Database.open(tmp_path / "new" / "t.db", clock=SYSTEM_CLOCK.now)
     try:
         assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
         assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
@@ -69,16 +70,16 @@ async def test_migrating_from_each_earlier_version_keeps_data_and_matches_fresh(
     tmp_path: Path, start: int
 ) -> None:
     fresh = tmp_path / "fresh.db"
-    await (await Database.open(fresh)).close()
+    await (await Database.open(fresh, clock=SYSTEM_CLOCK.now)).close()
 
     old = tmp_path / "old.db"
-    db = await Database.open(old, target=start)
+    db = await Database.open(old, target=start, clock=SYSTEM_CLOCK.now)
     assert await db.schema_version() == start
     if start >= 1:
         await db.execute("INSERT INTO provinces (slug, name) VALUES ('kerman', 'کرمان')")
     await db.close()
 
-    db = await Database.open(old)
+    db = await Database.open(old, clock=SYSTEM_CLOCK.now)
     try:
         assert await db.schema_version() == LATEST
         if start >= 1:
@@ -91,22 +92,22 @@ async def test_migrating_from_each_earlier_version_keeps_data_and_matches_fresh(
 
 async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
-    await (await Database.open(path, target=1)).close()
+    await (await Database.open(path, target=1, clock=SYSTEM_CLOCK.now)).close()
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE audit_log (x)")  # migration 2 will collide with this
     with pytest.raises(sqlite3.OperationalError):
-        await Database.open(path)
+        await Database.open(path, clock=SYSTEM_CLOCK.now)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
 
 
 async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
-    await (await Database.open(path)).close()
+    await (await Database.open(path, clock=SYSTEM_CLOCK.now)).close()
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version = {LATEST + 1}")
     with pytest.raises(DatabaseTooNew, match="upgrade Tashilyar"):
-        await Database.open(path)
+        await Database.open(path, clock=SYSTEM_CLOCK.now)
 
 
 async def test_org_sync_adds_renames_and_never_deletes(tmp_path: Path) -> None:
@@ -286,7 +287,7 @@ async def test_a_backup_of_a_big_database_finishes_under_a_steady_stream_of_writ
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "live.db"
-    await (await Database.open(path)).close()
+    await (await Database.open(path, clock=SYSTEM_CLOCK.now)).close()
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(  # about 24 MB of audit rows: a backup of many 256-page steps
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "

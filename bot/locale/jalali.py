@@ -10,7 +10,7 @@ strftime prints ASCII digits, so output is built from numbers and Persian digits
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -127,9 +127,9 @@ def format_datetime(instant: datetime, tz: ZoneInfo) -> str:
     return f"{format_date(local.date())}، ساعت {clock}"
 
 
-def today(tz: ZoneInfo, now: datetime | None = None) -> date:
-    """The Gregorian date of "today" in tz (now defaults to the current UTC instant)."""
-    return local_date(now if now is not None else datetime.now(UTC), tz)
+def today(tz: ZoneInfo, now: datetime) -> date:
+    """The Gregorian date of "today" in tz at the instant `now` (the app's clock)."""
+    return local_date(now, tz)
 
 
 def _expand_year(year_text: str) -> int:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.clock import SYSTEM_CLOCK, Clock
 
 Uploads = dict[str, tuple[str, bytes]]  # form field → (file name, content)
 
@@ -135,7 +136,7 @@ class FakeBotAPI:
         bot_name: str = "تسهیل‌یار",
         max_rate: int | None = None,
         reject_reply_parameters: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.bot_user = {
             "id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
@@ -144,7 +145,7 @@ class FakeBotAPI:
         }
         self.max_rate = max_rate
         self.reject_reply_parameters = reject_reply_parameters
-        self._clock = clock
+        self.clock = clock  # the messenger's own clock: message dates, rate windows, outages
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)
         self._wakers: list[Callable[[], None]] = []
@@ -282,7 +283,7 @@ class FakeBotAPI:
         with `hang` (over HTTP) gets no answer until the outage is over, as a dead network
         link behaves: the bot's own timeouts run out first."""
         with self._lock:
-            self.outage_until = time.monotonic() + seconds
+            self.outage_until = self.clock.monotonic() + seconds
             self.outage_hangs = hang
 
     def hold(self, matches: Callable[[str, dict[str, Any]], bool]) -> None:
@@ -305,18 +306,18 @@ class FakeBotAPI:
             hold = next((h for h in self._holds if h(method, params)), None)
             if hold is not None:
                 self._holds.remove(hold)
-                self.held.append(Call(method, params, 0, "held", time.time()))
+                self.held.append(Call(method, params, 0, "held", self._stamp()))
                 self._notify()
-            hanging = self.outage_hangs and time.monotonic() < self.outage_until
+            hanging = self.outage_hangs and self.clock.monotonic() < self.outage_until
         if hold is not None:
             self._released.wait(120)
         elif hanging:
-            self.wait_until(lambda: time.monotonic() >= self.outage_until,
-                            timeout=self.outage_until - time.monotonic() + 1)
+            self.wait_until(lambda: self.clock.monotonic() >= self.outage_until,
+                            timeout=self.outage_until - self.clock.monotonic() + 1)
         return hold is not None or hanging
 
     def _check_outage(self) -> None:
-        if time.monotonic() < self.outage_until:
+        if self.clock.monotonic() < self.outage_until:
             raise ApiError(502, "Bad Gateway")
 
     def block(self, user_id: int) -> None:
@@ -358,10 +359,10 @@ class FakeBotAPI:
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Block (a thread) until `predicate()` holds or the time runs out."""
-        deadline = time.monotonic() + timeout
+        deadline = self.clock.monotonic() + timeout
         with self.changed:
             while not predicate():
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock.monotonic()
                 if remaining <= 0:
                     return False
                 self.changed.wait(remaining)
@@ -376,20 +377,20 @@ class FakeBotAPI:
                 result = self._dispatch(method, params, files)
             except ApiError as error:
                 self.calls.append(
-                    Call(method, params, error.status, error.description, time.time())
+                    Call(method, params, error.status, error.description, self._stamp())
                 )
                 self._notify()
                 raise
-            self.calls.append(Call(method, params, 200, at=time.time()))
+            self.calls.append(Call(method, params, 200, at=self._stamp()))
             self._notify()
             return result
 
     def poll(self, offset: int | None, limit: int = 100) -> list[dict[str, Any]]:
         """getUpdates without waiting: confirm below `offset`, return what is queued."""
         with self._lock:
-            if time.monotonic() < self.outage_until:
+            if self.clock.monotonic() < self.outage_until:
                 self.calls.append(Call("getUpdates", {"offset": offset}, 502, "Bad Gateway",
-                                       time.time()))
+                                       self._stamp()))
                 raise ApiError(502, "Bad Gateway")
             if offset:
                 self._confirmed = max(self._confirmed, offset - 1)
@@ -400,7 +401,7 @@ class FakeBotAPI:
                      if u["update_id"] > self._confirmed][:limit]
             if fresh:
                 self._taken = max(self._taken, self._updates.index(fresh[-1], self._skip) + 1)
-            self.calls.append(Call("getUpdates", {"offset": offset}, 200, at=time.time()))
+            self.calls.append(Call("getUpdates", {"offset": offset}, 200, at=self._stamp()))
             self.changed.notify_all()
             return fresh
 
@@ -457,10 +458,13 @@ class FakeBotAPI:
         self.callback_answers[query_id] = params
         return True
 
+    def _stamp(self) -> float:
+        return self.clock.now().timestamp()
+
     def _rate_check(self) -> None:
         if self.max_rate is None:
             return
-        now = self._clock()
+        now = self.clock.monotonic()
         while self._send_times and now - self._send_times[0] >= 1.0:
             self._send_times.popleft()
         if len(self._send_times) >= self.max_rate:
@@ -514,7 +518,7 @@ class FakeBotAPI:
         message.seq = self.bot_seq[chat_id] = self.next_seq()
         raw: dict[str, Any] = {
             "message_id": message.message_id,
-            "date": int(time.time()),
+            "date": self.clock.timestamp(),
             "chat": self.chats[chat_id],
             "from": self.bot_user,
         }
@@ -598,7 +602,7 @@ class FakeBotAPI:
         message.seq = self.bot_seq[message.chat_id] = self.next_seq()
         raw = dict(message.raw)
         raw["text" if message.kind == "text" else "caption"] = new_text
-        raw["edit_date"] = int(time.time())
+        raw["edit_date"] = self.clock.timestamp()
         if new_keyboard:
             raw["reply_markup"] = {"inline_keyboard": new_keyboard}
         else:

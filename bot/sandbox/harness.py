@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import announce_commands, build_application, open_services
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.sandbox.fake_api import ChatMessage, FakeBotAPI
 from bot.sandbox.transport import FakeRequest
@@ -31,9 +32,10 @@ class SandboxBot:
 
     def __init__(
         self, settings: Settings, api: FakeBotAPI | None = None, *, jobs: bool = False,
-        rate_limit: bool = True,
+        rate_limit: bool = True, clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = replace(settings, bot_token=settings.bot_token or SANDBOX_TOKEN)
+        self.clock = clock  # the bot's one clock: a test's ManualClock stands anywhere
         self.api = api or FakeBotAPI()
         self.jobs = jobs  # repeating jobs off by default: tests deliver the outbox themselves
         self.rate_limit = rate_limit
@@ -42,7 +44,7 @@ class SandboxBot:
 
     async def start(self) -> SandboxBot:
         """Open storage, build and start the application (job queue included)."""
-        self.services = await open_services(self.settings)
+        self.services = await open_services(self.settings, self.clock)
         self.db = self.services.db
         self.application = build_application(self.services, request=FakeRequest(self.api),
                                              rate_limit=self.rate_limit)

@@ -8,7 +8,6 @@ person would.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from bot.sandbox.fake_api import ChatMessage, FakeBotAPI
@@ -52,7 +51,8 @@ class SimUser:
         self.api.register_chat(chat)
         message_id = self.api.next_message_id(chat["id"])
         raw = {
-            "message_id": message_id, "date": int(time.time()), "chat": chat, "from": self.user,
+            "message_id": message_id, "date": self.api.clock.timestamp(), "chat": chat,
+            "from": self.user,
             **fields,
         }
         record = ChatMessage(message_id, chat["id"], False, kind, text=shown, raw=raw)
@@ -130,7 +130,8 @@ class SimUser:
     def edit_text(self, message_id: int, text: str) -> int:
         """Edit a message one sent earlier (an edited_message update)."""
         raw = {
-            "message_id": message_id, "date": int(time.time()), "edit_date": int(time.time()),
+            "message_id": message_id, "date": self.api.clock.timestamp(),
+            "edit_date": self.api.clock.timestamp(),
             "chat": self.chat, "from": self.user, "text": text,
         }
         return self.api.push_update({"edited_message": raw})
@@ -184,7 +185,7 @@ class SimUser:
             (m for m in self.api.chat(self.id) if m.message_id == message_id), None
         )
         message = target.raw if target else {
-            "message_id": message_id, "date": int(time.time()), "chat": self.chat,
+            "message_id": message_id, "date": self.api.clock.timestamp(), "chat": self.chat,
         }
         query_id = self.api.new_callback_id()
         with self.api._lock:
