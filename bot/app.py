@@ -16,7 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.clock import SYSTEM_CLOCK, Clock
+from bot.clock import Clock, clock_starting_at
 from bot.config import Settings
 from bot.forms.model import load_forms
 from bot.ordering import PerSenderUpdateProcessor
@@ -48,10 +48,11 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
-async def open_services(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Services:
+async def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Load the organisation file and the forms, open and migrate the database, sync offices
     and admins. Any broken file stops here, before the bot talks to anyone. `clock` is the
-    time everything reads (a test's clock may stand anywhere)."""
+    time everything reads (default: the machine's, or CLOCK_START's)."""
+    clock = clock or clock_starting_at(settings.clock_start)
     org = load_organisation(settings.org_file)
     forms = load_forms(settings.forms_dir)
     db = await Database.open(settings.database_path, clock=clock.now)

@@ -2,8 +2,10 @@
 
 `Clock` reads the machine's time (UTC instants and a monotonic reading for intervals);
 `ManualClock` stands still until a test moves it, so a test can be at any Tehran moment
-(the last minute of a leap Esfand, a Friday evening) whatever the real date. This module
-is the only place that reads the wall clock: a test fails if another module does.
+(the last minute of a leap Esfand, a Friday evening) whatever the real date;
+`StartedClock` starts at a given instant and runs at the real pace from there (the
+`CLOCK_START` setting: a rehearsal of digest time, a bot tested in its own process).
+This module is the only place that reads the wall clock: a test fails if another does.
 """
 
 from __future__ import annotations
@@ -57,4 +59,22 @@ class ManualClock(Clock):
         self.set(self._now + timedelta(seconds=seconds))
 
 
+class StartedClock(Clock):
+    """A clock that reads `start` at the moment it is made, then runs at the real pace."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("StartedClock needs a timezone-aware instant")
+        self._offset = start.astimezone(UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """The real time, shifted so that the clock began at `start`."""
+        return datetime.now(UTC) + self._offset
+
+
 SYSTEM_CLOCK = Clock()
+
+
+def clock_starting_at(start: datetime | None) -> Clock:
+    """The machine's clock, or one that starts at `start` (the CLOCK_START setting)."""
+    return SYSTEM_CLOCK if start is None else StartedClock(start)

@@ -7,15 +7,21 @@ what to do; the CLI prints it as one line instead of a traceback.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from dotenv.parser import parse_stream
+
+from bot.textfile import EncodingProblem, read_text
 
 Messenger = Literal["telegram", "bale"]
 
@@ -65,6 +71,7 @@ class Settings:
     work_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Saturday = 0 … Friday = 6
     overdue_days: int = 7
     flood_per_minute: int = 60  # updates one person may send in a minute before being slowed
+    clock_start: datetime | None = None  # rehearsals and tests: the bot's clock starts here
 
     @property
     def poll_interval(self) -> float:
@@ -93,26 +100,20 @@ class Settings:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Parse a `.env` file: KEY=VALUE lines, `#` comments, optional quotes, `export` prefix."""
-    values: dict[str, str] = {}
+    """Parse a `.env` file with python-dotenv (quotes, `# comments` after values, `export`,
+    `${VAR}` references); a line it cannot read, or a file not saved as UTF-8, is a
+    ConfigError naming the file and the line."""
     if not path.is_file():
-        return values
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ConfigError(str(path), f"line {number} is not KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
+        return {}
+    try:
+        text = read_text(path)
+    except EncodingProblem as problem:
+        raise ConfigError(str(path), str(problem)) from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
+            raise ConfigError(str(path), f"line {binding.original.line} is not KEY=VALUE")
+    values = dotenv_values(stream=io.StringIO(text), interpolate=True)
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def _url(variable: str, value: str) -> str:
@@ -147,6 +148,17 @@ def _clock(variable: str, value: str) -> time:
         return time(hours, minutes)
     except ValueError:
         raise ConfigError(variable, f"must be a time of day as HH:MM, got {value!r}") from None
+
+
+def _instant(variable: str, value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ConfigError(variable, "must be an instant with its offset, such as "
+                          f"2026-03-20T23:55:00+03:30, got {value!r}")
+    return moment
 
 
 def _work_days(value: str) -> frozenset[int]:
@@ -197,6 +209,9 @@ def load_settings(
         ) from None
 
     org_file = Path(get("ORG_FILE")) if get("ORG_FILE") else SHIPPED_ORG_FILE
+    if org_file.is_dir():
+        raise ConfigError("ORG_FILE", f"{org_file} is a folder; name the organisation file "
+                          "itself, e.g. ORG_FILE=org/kerman.toml")
     if not org_file.is_file():
         raise ConfigError("ORG_FILE", f"no such file: {org_file}")
 
@@ -231,4 +246,5 @@ def load_settings(
         work_days=_work_days(get("WORK_DAYS") or "sat,sun,mon,tue,wed"),
         overdue_days=_positive_int("OVERDUE_DAYS", get("OVERDUE_DAYS") or "7"),
         flood_per_minute=_positive_int("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60"),
+        clock_start=_instant("CLOCK_START", get("CLOCK_START")) if get("CLOCK_START") else None,
     )

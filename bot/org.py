@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.locale.jalali import JalaliDateError, parse_jalali_date
+from bot.textfile import EncodingProblem, read_text
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -158,9 +159,13 @@ def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:
 def load_organisation(path: Path) -> Organisation:
     """Read and check the organisation file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
     except FileNotFoundError:
         raise OrgFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise OrgFileError(f"{path}: is a folder; name the organisation file itself") from None
+    except EncodingProblem as problem:
+        raise OrgFileError(f"{path}: {problem}") from None
     except tomllib.TOMLDecodeError as exc:
         raise OrgFileError(f"{path}: not valid TOML ({exc})") from None
     try:

@@ -1,4 +1,10 @@
-"""Jobs: delivering the outbox (status notices now; digests and reminders later).
+"""Jobs: owing digests and reminders when they fall due, and delivering the outbox.
+
+One repeating job ticks every few seconds. Each tick asks the app's clock what is due
+(the newest day, week and month digest; today's reminders) and owes what is not owed yet,
+then delivers. Nothing hangs on the scheduler's own clock: a bot whose clock is moved (a
+test, a rehearsal with CLOCK_START) or that was down at digest time catches up on the next
+tick. A tick with nothing new to owe costs two small queries.
 
 `deliver_due` sends every owed notice whose time has come, one at a time through the bot
 (and so through PTB's rate limiter, which obeys `retry_after` a few times itself). A notice
@@ -36,7 +42,15 @@ from storage.people import Person
 
 log = logging.getLogger("tashilyar.outbox")
 LATE_AFTER = timedelta(hours=1)
-OUTBOX_INTERVAL = 5.0
+TICK_INTERVAL = 5.0
+
+
+@dataclass
+class _Planned:
+    """What the last ticks owed already: due digests for this audience, today's reminders."""
+
+    digests: tuple[object, ...] | None = None
+    reminders: date | None = None
 
 
 @dataclass
@@ -110,33 +124,18 @@ async def _deliver(bot: Bot, db: Database, notice: outbox.Notice, now: datetime,
     return None
 
 
-async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The repeating delivery job."""
-    services = context.application.bot_data["services"]
-    await deliver_due(context.bot, services.db)
-
-
 async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Digest times, the reminder time, and once at start (to catch up after downtime)."""
+    """The repeating job: owe what fell due, deliver the outbox."""
     await tick(context.application)
 
 
 def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Start the jobs: outbox delivery every few seconds; digests and reminders at their
-    times (PTB's Defaults carry the time zone); one catch-up tick right after start."""
+    """Start the one repeating tick (the first a second after start: the catch-up)."""
     queue = application.job_queue
     assert queue is not None
-    settings: Settings = application.bot_data["services"].settings
-    once = {"misfire_grace_time": 6 * 3600, "coalesce": True, "max_instances": 1}
-    queue.run_repeating(_outbox_job, interval=OUTBOX_INTERVAL, first=1.0, name="outbox",
+    queue.run_repeating(_tick_job, interval=TICK_INTERVAL, first=1.0, name="tick",
                         job_kwargs={"misfire_grace_time": 30, "coalesce": True,
                                     "max_instances": 1})
-    for name, moment in (("daily-digest", settings.digest_time),
-                         ("morning-digests", settings.morning_digest_time),
-                         ("reminders", settings.reminder_time)):
-        queue.run_daily(_tick_job, time=moment.replace(tzinfo=settings.timezone), name=name,
-                        job_kwargs=once)
-    queue.run_once(_tick_job, when=2.0, name="catch-up", job_kwargs=once)
 
 
 # ----- digests and reminders ----------------------------------------------------------------
@@ -241,9 +240,18 @@ async def enqueue_reminders(services: Services, now: datetime) -> int:
 
 
 async def tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Owe what is due now, by the app's clock (digests, reminders); deliver the outbox."""
+    """Owe what is due now by the app's clock (digests, reminders), unless the last tick
+    owed it already; then deliver the outbox."""
     services: Services = application.bot_data["services"]
-    now = services.clock.now()
-    await enqueue_due_digests(services, now)
-    await enqueue_reminders(services, now)
+    planned: _Planned = application.bot_data.setdefault("planned", _Planned())
+    settings, now = services.settings, services.clock.now()
+    due = (tuple(p.key for p in due_periods(now, digest_times(settings), settings.timezone)),
+           await people.digest_audience(services.db))
+    if due != planned.digests:
+        await enqueue_due_digests(services, now)
+        planned.digests = due
+    today = reminder_due(settings, services.org.holidays, now)
+    if today is not None and today != planned.reminders:
+        await enqueue_reminders(services, now)
+        planned.reminders = today
     await deliver_due(application.bot, services.db)

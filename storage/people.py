@@ -285,6 +285,19 @@ async def facilitators(db: Database) -> list[tuple[int, int]]:
     return [(r[0], r[1]) for r in rows]
 
 
+async def digest_audience(db: Database) -> tuple[int, str, int, str]:
+    """A cheap fingerprint of who receives digests (supervisors and their group chats): it
+    changes whenever a supervisor or a digest chat is added, changed or removed."""
+    row = await db.fetchone(
+        "SELECT (SELECT count(*) FROM people WHERE role = 'supervisor' AND active = 1), "
+        "(SELECT coalesce(max(updated_at), '') || coalesce(max(staff_since), '') FROM people "
+        "WHERE role = 'supervisor'), "
+        "(SELECT count(*) FROM digest_chats), "
+        "(SELECT coalesce(max(added_at), '') FROM digest_chats)")
+    assert row is not None
+    return int(row[0]), str(row[1]), int(row[2]), str(row[3])
+
+
 async def digest_chats(db: Database, person_id: int) -> list[int]:
     """Group chats that also receive this supervisor's digests."""
     rows = await db.fetchall(

@@ -91,7 +91,7 @@ def test_daily_weekly_and_monthly_digests_are_due_at_tehran_times() -> None:
     assert latest_due("day", utc, TIMES, TEHRAN) == period_of("day", day)
 
 
-async def test_the_jobs_are_scheduled_at_the_configured_tehran_times(settings: Settings) -> None:
+async def test_one_repeating_tick_is_the_only_job(settings: Settings) -> None:
     services = await open_services(settings)
     try:
         application = build_application(
@@ -100,16 +100,35 @@ async def test_the_jobs_are_scheduled_at_the_configured_tehran_times(settings: S
         schedule_jobs(application)
         queue = application.job_queue
         assert queue is not None
-        frozen = at(j(1405, 9, 10), 10, 0)
-        expected = {"daily-digest": at(j(1405, 9, 10), 20, 0),
-                    "morning-digests": at(j(1405, 9, 11), 8, 0),
-                    "reminders": at(j(1405, 9, 10), 17, 0)}
-        for name, when in expected.items():
-            job = queue.get_jobs_by_name(name)[0]
-            fire = job.job.trigger.get_next_fire_time(None, frozen)
-            assert fire == when, name
+        assert [job.name for job in queue.jobs()] == ["tick"]
+        assert queue.jobs()[0].job.trigger.interval == timedelta(seconds=5)
     finally:
         await services.db.close()
+
+
+async def test_reminders_and_digests_fall_due_by_the_bots_clock_at_tehran_times(
+    settings: Settings, api: FakeBotAPI, clock: ManualClock
+) -> None:
+    """Wednesday 1405/09/11: nothing before 17:00, the reminder at 17:00, nothing more
+    before 20:00, the daily digest at 20:00, and ticking on owes nothing twice."""
+    day = j(1405, 9, 11)
+    assert weekday_index(day) == 4  # a Wednesday: a working day
+    sara, maryam = SimUser(api, 10, "سارا"), SimUser(api, 20, "مریم")
+    clock.set(at(day, 9))
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert bot.db is not None and bot.application is not None
+        await join(bot.db, sara, "supervisor", "pamenar")
+        await join(bot.db, maryam, "facilitator", "pamenar")
+
+        def received() -> tuple[int, int]:
+            return (len([m for m in maryam.messages() if m.text == t("remind.no_report")]),
+                    len([m for m in sara.messages() if m.text.startswith("📋 گزارش روزانه")]))
+
+        for moment, expected in (((16, 59), (0, 0)), ((17, 0), (1, 0)), ((19, 59), (1, 0)),
+                                 ((20, 0), (1, 1)), ((20, 0), (1, 1)), ((23, 59), (1, 1))):
+            clock.set(at(day, *moment))
+            await tick(bot.application)
+            assert received() == expected, moment
 
 
 def test_reminders_skip_fridays_holidays_and_thursdays_by_default(settings: Settings) -> None:

@@ -290,42 +290,50 @@ def test_export_command_writes_an_excel_file(tmp_path: Path) -> None:
             f"error: {flag}: "), bad.stderr
 
 
-def next_minute_tehran(at_least: float) -> datetime:
-    """The next whole minute (Tehran time) at least `at_least` seconds from now."""
-    now = datetime.now(ZoneInfo("Asia/Tehran"))
-    return (now + timedelta(seconds=at_least + 60)).replace(second=0, microsecond=0)
+DIGEST_AT = datetime(2026, 12, 1, 20, 0, tzinfo=ZoneInfo("Asia/Tehran"))  # 1405/09/10
+DIGEST_LEAD = 10.0  # seconds of the bot's clock between its start and the digest time
+MIN_OUTAGE = 20.0
 
 
 @pytest.mark.parametrize("hang", [False, True], ids=["502", "no-answer"])
-def test_a_30_second_outage_then_everything_owed_arrives_once(
+def test_an_outage_across_digest_time_then_everything_owed_arrives_once(
     server: FakeHTTPServer, tmp_path: Path, hang: bool
 ) -> None:
-    """The messenger fails (502) or stops answering for at least 30 seconds, across the
+    """The messenger fails (502) or stops answering for at least 20 seconds, across the
     supervisors' digest time: the bot stays up, and afterwards the digest that fell due
     during the outage, a notice owed, and the answer to a message sent meanwhile each
-    arrive exactly once."""
+    arrive exactly once. The bot's clock starts 10 seconds before digest time (CLOCK_START)
+    instead of the test waiting for a real minute to come round, and the messenger comes
+    back once the bot has tried the digest (at least 20 seconds after it went down)."""
     api = server.api
     zahra, sara = SimUser(api, 500, "زهرا"), SimUser(api, 600, "سارا")
+    clock_start = (DIGEST_AT - timedelta(seconds=DIGEST_LEAD)).isoformat()
     invite = tashilyar("invite", "--role", "supervisor", "--province", "kerman",
-                       env=bot_env(tmp_path, server), cwd=tmp_path)
+                       env=bot_env(tmp_path, server, CLOCK_START=clock_start), cwd=tmp_path)
     code = re.search(r"/start ([0-9a-z]{16})", invite.stdout)
     assert code, invite.stderr
-    digest_at = next_minute_tehran(at_least=15)
-    bot = RunningBot(server, tmp_path, DIGEST_TIME=digest_at.strftime("%H:%M"))
+    bot = RunningBot(server, tmp_path, CLOCK_START=clock_start)
     try:
         bot.say(zahra, "/start")
         bot.say(sara, f"/start {code.group(1)}", expect=2)
-        outage = max(30.0, (digest_at - datetime.now(digest_at.tzinfo)).total_seconds() + 10)
-        api.outage(outage, hang=hang)
+        down_at = time.monotonic()
+        api.outage(120, hang=hang)
         with sqlite3.connect(tmp_path / "data" / "bot.db") as db:  # owed during the outage
             db.execute(
                 "INSERT INTO outbox (key, chat_id, text, next_attempt_at, created_at) "
                 "VALUES ('outage:1', 500, 'خبر پس از قطعی', "
                 "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
-        mark = api.last_seq
+        mark, calls_before = api.last_seq, len(api.calls)
         zahra.send_text("/help")  # sent while the messenger is down
-        assert api.wait_until(lambda: time.monotonic() >= api.outage_until,
-                              timeout=outage + 10)
+
+        def digest_tried() -> bool:
+            return any(c.method == "sendMessage" and c.status != 200
+                       and str(c.params.get("text", "")).startswith("📋")
+                       for c in api.calls[calls_before:])
+
+        assert api.wait_until(digest_tried, timeout=60), bot.log()
+        api.outage(max(0.0, down_at + MIN_OUTAGE - time.monotonic()), hang=hang)  # ends by itself
+        assert api.wait_until(lambda: time.monotonic() >= api.outage_until, timeout=MIN_OUTAGE)
         assert bot.process.poll() is None, "the bot must not exit during the outage"
 
         def everything_arrived() -> bool:

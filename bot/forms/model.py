@@ -21,6 +21,7 @@ from bot.forms.expr import Expression, ExpressionError, compile_expression
 from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
 from bot.locale.normalize import fa_number, match_key, normalize_text, parse_int
 from bot.locale.text import t
+from bot.textfile import EncodingProblem, read_text
 
 SHIPPED_FORMS_DIR = Path(__file__).parent
 QUESTION_TYPES = ("choice", "multi", "integer", "text", "date", "location", "photos", "yesno",
@@ -230,7 +231,9 @@ def parse_form(data: Mapping[str, Any], source: str = "") -> FormDefinition:
 def load_form(path: Path) -> FormDefinition:
     """Read one definition file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
+    except EncodingProblem as problem:
+        raise FormDefinitionError(f"{path}: {problem}") from None
     except tomllib.TOMLDecodeError as error:
         raise FormDefinitionError(f"{path}: not valid TOML ({error})") from None
     try:

@@ -285,6 +285,7 @@ class FakeBotAPI:
         with self._lock:
             self.outage_until = self.clock.monotonic() + seconds
             self.outage_hangs = hang
+            self._notify()
 
     def hold(self, matches: Callable[[str, dict[str, Any]], bool]) -> None:
         """Over HTTP: the next call for which `matches(method, params)` is true is neither
@@ -309,11 +310,15 @@ class FakeBotAPI:
                 self.held.append(Call(method, params, 0, "held", self._stamp()))
                 self._notify()
             hanging = self.outage_hangs and self.clock.monotonic() < self.outage_until
+            if hanging:  # listed, so a test can see what the bot tried while it was down
+                self.calls.append(Call(method, params, 0, "no answer (outage)", self._stamp()))
+                self._notify()
         if hold is not None:
             self._released.wait(120)
         elif hanging:
-            self.wait_until(lambda: self.clock.monotonic() >= self.outage_until,
-                            timeout=self.outage_until - self.clock.monotonic() + 1)
+            with self.changed:  # until the outage is over (`outage` may move its end)
+                while (left := self.outage_until - self.clock.monotonic()) > 0:
+                    self.changed.wait(left)
         return hold is not None or hanging
 
     def _check_outage(self) -> None:

@@ -32,10 +32,10 @@ class SandboxBot:
 
     def __init__(
         self, settings: Settings, api: FakeBotAPI | None = None, *, jobs: bool = False,
-        rate_limit: bool = True, clock: Clock = SYSTEM_CLOCK,
+        rate_limit: bool = True, clock: Clock | None = None,
     ) -> None:
         self.settings = replace(settings, bot_token=settings.bot_token or SANDBOX_TOKEN)
-        self.clock = clock  # the bot's one clock: a test's ManualClock stands anywhere
+        self.clock = clock or SYSTEM_CLOCK  # the bot's one clock (a test's stands anywhere)
         self.api = api or FakeBotAPI()
         self.jobs = jobs  # repeating jobs off by default: tests deliver the outbox themselves
         self.rate_limit = rate_limit
