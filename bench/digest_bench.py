@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.clock import SYSTEM_CLOCK
 from bot.forms.model import load_forms
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export
@@ -63,7 +64,7 @@ def stamp(day: date, rng: random.Random) -> str:
 async def fill(db: Database) -> None:
     """Organisation, people, submissions, tags, requests and events."""
     rng = random.Random(1405)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = SYSTEM_CLOCK.now().isoformat(timespec="seconds")
     async with db.transaction() as tx:
         for p in range(PROVINCES):
             await tx.execute("INSERT INTO provinces (slug, name) VALUES (?, ?)",
@@ -186,7 +187,7 @@ async def main() -> None:
         for old in args.db.parent.glob(args.db.name + "*"):
             old.unlink()
     fresh = not args.db.exists()
-    db = await Database.open(args.db)
+    db = await Database.open(args.db, clock=SYSTEM_CLOCK.now)
     if fresh:
         print(f"filling {args.db} (once) …", flush=True)
         started = time.perf_counter()
