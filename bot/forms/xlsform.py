@@ -667,9 +667,12 @@ def submission_answers(form: FormDefinition, answers: Mapping[str, Any],
         target = turns[repeat].setdefault(turn, {}) if repeat else shaped
         target[name] = value
     for calc in form.calculations:
-        if calc.id in computed_values:
-            target = turns[calc.repeat].setdefault(calc.iteration, {}) if calc.repeat else shaped
-            target[calc.name] = computed_values[calc.id]
+        if calc.id not in computed_values:
+            continue
+        if not calc.repeat:
+            shaped[calc.name] = computed_values[calc.id]
+        elif calc.iteration in turns[calc.repeat]:  # a turn that was filled in
+            turns[calc.repeat][calc.iteration][calc.name] = computed_values[calc.id]
     for name, kind in form.metadata:
         if kind in metadata:
             shaped[name] = metadata[kind]
