@@ -524,3 +524,52 @@ async def test_an_xlsform_is_only_for_its_roles(
         refused = (await bot.say(resident, "/text_and_integer"))[-1]
         assert refused.text == t("access.denied", role=t("role.resident"))
         assert bot.db is not None and await stored(bot.db) == []
+
+
+async def test_every_form_counts_in_the_export_and_the_digest(
+        settings: Settings, api: FakeBotAPI, tmp_path: Path) -> None:
+    import io
+
+    from bot.locale.jalali import local_date
+    from bot.reports.digest import build_digest
+    from bot.reports.export import build_export
+    from bot.reports.periods import period_of
+    from bot.schedule import labels_from
+
+    folder = forms_dir(tmp_path, household(tmp_path))
+    form = load_xlsform(folder / "household.xlsx")
+    async with SandboxBot(replace(settings, forms_dir=folder), api) as bot:
+        assert bot.db is not None
+        tz = bot.settings.timezone
+        users = [bot.user(310 + i, f"تسهیل‌گر {i}") for i in range(2)]
+        for user in users:
+            await join(bot.db, user)
+            await bot.say(user, "/household")
+            await answer_everything(bot, user, form, typed={"area": "۴۰٫۵"})
+        rows = await stored(bot.db)
+        assert [r["form"] for r in rows] == ["household", "household"]
+        office = await offices.office_by_slug(bot.db, "qaleh-mahmoud")
+        assert office is not None
+        today = local_date(bot.clock.now(), tz)
+        data, counts = await build_export(bot.db, bot.services.forms, office_ids=[office.id],
+                                          start=today, end=today, tz=tz, with_phones=False)
+        assert counts["household"] == 2
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        sheet = [list(r) for r in book["پیمایش خانوار"].iter_rows(values_only=True)]
+        names, labels = sheet[0], sheet[1]
+        assert names[:5] == ["_id", "_office", "_author", "_submitted_jalali", "_submitted_at"]
+        assert names[5:] == ["hood", "street", "area", "at", "voice", "double", "start",
+                             "username"]
+        assert labels[5:8] == ["محله", "خیابان", "مساحت خانه (متر)"]
+        first = dict(zip(names, sheet[2], strict=True))
+        assert first["hood"] == "قلعه محمود" and first["area"] == 40.5 and first["double"] == 81
+        members = [list(r) for r in book["پیمایش خانوار - عضو"].iter_rows(values_only=True)]
+        assert members[0] == ["_parent_id", "_index", "age"] and members[1][2] == "سن"
+        assert [m[:2] for m in members[2:]] == [[first["_id"], 1], [sheet[3][0], 1]]
+        digest = await build_digest(
+            bot.db, office_ids=[office.id], scope="قلعه محمود", period=period_of("day", today),
+            tz=tz, labels=labels_from(bot.services.forms), overdue_days=7,
+            overdue_by_category={}, now=bot.clock.now())
+        assert t("digest.form", title="پیمایش خانوار", count=2) in digest.text
+        assert t("digest.form_office", office=office.name, count=2) in digest.text
+        assert t("digest.form_choices", label="محله", counts="قلعه محمود ۲") in digest.text
