@@ -62,7 +62,7 @@ def role_guard(form: FormDefinition) -> Any:
 def install(services: Services) -> None:
     """Menu buttons and role guards for the loaded XLSForms; `today()` reads the bot's clock."""
     xls = [f for f in services.forms.values() if f.sink == "xlsform"]
-    set_form_buttons([(f.menu_label, frozenset(f.roles)) for f in xls])
+    set_form_buttons([(f.menu_label, frozenset(f.roles)) for f in xls if f.menu_label])
     for form in xls:
         register_guard(form.name, role_guard(form))
     tz = services.settings.timezone

@@ -230,12 +230,14 @@ def test_every_supported_type_becomes_a_question_the_chat_can_ask(tmp_path: Path
                      "no": "choice", "ack": "choice", "inside": "text"}
     assert [c.value for c in form.question("so").choices] == ["yes", "no", "other"]  # type: ignore[union-attr]
     assert form.question("so").choices[-1].label == t("xls.other")  # type: ignore[union-attr]
-    assert form.question("so_other").when.source == "(selected(so, 'other'))"  # type: ignore[union-attr]
+    assert form.question("so_other").when.source == "selected(so, 'other')"  # type: ignore[union-attr]
     assert form.question("inside").prompt.startswith("▪️ Group\n")  # type: ignore[union-attr]
     assert [(c.name, c.expression.source) for c in form.calculations] == [("c", "i * 2")]
     assert dict(form.metadata) == {"start": "start", "end": "end", "today": "today",
                                    "deviceid": "deviceid", "username": "username"}
-    assert all(q.optional for q in form.questions if q.xls_type not in ("note", "acknowledge"))
+    assert all(q.optional for q in form.questions
+               if q.xls_type not in ("note", "acknowledge") and q.type != "multi")
+    assert form.question("sm").min == 0 and not form.question("sm").optional  # type: ignore[union-attr]
     assert set(XLS_TYPES) >= {"text", "integer", "decimal", "select one", "date", "time",
                               "geopoint", "image", "audio", "note", "acknowledge", "calculate"}
 
@@ -573,3 +575,68 @@ async def test_every_form_counts_in_the_export_and_the_digest(
         assert t("digest.form", title="پیمایش خانوار", count=2) in digest.text
         assert t("digest.form_office", office=office.name, count=2) in digest.text
         assert t("digest.form_choices", label="محله", counts="قلعه محمود ۲") in digest.text
+
+
+# ----- the shipped forms as XLSForms --------------------------------------------------------
+
+SHIPPED_XLSX = Path(model.SHIPPED_FORMS_DIR) / "xlsx"
+REPORT_STEPS: list[tuple[str, Any]] = [
+    ("say", "گزارش میدانی"), ("tap", "میدان قلعه"), ("tap", "امروز"), ("tap", "سایر"),
+    ("say", "ab"), ("say", "نمایش فیلم برای نوجوانان"), ("tap", "▫️ اجتماعی"),
+    ("tap", "done"), ("say", "بیست"), ("say", "۲۰"), ("say", "۱۲"), ("say", "۱۰"),
+    ("say", "۸"), ("say", "۲۵"), ("say", "۱۱"), ("say", "۲"), ("tap", "done"),
+    ("say", "گفت‌وگو با نوجوانان محله دربارهٔ فیلم"), ("tap", "بله"),
+    ("say", "تماس با شهرداری"), ("act", "send_photo"), ("tap", "done"),
+    ("act", "send_location"), ("tap", "confirm"),
+]
+NEED_STEPS: list[tuple[str, Any]] = [
+    ("say", "نیازسنجی"), ("tap", "قلعه محمود"), ("tap", "دیروز"), ("tap", 0), ("tap", 0),
+    ("say", "۳۵"), ("tap", "▫️ کودکان"), ("tap", "done"),
+    ("say", "کودکان بازماندهٔ از تحصیل در کوچه‌های شمالی"), ("tap", 0),
+    ("say", "کلاس جبرانی"), ("tap", 0), ("tap", "done"), ("tap", t("form.skip")),
+    ("tap", "confirm"),
+]
+
+
+async def conversation(settings: Settings, api: FakeBotAPI, steps: list[tuple[str, Any]],
+                       forms: Path | None) -> tuple[list[tuple[str, list[str]]], dict[str, Any]]:
+    """What the bot says at each step, and the stored submission's columns."""
+    said: list[tuple[str, list[str]]] = []
+    async with SandboxBot(replace(settings, forms_dir=forms), api) as bot:
+        assert bot.db is not None
+        user = bot.user(320, "مریم")
+        await join(bot.db, user)
+        for action, value in steps:
+            if action == "say":
+                replies = await bot.say(user, value)
+            elif action == "act":
+                replies = await bot.act(user, value)
+            else:
+                label = ({"confirm": t("form.confirm"), "done": t("form.done")}.get(value, value)
+                         if isinstance(value, str) else user.last.buttons()[value])
+                replies = await bot.tap(user, label)
+            said += [(m.text, m.buttons()) for m in replies]
+        row = await bot.db.fetchone("SELECT * FROM submissions")
+        assert row is not None
+        columns = {k: row[k] for k in row.keys() if k not in ("answers", "id", "created_at")}
+        tags = await bot.db.fetchall("SELECT question, value FROM submission_tags ORDER BY 1, 2")
+        columns["tags"] = [tuple(r) for r in tags]
+    return said, columns
+
+
+@pytest.mark.parametrize("name, steps", [("field_report", REPORT_STEPS),
+                                         ("needs_assessment", NEED_STEPS)])
+async def test_the_shipped_forms_as_xlsforms_give_the_same_conversation(
+        settings: Settings, tmp_path: Path, name: str, steps: list[tuple[str, Any]]) -> None:
+    toml_said, toml_row = await conversation(
+        replace(settings, database_path=tmp_path / "a.db"), FakeBotAPI(), steps, None)
+    folder = forms_dir(tmp_path, SHIPPED_XLSX / f"{name}.xlsx")
+    xls_said, xls_row = await conversation(
+        replace(settings, database_path=tmp_path / "b.db"), FakeBotAPI(), steps, folder)
+    assert load_forms(folder)[name].sink == "xlsform"  # the workbook replaced the TOML
+    assert len(xls_said) == len(toml_said)
+    for (xls_text, xls_buttons), (toml_text, toml_buttons) in zip(xls_said, toml_said,
+                                                                  strict=True):
+        assert xls_text == toml_text
+        assert xls_buttons == toml_buttons
+    assert toml_row["form"] == name and xls_row == toml_row

@@ -279,7 +279,8 @@ def load_forms(override_dir: Path | None = None) -> dict[str, FormDefinition]:
     files = {p.name: p for p in sorted(SHIPPED_FORMS_DIR.glob("*.toml"))}
     if override_dir is not None:
         files.update({p.name: p for p in sorted(override_dir.glob("*.toml"))})
-        files.update({p.name: p for p in sorted(override_dir.glob("*.xlsx"))
+        # a workbook replaces the TOML of the same name (field_report.xlsx: field_report.toml)
+        files.update({f"{p.stem}.toml": p for p in sorted(override_dir.glob("*.xlsx"))
                       if not p.name.startswith("~$")})
     forms: dict[str, FormDefinition] = {}
     for path in files.values():

@@ -21,6 +21,8 @@ from typing import Any
 
 from bot.forms.expr import FUNCTIONS, Expression, ExpressionError, compile_expression
 from bot.forms.model import (
+    CHOICE_SOURCES,
+    STORE_COLUMNS,
     Calculation,
     Check,
     Choice,
@@ -98,6 +100,17 @@ UNSUPPORTED: dict[str, str] = {
 }
 _METADATA_KIND = {"start time": "start", "end time": "end", "get today": "today",
                   "device id": "deviceid", "imei": "deviceid"}
+# Tashilyar's own survey columns (ODK ignores them): the submissions column a question fills
+# (as `store` in TOML), how many photos an image question takes, the summary's short label.
+EXTENSIONS = ("store", "max_photos", "summary_label")
+# A form with one of these ids gives the shipped form's conversation, started by its command.
+SHIPPED_COMMANDS = {"field_report": "report", "needs_assessment": "need"}
+# Constraints the engine knows as bounds, with its own hints.
+_NUMBER_BOUNDS = re.compile(r"^\.\s*>=\s*(\d+)\s+and\s+\.\s*<=\s*(\d+)(?:\s+and\s+(.+))?$")
+_LENGTH_BOUNDS = re.compile(
+    r"^string-length\(\s*\.\s*\)\s*>=\s*(\d+)\s+and\s+string-length\(\s*\.\s*\)\s*<=\s*(\d+)"
+    r"(?:\s+and\s+(.+))?$")
+_PAST_DATE = re.compile(r"^\.\s*<=\s*today\(\)(?:\s+and\s+\.\s*>=\s*today\(\)\s*-\s*(\d+))?$")
 _FROM_FILE = re.compile(r"\.(csv|xml|geojson)$", re.IGNORECASE)
 _YES = {"yes", "true", "true()", "1"}
 
@@ -116,6 +129,7 @@ class _Sheets:
     rows: dict[str, int] = field(default_factory=dict)          # name → survey row
     type_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, type as written)
     digest: set[str] = field(default_factory=set)
+    extra: dict[str, dict[str, str]] = field(default_factory=dict)  # name → EXTENSIONS
     settings: dict[str, str] = field(default_factory=dict)
 
 
@@ -141,6 +155,9 @@ def _read_sheets(path: Path) -> _Sheets:
                     sheets.rows.setdefault(name, number)
                     if str(cells.get("digest") or "").strip().lower() in _YES:
                         sheets.digest.add(name)
+                    sheets.extra.setdefault(name, {
+                        column: str(cells[column]).strip() for column in EXTENSIONS
+                        if cells.get(column) not in (None, "")})
         settings = by_name.get("settings")
         if settings is not None:
             values = list(settings.iter_rows(values_only=True))
@@ -473,8 +490,21 @@ class _Loader:
         relevant = [self.expression(r, "relevant", node, turn).source for r in node.relevant]
         if when_extra:
             relevant.insert(0, when_extra)
-        when = compile_expression(" and ".join(f"({r})" for r in relevant)) if relevant else None
+        when = compile_expression(relevant[0] if len(relevant) == 1 else
+                                  " and ".join(f"({r})" for r in relevant)) if relevant else None
         constraint = str(bind.get("constraint", "") or "").strip()
+        low = high = max_age = None
+        past_only = False
+        bounds = (_NUMBER_BOUNDS.match(constraint) if spec.engine == "integer" else
+                  _LENGTH_BOUNDS.match(constraint) if spec.engine == "text" else None)
+        past = _PAST_DATE.match(constraint) if spec.engine == "date" else None
+        if bounds and (bounds.group(3) or not bind.get("jr:constraintMsg")):
+            # the bounds get the engine's own hint; the rest keeps the form's message
+            low, high = int(bounds.group(1)), int(bounds.group(2))
+            constraint = bounds.group(3) or ""
+        elif past and not bind.get("jr:constraintMsg"):
+            past_only, constraint = True, ""
+            max_age = int(past.group(1)) if past.group(1) else None
         if constraint:
             rule = self.expression(constraint, "constraint", node, turn, own=qid)
             message = _pick(bind.get("jr:constraintMsg"), self.language) or t("xls.constraint")
@@ -485,21 +515,39 @@ class _Loader:
                                             turn, choice_columns=True)
         engine = spec.engine or "text"
         choices: tuple[Choice, ...] = ()
+        choices_from = None
+        extra = self.sheets.extra.get(name, {}) if not turn else {}
+        store = extra.get("store")
+        if store is not None and (store not in STORE_COLUMNS or (store == "tags") != (
+                engine == "multi")):
+            raise self.fail(f"store '{store}' is not a column for this type ({STORE_COLUMNS})",
+                            name, node.row)
+        maximum = spec.max
+        if extra.get("max_photos") and engine == "photos":
+            if not extra["max_photos"].isdigit():
+                raise self.fail("max_photos must be a whole number", name, node.row)
+            maximum = int(extra["max_photos"])
         if node.kind in ("note", "trigger"):
             choices = (Choice("ok", t("xls.continue")),)
         elif node.kind == "acknowledge":
             choices = (Choice("OK", t("xls.acknowledge")),)
+        elif engine in ("choice", "multi") and str(data.get("itemset")) in CHOICE_SOURCES:
+            choices_from = str(data.get("itemset"))
         elif engine in ("choice", "multi"):
             choices = self.choices(node, or_other="other" in {
                 str(c.get("name")) for c in data.get("choices") or []}
                 and f"{name}_other" in self.kinds)
+        # an empty selection is a multiple choice's «not answered»: «done» with none ticked
         optional = (not required or default is not None) and node.kind not in (
-            "note", "acknowledge", "trigger")
+            "note", "acknowledge", "trigger") and engine != "multi"
+        if engine == "multi" and low is None:
+            low = None if required else 0
         question = Question(
-            id=qid, type=engine, prompt="\n".join(lines), label=label[:60],
-            optional=optional, when=when, choices=choices, max=spec.max,
-            min=0 if engine == "multi" and not required else None,
-            past_only=False, name=name, xls_type=node.kind,
+            id=qid, type=engine, prompt="\n".join(lines),
+            label=(extra.get("summary_label") or label)[:60],
+            optional=optional, when=when, choices=choices, choices_from=choices_from,
+            min=low, max=high if high is not None else maximum, past_only=past_only,
+            max_age_days=max_age, store=store, name=name, xls_type=node.kind,
             required_message=_pick(bind.get("jr:requiredMsg"), self.language),
             default=default, choice_filter=choice_filter,
             repeat=node.repeat.name if node.repeat else "", iteration=turn,
@@ -560,6 +608,7 @@ class _Loader:
             raise FormDefinitionError(f"{self.path.name}: the survey has no questions")
         form_id = form_id_of(settings.get("form_id") or str(data.get("id_string") or "")
                              or self.path.stem)
+        command = SHIPPED_COMMANDS.get(form_id, form_id)
         if form_id in RESERVED_COMMANDS:
             raise FormDefinitionError(f"{self.path.name}: form_id '{form_id}' is one of the "
                                       "bot's own commands; choose another")
@@ -571,9 +620,10 @@ class _Loader:
                                       " are not facilitator, supervisor, admin or resident")
         version_digits = re.sub(r"\D", "", str(data.get("version") or ""))[:9]
         return FormDefinition(
-            name=form_id, version=int(version_digits or 1), title=title, command=form_id,
+            name=form_id, version=int(version_digits or 1), title=title, command=command,
             roles=roles or ("facilitator",), sink="xlsform", questions=tuple(questions),
-            checks=tuple(checks), source=str(self.path), menu_label=title[:40],
+            checks=tuple(checks), source=str(self.path),
+            menu_label="" if form_id in SHIPPED_COMMANDS else title[:40],
             calculations=tuple(calculations), metadata=tuple(metadata),
             repeats=tuple(repeats),
         )

@@ -143,7 +143,7 @@ async def build_export(
             counts[name] = await _submissions(book, db, forms[name], office_ids, start, end,
                                               tz, hoods, progress)
     for form in forms.values():
-        if form.sink == "xlsform":
+        if form.sink == "xlsform" and form.name not in counts:
             counts[form.name] = await form_sheets(book, db, form, office_ids, start, end, tz)
         elif form.sink == "submission" and form.name not in counts:
             counts[form.name] = await _submissions(book, db, form, office_ids, start, end,
