@@ -116,6 +116,11 @@ async def current(db: Database, user: SimUser) -> drafts.Draft | None:
     return await drafts.draft_of(db, person.id)
 
 
+SAMPLE_TEXT = {"integer": "۷", "decimal": "۲٫۵", "time": "۱۰:۳۰"}
+SAMPLE_TAPS = {"yesno": "form.no", "date": "form.today"}
+SAMPLE_ACTS = {"location": "send_location", "audio": "send_voice"}
+
+
 async def answer_everything(bot: SandboxBot, user: SimUser, form: FormDefinition,
                             typed: dict[str, str] | None = None) -> None:
     """Answer whatever the form asks (the first choice, a sample text, ...) and confirm."""
@@ -140,25 +145,15 @@ async def answer_everything(bot: SandboxBot, user: SimUser, form: FormDefinition
         elif question.type == "multi":
             await bot.tap(user, "▫️ " + choices[0].label)
             await bot.tap(user, t("form.done"))
-        elif question.type == "yesno":
-            await bot.tap(user, t("form.no"))
-        elif question.type == "integer":
-            await bot.say(user, "۷")
-        elif question.type == "decimal":
-            await bot.say(user, "۲٫۵")
-        elif question.type == "time":
-            await bot.say(user, "۱۰:۳۰")
-        elif question.type == "date":
-            await bot.tap(user, t("form.today"))
-        elif question.type == "location":
-            await bot.act(user, "send_location")
+        elif question.type in SAMPLE_TAPS:
+            await bot.tap(user, t(SAMPLE_TAPS[question.type]))
+        elif question.type in SAMPLE_ACTS:
+            await bot.act(user, SAMPLE_ACTS[question.type])
         elif question.type == "photos":
             await bot.act(user, "send_photo")
             await bot.tap(user, t("form.done"))
-        elif question.type == "audio":
-            await bot.act(user, "send_voice")
         else:
-            await bot.say(user, "پاسخ نمونه")
+            await bot.say(user, SAMPLE_TEXT.get(question.type, "پاسخ نمونه"))
         after = await current(bot.db, user)
         assert after is None or after.current != draft.current or after.answers != draft.answers
     raise AssertionError("the form never reached its summary")

@@ -78,13 +78,17 @@ def _sheet(book: Workbook, title: str, headers: Sequence[str]) -> WriteOnlyWorks
     sheet.freeze_panes = "A2"
     for index in range(len(headers)):
         sheet.column_dimensions[get_column_letter(index + 1)].width = 18
+    _bold_row(sheet, headers)
+    return sheet
+
+
+def _bold_row(sheet: WriteOnlyWorksheet, values: Sequence[str]) -> None:
     bold = []
-    for header in headers:
-        cell_ = WriteOnlyCell(sheet, value=header)
+    for value in values:
+        cell_ = WriteOnlyCell(sheet, value=value)
         cell_.font = Font(bold=True)
         bold.append(cell_)
     sheet.append(bold)
-    return sheet
 
 
 async def _rows(db: Database, sql: str, params: Sequence[Any]) -> Any:
@@ -99,6 +103,20 @@ async def _rows(db: Database, sql: str, params: Sequence[Any]) -> Any:
         last = batch[-1]["id"]
 
 
+async def _form_rows(db: Database, form: str, office_ids: Sequence[int], start: date,
+                     end: date, tz: ZoneInfo) -> Any:
+    """One form's submissions filed in the period, with office and author names."""
+    marks = ", ".join("?" for _ in office_ids) or "NULL"
+    sql = ("SELECT s.id, s.happened_on, s.created_at, s.answers, o.name AS office, "
+           "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
+           "JOIN people p ON p.id = s.author_id "
+           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.created_at >= ? "
+           "AND s.created_at < ? AND s.id > ? ORDER BY s.id LIMIT ?")
+    first, last = _utc_bounds(start, end, tz)
+    async for row in _rows(db, sql, (form, *office_ids, first, last)):
+        yield row
+
+
 async def _submissions(book: Workbook, db: Database, form: FormDefinition,
                        office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
                        hoods: dict[str, str], progress: Progress | None) -> int:
@@ -109,15 +127,8 @@ async def _submissions(book: Workbook, db: Database, form: FormDefinition,
                *[q.label for q in questions], t("export.created_jalali"),
                t("export.created_iso")]
     sheet = _sheet(book, form.title, headers)
-    marks = ", ".join("?" for _ in office_ids) or "NULL"
-    sql = ("SELECT s.id, s.happened_on, s.created_at, s.answers, o.name AS office, "
-           "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
-           "JOIN people p ON p.id = s.author_id "
-           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.created_at >= ? "
-           "AND s.created_at < ? AND s.id > ? ORDER BY s.id LIMIT ?")
     count = 0
-    first, last = _utc_bounds(start, end, tz)
-    async for row in _rows(db, sql, (form.name, *office_ids, first, last)):
+    async for row in _form_rows(db, form.name, office_ids, start, end, tz):
         answers = json.loads(row["answers"])
         sheet.append([row["id"], jalali(row["happened_on"]), row["happened_on"], row["office"],
                       row["author"], *[cell(q, answers.get(q.id), hoods) for q in questions],
@@ -267,12 +278,7 @@ def _two_header_sheet(book: Workbook, title: str, names: Sequence[str],
                       labels: Sequence[str]) -> WriteOnlyWorksheet:
     sheet = _sheet(book, _sheet_title(book, title), names)
     sheet.freeze_panes = "A3"
-    bold = []
-    for label in labels:
-        cell_ = WriteOnlyCell(sheet, value=label)
-        cell_.font = Font(bold=True)
-        bold.append(cell_)
-    sheet.append(bold)
+    _bold_row(sheet, labels)
     return sheet
 
 
@@ -293,15 +299,8 @@ async def form_sheets(book: Workbook, db: Database, form: FormDefinition,
             book, f"{form.title} - {label}", ["_parent_id", "_index",
                                               *[c[0] for c in repeat_columns]],
             [t("export.number"), "#", *[c[1] for c in repeat_columns]]))
-    marks = ", ".join("?" for _ in office_ids) or "NULL"
-    sql = ("SELECT s.id, s.created_at, s.answers, o.name AS office, "
-           "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
-           "JOIN people p ON p.id = s.author_id "
-           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.created_at >= ? "
-           "AND s.created_at < ? AND s.id > ? ORDER BY s.id LIMIT ?")
     count = 0
-    first, last = _utc_bounds(start, end, tz)
-    async for row in _rows(db, sql, (form.name, *office_ids, first, last)):
+    async for row in _form_rows(db, form.name, office_ids, start, end, tz):
         answers = json.loads(row["answers"])
         sheet.append([row["id"], row["office"], row["author"],
                       jalali_instant(row["created_at"], tz), row["created_at"],
