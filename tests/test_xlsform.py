@@ -635,3 +635,32 @@ async def test_the_shipped_forms_as_xlsforms_give_the_same_conversation(
         assert xls_text == toml_text
         assert xls_buttons == toml_buttons
     assert toml_row["form"] == name and xls_row == toml_row
+
+
+# ----- tashilyar check ----------------------------------------------------------------------
+
+
+def test_check_loads_every_runnable_workbook(server: Any, tmp_path: Path) -> None:
+    from tests.test_process import bot_env, tashilyar
+
+    folder = forms_dir(tmp_path, *(CORPUS / name for name in RUNS))
+    result = tashilyar("check", env=bot_env(tmp_path, server, FORMS_DIR=str(folder)),
+                       cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    listed = result.stdout.split("forms: ", 1)[1].splitlines()[0]
+    for name in RUNS:
+        assert f"{load_xlsform(CORPUS / name).name} v" in listed
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_check_refuses_a_workbook_in_one_line(server: Any, tmp_path: Path, name: str) -> None:
+    from tests.test_process import bot_env, tashilyar
+
+    folder = forms_dir(tmp_path, CORPUS / name, CORPUS / "text_and_integer.xlsx")
+    result = tashilyar("check", env=bot_env(tmp_path, server, FORMS_DIR=str(folder)),
+                       cwd=tmp_path)
+    row, kind = REFUSED[name]
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith(
+        f"error: {name}: survey row {row}: type '{kind}': ")
