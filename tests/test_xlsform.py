@@ -384,6 +384,14 @@ def test_xlsforms_load_beside_toml_and_a_clash_is_one_line(tmp_path: Path) -> No
              settings={"form_id": "text_and_integer"})
     with pytest.raises(FormDefinitionError, match="a second form named 'text_and_integer'"):
         load_forms(folder)
+    workbook(folder / "clash.xlsx", [{"type": "text", "name": "a", "label": "A"}],
+             settings={"form_title": "text_and_integer"})
+    with pytest.raises(FormDefinitionError, match="a second form titled 'text_and_integer'"):
+        load_forms(folder)
+    workbook(folder / "clash.xlsx", [{"type": "text", "name": "a", "label": "A"}],
+             settings={"form_title": t("menu.inbox")})
+    with pytest.raises(FormDefinitionError, match="one of the bot's own menu buttons"):
+        load_forms(folder)
 
 
 def test_a_repeat_is_unrolled_with_another_one_questions(tmp_path: Path) -> None:

@@ -289,10 +289,14 @@ def load_forms(override_dir: Path | None = None) -> dict[str, FormDefinition]:
             raise FormDefinitionError(f"{path}: a second form named '{form.name}'")
         forms[form.name] = form
     commands = [f.command for f in forms.values() if f.command]
+    labels = [match_key(f.menu_label) for f in forms.values() if f.menu_label]
     for form in forms.values():
         if form.command and commands.count(form.command) > 1:
             raise FormDefinitionError(f"{form.source}: a second form started by "
                                       f"/{form.command}")
+        if form.menu_label and labels.count(match_key(form.menu_label)) > 1:
+            raise FormDefinitionError(f"{form.source}: a second form titled "
+                                      f"'{form.menu_label}'")
     return forms
 
 

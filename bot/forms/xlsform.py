@@ -30,8 +30,8 @@ from bot.forms.model import (
     FormDefinitionError,
     Question,
 )
-from bot.locale.normalize import to_persian_digits
-from bot.locale.text import t
+from bot.locale.normalize import match_key, to_persian_digits
+from bot.locale.text import catalogue, t
 
 MAX_ID_BYTES = 20       # question ids travel in callback data (64 bytes in all)
 MAX_VALUE_BYTES = 24    # and so do choice values
@@ -613,6 +613,10 @@ class _Loader:
             raise FormDefinitionError(f"{self.path.name}: form_id '{form_id}' is one of the "
                                       "bot's own commands; choose another")
         title = str(settings.get("form_title") or data.get("title") or self.path.stem)
+        own_buttons = {match_key(v) for k, v in catalogue().items() if k.startswith("menu.")}
+        if form_id not in SHIPPED_COMMANDS and match_key(title[:40]) in own_buttons:
+            raise FormDefinitionError(f"{self.path.name}: form_title '{title}' is the name of "
+                                      "one of the bot's own menu buttons; choose another")
         roles = tuple(r.strip() for r in re.split(r"[,\s]+", settings.get("roles", "")) if r)
         unknown_roles = set(roles) - {"facilitator", "supervisor", "admin", "resident"}
         if unknown_roles:
