@@ -504,6 +504,11 @@ async def test_a_persian_and_english_form_with_a_repeat_in_the_chat(
         note = (await bot.tap(user, t("form.no")))[-1]
         assert "دو برابر مساحت: ۱۶۵" in note.text and note.buttons()[0] == t("xls.continue")
         await bot.tap(user, t("xls.continue"))
+        assert (await bot.act(user, "send_sticker"))[-1].text.startswith(t("xls.expect_audio"))
+        assert (await bot.say(user, "سلام"))[-1].text.startswith(t("xls.expect_audio"))
+        back = (await bot.tap(user, t("form.back")))[-1]
+        assert "دو برابر مساحت: ۱۶۵" in back.text  # back to the note
+        await bot.say(user, t("xls.continue"))  # a button's label typed works as well
         summary = (await bot.act(user, "send_voice"))[-1]
         assert summary.text.startswith(t("form.summary_title", title="پیمایش خانوار"))
         assert "۸۲٫۵" in summary.text and "۰۹:۰۵" in summary.text

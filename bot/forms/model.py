@@ -380,6 +380,8 @@ class Rejected:
 
 def expectation(question: Question) -> str:
     """What the question expects, in a short Persian phrase."""
+    if question.type in EXTRA_TYPES:
+        return t(f"xls.expect_{question.type}")
     if question.type == "integer":
         return t("form.expect_integer", low=question.min if question.min is not None else 0,
                  high=question.max if question.max is not None else 1000000)
