@@ -677,3 +677,19 @@ def test_check_refuses_a_workbook_in_one_line(server: Any, tmp_path: Path, name:
     lines = result.stderr.strip().splitlines()
     assert lines == [lines[0]] and lines[0].startswith(
         f"error: {name}: survey row {row}: type '{kind}': ")
+
+
+def test_a_default_choice_shows_its_label_and_a_fixed_count_has_bounds(tmp_path: Path) -> None:
+    form = load(tmp_path, [{"type": "select_one yn", "name": "ok", "label": "OK?",
+                            "default": "no"}], YES_NO)
+    assert form.questions[0].prompt.endswith(t("xls.default", value="خیر"))
+    assert submission_answers(form, {"ok": None}, {}) == {"ok": "no"}
+    message = refusal(tmp_path, [
+        {"type": "begin repeat", "name": "r", "label": "R", "repeat_count": "60"},
+        {"type": "text", "name": "x", "label": "X"}, {"type": "end repeat"}])
+    assert message == "form.xlsx: survey row 2: repeat_count 60: a chat asks 1 to 50 turns"
+    turns = load(tmp_path, [
+        {"type": "begin repeat", "name": "r", "label": "R", "repeat_count": "2"},
+        {"type": "text", "name": "x", "label": "X"}, {"type": "end repeat"}])
+    assert [q.label for q in turns.questions] == ["X (۱)", "X (۲)"]
+    assert all(q.when is None for q in turns.questions)

@@ -36,7 +36,8 @@ from bot.locale.text import catalogue, t
 MAX_ID_BYTES = 20       # question ids travel in callback data (64 bytes in all)
 MAX_VALUE_BYTES = 24    # and so do choice values
 MAX_COMMAND = 32
-DEFAULT_REPEAT_MAX = 10  # turns of a repeat without a count (settings: repeat_max)
+DEFAULT_REPEAT_MAX = 10  # turns of a repeat without a fixed count (settings: repeat_max)
+MAX_FIXED_TURNS = 50
 METADATA = ("start", "end", "today", "deviceid", "username")
 RESERVED_COMMANDS = frozenset({"start", "help", "cancel", "report", "need", "request", "inbox",
                                "mine", "digest", "export", "digest_here", "track", "invite",
@@ -475,9 +476,6 @@ class _Loader:
         if hint:
             lines.append(hint)
         default = self.defaults.get(name)
-        if default is not None:
-            shown = " ".join(default) if isinstance(default, list) else str(default)
-            lines.append(t("xls.default", value=to_persian_digits(shown)))
         required_raw = str(bind.get("required", "") or "").strip()
         required = required_raw.lower() in _YES
         checks: list[Check] = []
@@ -540,11 +538,17 @@ class _Loader:
         # an empty selection is a multiple choice's «not answered»: «done» with none ticked
         optional = (not required or default is not None) and node.kind not in (
             "note", "acknowledge", "trigger") and engine != "multi"
+        short = (extra.get("summary_label") or label)[:60]
+        if default is not None:
+            names = default if isinstance(default, list) else [default]
+            labels = {c.value: c.label for c in choices}
+            lines.append(t("xls.default", value="، ".join(
+                labels.get(str(v), to_persian_digits(str(v))) for v in names)))
         if engine == "multi" and low is None:
             low = None if required else 0
         question = Question(
             id=qid, type=engine, prompt="\n".join(lines),
-            label=(extra.get("summary_label") or label)[:60],
+            label=short if not turn else f"{short[:52]} ({to_persian_digits(str(turn))})",
             optional=optional, when=when, choices=choices, choices_from=choices_from,
             min=low, max=high if high is not None else maximum, past_only=past_only,
             max_age_days=max_age, store=store, name=name, xls_type=node.kind,
@@ -664,9 +668,13 @@ class _Loader:
         gate = " and ".join(f"({r})" for r in outer)
         turns = repeat_max
         if count is not None and re.fullmatch(r"\(?\d+\)?", count):
-            turns = min(int(count.strip("()")), repeat_max)
+            turns = int(count.strip("()"))
+            if not 1 <= turns <= MAX_FIXED_TURNS:
+                raise self.fail(f"repeat_count {turns}: a chat asks 1 to {MAX_FIXED_TURNS} "
+                                "turns", row=repeat.row)
+            count = ""  # a fixed number of turns: no condition on each
         for turn in range(1, turns + 1):
-            if count is not None:
+            if count:
                 turn_gate = f"coalesce({count}, 0) >= {turn}"
                 this_gate = " and ".join(p for p in (gate, turn_gate) if p)
             else:

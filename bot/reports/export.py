@@ -241,7 +241,8 @@ def form_columns(form: FormDefinition, repeat: str = "") -> list[Column]:
                 or question.xls_type in ("note", "add_another", "trigger")):
             continue
         seen.add(question.name)
-        columns.append((question.name, question.label, question))
+        label = question.label.removesuffix(" (۱)") if repeat else question.label  # its turn
+        columns.append((question.name, label, question))
     for calc in form.calculations:
         if calc.repeat == repeat and calc.iteration == turn and calc.name not in seen:
             seen.add(calc.name)
