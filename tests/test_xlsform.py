@@ -693,3 +693,13 @@ def test_a_default_choice_shows_its_label_and_a_fixed_count_has_bounds(tmp_path:
         {"type": "text", "name": "x", "label": "X"}, {"type": "end repeat"}])
     assert [q.label for q in turns.questions] == ["X (۱)", "X (۲)"]
     assert all(q.when is None for q in turns.questions)
+
+
+def test_a_file_that_is_not_a_workbook_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(FormDefinitionError, match=r"^broken.xlsx: not a readable XLSForm"):
+        load_xlsform(tmp_path / "broken.xlsx")
+    empty = openpyxl.Workbook()
+    empty.save(tmp_path / "empty.xlsx")
+    with pytest.raises(FormDefinitionError, match=r"^empty.xlsx: .*survey"):
+        load_xlsform(tmp_path / "empty.xlsx")

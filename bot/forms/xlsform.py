@@ -607,8 +607,7 @@ class _Loader:
                 continue
             self.add(node, 0, None, questions, checks, calculations, metadata)
             index += 1
-        asked = [q for q in questions if q.xls_type not in ("note",)]
-        if not asked and not questions:
+        if not questions:
             raise FormDefinitionError(f"{self.path.name}: the survey has no questions")
         form_id = form_id_of(settings.get("form_id") or str(data.get("id_string") or "")
                              or self.path.stem)
@@ -702,8 +701,9 @@ def load_xlsform(path: Path) -> FormDefinition:
         return _Loader(path).load()
     except FormDefinitionError:
         raise
-    except (OSError, KeyError, ValueError) as error:
-        raise FormDefinitionError(f"{path.name}: not a readable XLSForm ({error})") from None
+    except Exception as error:  # a file that is not a workbook fails anywhere in openpyxl
+        raise FormDefinitionError(f"{path.name}: not a readable XLSForm "
+                                  f"({type(error).__name__}: {error})") from None
 
 
 # ----- a completed XLSForm as stored -------------------------------------------------------
