@@ -32,6 +32,7 @@ from handlers import (
     start,
     submissions,
     supervisor,
+    xlsforms,
 )
 from handlers.context import BotContext
 from handlers.menu import bot_commands
@@ -120,6 +121,7 @@ def build_application(
     application.bot_data["services"] = services
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
+    xlsforms.install(services)
     application.add_handler(forms.conversation(services.forms))
     for module in (submissions, requests, supervisor, invite, people, start):
         application.add_handlers(module.handlers())

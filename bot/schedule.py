@@ -33,7 +33,7 @@ from bot.forms.model import FormDefinition
 from bot.locale.jalali import weekday_index
 from bot.locale.normalize import to_persian_digits
 from bot.locale.text import t
-from bot.reports.digest import Labels, build_digest
+from bot.reports.digest import Labels, build_digest, form_digests
 from bot.reports.periods import DigestTimes, due_periods, period_of, send_moment
 from bot.services import Services
 from storage import offices, outbox, people, stats
@@ -154,6 +154,7 @@ def labels_from(forms: dict[str, FormDefinition]) -> Labels:
         need_categories=choices("needs_assessment", "category"),
         severities=choices("needs_assessment", "severity"),
         request_categories=choices("resident_request", "category"),
+        forms=form_digests(forms),
     )
 
 

@@ -110,7 +110,7 @@ async def choices_for(context: BotContext, draft: Draft, question: Question) -> 
             "SELECT n.id, n.name FROM neighbourhoods n JOIN offices o ON o.id = n.office_id "
             "WHERE n.active = 1 AND o.active = 1 ORDER BY n.id")
         return [Choice(str(r["id"]), r["name"]) for r in rows] + list(question.choices)
-    return list(question.choices)
+    return model.choices_now(question, draft.answers)
 
 
 def _data(draft: Draft, action: str, question: str = "", value: str = "") -> str:
@@ -179,7 +179,7 @@ def question_text(
     """'پرسش ۳ از ۱۶' and the prompt, with the current answer when re-asking."""
     number, total = model.progress(form, draft.answers, question.id)
     lines = [t("form.progress", number=number, total=total)] if total > 1 else []
-    lines.append(question.prompt)
+    lines.append(model.prompt_for(form, question, draft.answers))
     if question.id in draft.answers and question.type not in ("multi", "photos"):
         answer = model.format_answer(question, draft.answers[question.id], choices)
         lines.append(t("form.current_answer", answer=answer))
@@ -391,7 +391,7 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
     if action == "s":
         await answer_once(update, context)
         if not question.optional:
-            await ask(update, context, form, draft, note=t("form.not_skippable"))
+            await ask(update, context, form, draft, note=model.not_skippable(question))
             return FILLING
         kept = draft.answers.get(qid) if question.type == "photos" else None
         return await advance(update, context, form, draft, question, kept or None)
@@ -475,7 +475,7 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
         return await go_back(update, context, form, draft)
     if control == match_key(t("form.skip")):
         if not question.optional:
-            await ask(update, context, form, draft, note=t("form.not_skippable"))
+            await ask(update, context, form, draft, note=model.not_skippable(question))
             return FILLING
         return await advance(update, context, form, draft, question, None)
     if question.type == "photos" and message.photo:
@@ -511,7 +511,26 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
             return await advance(update, context, form, draft, question, result.value)
         await ask(update, context, form, draft, note=result.hint)
         return FILLING
+    if question.type in model.EXTRA_TYPES:
+        return await on_extra_message(update, context, form, draft, question)
     await ask(update, context, form, draft, note=model.expectation(question))
+    return FILLING
+
+
+async def on_extra_message(update: Update, context: BotContext, form: FormDefinition,
+                           draft: Draft, question: Question) -> State:
+    """An answer to a type XLSForm adds: a typed decimal or time, a voice note."""
+    message = update.message
+    assert message is not None
+    if question.type == "audio" and (message.voice or message.audio):
+        sound = message.voice or message.audio
+        assert sound is not None
+        return await advance(update, context, form, draft, question,
+                             {"file_id": sound.file_id, "file_unique_id": sound.file_unique_id})
+    result = model.accept_extra(question, message.text or "")
+    if isinstance(result, Accepted):
+        return await advance(update, context, form, draft, question, result.value)
+    await ask(update, context, form, draft, note=result.hint)
     return FILLING
 
 
@@ -687,6 +706,10 @@ def conversation(forms: dict[str, FormDefinition]) -> ConversationHandler[BotCon
     entry += form_commands
     form_labels = set()
     for form in forms.values():
+        if form.menu_label:  # an XLSForm: its title is its menu button
+            form_labels.add(form.menu_label)
+            entry.append(MessageHandler(filters.Text([form.menu_label]),
+                                        start_command(form.name)))
         if not form.command:
             continue
         label_key = f"menu.{form.command}"

@@ -87,7 +87,17 @@ def feature_for_label(text: str) -> Feature | None:
 def main_menu(role: str) -> ReplyKeyboardMarkup:
     """The role's main menu as a reply keyboard."""
     return reply_keyboard([f.label for f in features_for(role)
-                           if f.in_menu and (f.menu_for is None or role in f.menu_for)])
+                           if f.in_menu and (f.menu_for is None or role in f.menu_for)]
+                          + [label for label, roles in FORM_BUTTONS if role in roles])
+
+
+# The menu buttons of forms added as data (XLSForms): (label, roles), set when the bot is built.
+FORM_BUTTONS: list[tuple[str, frozenset[str]]] = []
+
+
+def set_form_buttons(buttons: list[tuple[str, frozenset[str]]]) -> None:
+    """The menu buttons of the loaded XLSForms (replacing those of a bot built before)."""
+    FORM_BUTTONS[:] = buttons
 
 
 def help_text(role: str) -> str:

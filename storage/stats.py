@@ -168,3 +168,60 @@ async def overdue_by_office(
         f"WHERE status IN {OPEN_STATUSES} AND created_at < ? GROUP BY office_id",
         (default_cutoff,))
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+# ----- every form: submissions per form and office, answers of the questions a form marks --
+
+
+async def submissions_per_form(
+    db: Database, office_ids: Sequence[int], start: str, end: str,
+    forms: Sequence[str],
+) -> list[tuple[str, str, int]]:
+    """(form, office name, submissions) of these forms in [start, end), most first."""
+    if not forms:
+        return []
+    marks = ", ".join("?" for _ in forms)
+    rows = await db.fetchall(
+        "SELECT s.form, o.name, count(*) AS n FROM submissions s "
+        "JOIN offices o ON o.id = s.office_id "
+        f"WHERE s.form IN ({marks}) AND s.office_id IN {_in(office_ids)} "
+        "AND s.created_at >= ? AND s.created_at < ? "
+        "GROUP BY s.form, s.office_id ORDER BY s.form, n DESC, o.name",
+        (*forms, start, end))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _json_path(name: str) -> str:
+    return '$."' + name.replace('"', "") + '"'
+
+
+async def answer_counts(
+    db: Database, office_ids: Sequence[int], start: str, end: str, form: str, name: str,
+    *, multiple: bool,
+) -> list[tuple[str, int]]:
+    """(value, submissions) of one choice question's answers (each selected value of a
+    multiple choice counts once per submission), most first."""
+    period = "s.created_at >= ? AND s.created_at < ?"
+    if multiple:
+        sql = ("SELECT j.value, count(*) AS n FROM submissions s, json_each(s.answers, ?) j "
+               f"WHERE s.form = ? AND s.office_id IN {_in(office_ids)} AND {period} "
+               "GROUP BY j.value ORDER BY n DESC, j.value")
+    else:
+        sql = ("SELECT json_extract(s.answers, ?) AS v, count(*) AS n FROM submissions s "
+               f"WHERE s.form = ? AND s.office_id IN {_in(office_ids)} AND {period} "
+               "AND v IS NOT NULL GROUP BY v ORDER BY n DESC, v")
+    rows = await db.fetchall(sql, (_json_path(name), form, start, end))
+    return [(str(r[0]), r[1]) for r in rows]
+
+
+async def answer_sum(
+    db: Database, office_ids: Sequence[int], start: str, end: str, form: str, name: str,
+) -> tuple[float, int]:
+    """(sum, submissions answering) of one number question's answers."""
+    row = await db.fetchone(
+        "SELECT coalesce(sum(json_extract(s.answers, ?)), 0), "
+        "count(json_extract(s.answers, ?)) FROM submissions s "
+        f"WHERE s.form = ? AND s.office_id IN {_in(office_ids)} "
+        "AND s.created_at >= ? AND s.created_at < ?",
+        (_json_path(name), _json_path(name), form, start, end))
+    return (row[0], row[1]) if row else (0, 0)

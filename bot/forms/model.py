@@ -10,6 +10,7 @@ form, the question and the reason.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +18,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.forms.expr import Expression, ExpressionError, compile_expression
+from bot.forms.expr import Expression, ExpressionError, Unknown, compile_expression
 from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
-from bot.locale.normalize import fa_number, match_key, normalize_text, parse_int
+from bot.locale.normalize import (
+    fa_number,
+    match_key,
+    normalize_text,
+    parse_int,
+    to_ascii_digits,
+    to_persian_digits,
+)
 from bot.locale.text import t
 from bot.textfile import EncodingProblem, read_text
 
@@ -48,6 +56,7 @@ class Choice:
 
     value: str
     label: str
+    extra: tuple[tuple[str, str], ...] = ()  # an XLSForm choice's other columns (choice_filter)
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,16 @@ class Question:
     past_only: bool = True
     max_age_days: int | None = None
     store: str | None = None
+    # XLSForm (bot/forms/xlsform.py); the defaults leave a TOML question as it was.
+    name: str = ""                 # the XLSForm name (the id may be shorter)
+    xls_type: str = ""             # note, acknowledge, decimal, ... as the sheet says
+    required_message: str = ""
+    default: Any = None            # taken when skipped
+    choice_filter: Expression | None = None  # over answers and `_c_<column>` of a choice
+    repeat: str = ""               # the repeat it belongs to, and which turn of it
+    iteration: int = 0
+    digest: bool = False           # digests count (choices) or sum (numbers) its answers
+    row: int = 0
 
     @property
     def dynamic(self) -> bool:
@@ -84,6 +103,17 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Calculation:
+    """An XLSForm `calculate`: a value computed from the answers, stored with them."""
+
+    id: str
+    name: str
+    expression: Expression
+    repeat: str = ""
+    iteration: int = 0
+
+
+@dataclass(frozen=True)
 class FormDefinition:
     """A whole form."""
 
@@ -97,6 +127,11 @@ class FormDefinition:
     checks: tuple[Check, ...] = ()
     confirm: bool = True  # False: saved after the last answer, without a summary
     source: str = ""
+    # XLSForm: the menu button, values computed from the answers, what the bot fills in
+    menu_label: str = ""
+    calculations: tuple[Calculation, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = ()  # (name, kind: start end today deviceid username)
+    repeats: tuple[tuple[str, str], ...] = ()  # (name, label)
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -247,13 +282,31 @@ def load_forms(override_dir: Path | None = None) -> dict[str, FormDefinition]:
     files = {p.name: p for p in sorted(SHIPPED_FORMS_DIR.glob("*.toml"))}
     if override_dir is not None:
         files.update({p.name: p for p in sorted(override_dir.glob("*.toml"))})
+        # a workbook replaces the TOML of the same name (field_report.xlsx: field_report.toml)
+        files.update({f"{p.stem}.toml": p for p in sorted(override_dir.glob("*.xlsx"))
+                      if not p.name.startswith("~$")})
     forms: dict[str, FormDefinition] = {}
     for path in files.values():
-        form = load_form(path)
+        form = load_form(path) if path.suffix == ".toml" else _load_xlsform(path)
         if form.name in forms:
             raise FormDefinitionError(f"{path}: a second form named '{form.name}'")
         forms[form.name] = form
+    commands = [f.command for f in forms.values() if f.command]
+    labels = [match_key(f.menu_label) for f in forms.values() if f.menu_label]
+    for form in forms.values():
+        if form.command and commands.count(form.command) > 1:
+            raise FormDefinitionError(f"{form.source}: a second form started by "
+                                      f"/{form.command}")
+        if form.menu_label and labels.count(match_key(form.menu_label)) > 1:
+            raise FormDefinitionError(f"{form.source}: a second form titled "
+                                      f"'{form.menu_label}'")
     return forms
+
+
+def _load_xlsform(path: Path) -> FormDefinition:
+    from bot.forms.xlsform import load_xlsform  # it builds on this module
+
+    return load_xlsform(path)
 
 
 # ----- filling a form in ------------------------------------------------------------------
@@ -311,7 +364,7 @@ def failing_check(
 def final_answers(form: FormDefinition, answers: Mapping[str, Any]) -> Answers:
     """The answers to keep: those of questions still relevant, in form order."""
     return {q.id: answers[q.id] for q in form.questions
-            if q.id in answers and is_relevant(q, answers)}
+            if q.id in answers and is_relevant(q, answers) and q.xls_type != "note"}
 
 
 @dataclass(frozen=True)
@@ -330,6 +383,8 @@ class Rejected:
 
 def expectation(question: Question) -> str:
     """What the question expects, in a short Persian phrase."""
+    if question.type in EXTRA_TYPES:
+        return t(f"xls.expect_{question.type}")
     if question.type == "integer":
         return t("form.expect_integer", low=question.min if question.min is not None else 0,
                  high=question.max if question.max is not None else 1000000)
@@ -429,6 +484,8 @@ def format_answer(question: Question, value: Any, choices: Sequence[Choice]) -> 
     """An answer as the summary shows it, in Persian."""
     if value is None:
         return t("form.skipped")
+    if question.type in EXTRA_TYPES:
+        return format_extra(question, value)
     labels = {c.value: c.label for c in choices}
     if question.type == "choice":
         return labels.get(str(value), str(value))
@@ -448,3 +505,95 @@ def format_answer(question: Question, value: Any, choices: Sequence[Choice]) -> 
         return t("form.contact_given")
     text = str(value)
     return text if len(text) <= 200 else text[:200] + "…"
+
+
+# ----- the types XLSForm adds (typed decimals and times, voice notes) ------------------
+
+EXTRA_TYPES = ("decimal", "time", "audio")
+_TIME = re.compile(r"^\s*(\d{1,2})\s*[:.٫]\s*(\d{2})\s*$")
+
+
+def accept_extra(question: Question, text: str) -> Accepted | Rejected:
+    """Judge a typed answer to a decimal or time question."""
+    typed = to_ascii_digits(normalize_text(text)).replace("٫", ".").replace("/", ".")
+    if question.type == "decimal":
+        try:
+            number = float(typed.replace(",", "."))
+        except ValueError:
+            return Rejected(t("xls.expect_decimal"))
+        if number != number or abs(number) > 1e12:  # NaN or absurd
+            return Rejected(t("xls.expect_decimal"))
+        return Accepted(int(number) if number.is_integer() else number)
+    if question.type == "time":
+        found = _TIME.match(typed)
+        if found is None or int(found.group(1)) > 23 or int(found.group(2)) > 59:
+            return Rejected(t("xls.expect_time"))
+        return Accepted(f"{int(found.group(1)):02d}:{found.group(2)}")
+    return Rejected(t(f"xls.expect_{question.type}"))
+
+
+def format_extra(question: Question, value: Any) -> str:
+    """A decimal, time or voice-note answer as the summary shows it."""
+    if question.type == "audio":
+        return t("xls.audio_given")
+    if isinstance(value, float):
+        return to_persian_digits(f"{value:g}").replace(".", "٫")
+    return to_persian_digits(str(value))
+
+
+def not_skippable(question: Question) -> str:
+    """The hint for skipping a question that must be answered."""
+    return question.required_message or t("form.not_skippable")
+
+
+def choices_now(question: Question, answers: Mapping[str, Any]) -> list[Choice]:
+    """The question's own choices that its `choice_filter` keeps, given the answers."""
+    if question.choice_filter is None:
+        return list(question.choices)
+    kept = []
+    for choice in question.choices:
+        values = {**{n: "" for n in question.choice_filter.names if n.startswith("_c_")},
+                  **answers, "_c_name": choice.value,
+                  **{f"_c_{column}": value for column, value in choice.extra}}
+        if question.choice_filter.holds(values, if_unknown=False):
+            kept.append(choice)
+    return kept
+
+
+_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
+
+
+def prompt_for(form: FormDefinition, question: Question, answers: Mapping[str, Any]) -> str:
+    """The prompt with each `${name}` replaced by that answer (or computed value)."""
+    if "${" not in question.prompt:
+        return question.prompt
+    return _REFERENCE.sub(lambda m: shown_value(form, question, m.group(1), answers),
+                          question.prompt)
+
+
+def shown_value(form: FormDefinition, asking: Question, name: str,
+                answers: Mapping[str, Any]) -> str:
+    """What `${name}` shows inside `asking`'s prompt (the same turn of a repeat first)."""
+    candidates = [q for q in form.questions if q.name == name]
+    same_turn = [q for q in candidates if q.iteration == asking.iteration]
+    for question in same_turn or candidates:
+        if question.id in answers:
+            choices = choices_now(question, answers) if question.choices else []
+            return format_answer(question, answers[question.id], choices)
+    values = computed(form, answers)
+    for calc in form.calculations:
+        if calc.name == name and calc.id in values and calc.iteration in (0, asking.iteration):
+            value = values[calc.id]
+            return fa_number(value) if isinstance(value, int) else to_persian_digits(str(value))
+    return t("xls.unknown_value")
+
+
+def computed(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's calculations over these answers (those that cannot be known are left out)."""
+    values: dict[str, Any] = {}
+    for calc in form.calculations:
+        try:
+            values[calc.id] = calc.expression.evaluate({**answers, **values})
+        except Unknown:
+            continue
+    return values

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.forms.model import FormDefinition
 from bot.locale.jalali import local_datetime
 from bot.locale.normalize import fa_number, to_persian_digits
 from bot.locale.text import t
@@ -22,6 +23,80 @@ MAX_LINES = 8
 
 
 @dataclass(frozen=True)
+class DigestQuestion:
+    """A question a form marks for digests (`digest` column): its choices are counted, its
+    numbers summed."""
+
+    name: str
+    label: str
+    kind: str  # choice, multi, integer, decimal
+    choices: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FormDigest:
+    """A form counted in digests on its own lines."""
+
+    name: str
+    title: str
+    questions: tuple[DigestQuestion, ...] = ()
+
+
+def form_digests(forms: Mapping[str, FormDefinition]) -> tuple[FormDigest, ...]:
+    """Every stored form without its own digest section, with its marked questions."""
+    made = []
+    for form in forms.values():
+        if form.sink not in ("submission", "xlsform") or form.name in OWN_SECTIONS:
+            continue
+        marked = tuple(
+            DigestQuestion(q.name or q.id, q.label, q.type,
+                           {c.value: c.label for c in q.choices})
+            for q in form.questions
+            if q.digest and not q.repeat and q.type in ("choice", "multi", "integer", "decimal"))
+        made.append(FormDigest(form.name, form.title, marked))
+    return tuple(made)
+
+
+OWN_SECTIONS = ("field_report", "needs_assessment")
+
+
+async def form_lines(db: Database, office_ids: Sequence[int], start: str, end: str,
+                     forms: Sequence[FormDigest]) -> list[str]:
+    """The digest lines of the other forms: submissions per form and office, then the
+    marked questions' counts per choice and sums."""
+    if not forms:
+        return []
+    per_office = await stats.submissions_per_form(db, office_ids, start, end,
+                                                  [f.name for f in forms])
+    lines: list[str] = []
+    for form in forms:
+        rows = [(office, n) for name, office, n in per_office if name == form.name]
+        if not rows:
+            continue
+        lines.append(t("digest.form", title=form.title, count=sum(n for _, n in rows)))
+        lines += [t("digest.form_office", office=office, count=n)
+                  for office, n in rows[:MAX_LINES]]
+        for question in form.questions:
+            if question.kind in ("choice", "multi"):
+                counts = await stats.answer_counts(db, office_ids, start, end, form.name,
+                                                   question.name,
+                                                   multiple=question.kind == "multi")
+                if counts:
+                    lines.append(t("digest.form_choices", label=question.label, counts="، ".join(
+                        f"{question.choices.get(v, v)} {fa_number(n)}"
+                        for v, n in counts[:MAX_LINES])))
+            else:
+                total, answered = await stats.answer_sum(db, office_ids, start, end,
+                                                         form.name, question.name)
+                if answered:
+                    shown = fa_number(int(total)) if float(total).is_integer() else \
+                        to_persian_digits(f"{total:g}")
+                    lines.append(t("digest.form_sum", label=question.label, total=shown,
+                                   count=answered))
+    return ["", *lines] if lines else []
+
+
+@dataclass(frozen=True)
 class Labels:
     """Persian labels of the stored codes, taken from the form definitions."""
 
@@ -29,6 +104,7 @@ class Labels:
     need_categories: Mapping[str, str] = field(default_factory=dict)
     severities: Mapping[str, str] = field(default_factory=dict)
     request_categories: Mapping[str, str] = field(default_factory=dict)
+    forms: tuple[FormDigest, ...] = ()  # forms beyond the field report and needs assessment
 
 
 @dataclass(frozen=True)
@@ -118,6 +194,9 @@ async def build_digest(
     before_start, before_end = period.previous().utc_range(tz)
     before = await stats.totals(db, office_ids, before_start, before_end)
     text = render(period, figures, before, labels, scope, as_of, tz, late)
+    other_forms = await form_lines(db, office_ids, start, end, labels.forms)
+    if other_forms:
+        text = "\n".join([text, *other_forms])[:4000]
     chart = None
     if period.kind != "day" and not figures.empty:
         chart = await asyncio.to_thread(  # drawing takes a while: not on the event loop

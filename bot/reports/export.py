@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -77,13 +78,17 @@ def _sheet(book: Workbook, title: str, headers: Sequence[str]) -> WriteOnlyWorks
     sheet.freeze_panes = "A2"
     for index in range(len(headers)):
         sheet.column_dimensions[get_column_letter(index + 1)].width = 18
+    _bold_row(sheet, headers)
+    return sheet
+
+
+def _bold_row(sheet: WriteOnlyWorksheet, values: Sequence[str]) -> None:
     bold = []
-    for header in headers:
-        cell_ = WriteOnlyCell(sheet, value=header)
+    for value in values:
+        cell_ = WriteOnlyCell(sheet, value=value)
         cell_.font = Font(bold=True)
         bold.append(cell_)
     sheet.append(bold)
-    return sheet
 
 
 async def _rows(db: Database, sql: str, params: Sequence[Any]) -> Any:
@@ -98,6 +103,20 @@ async def _rows(db: Database, sql: str, params: Sequence[Any]) -> Any:
         last = batch[-1]["id"]
 
 
+async def _form_rows(db: Database, form: str, office_ids: Sequence[int], start: date,
+                     end: date, tz: ZoneInfo) -> Any:
+    """One form's submissions filed in the period, with office and author names."""
+    marks = ", ".join("?" for _ in office_ids) or "NULL"
+    sql = ("SELECT s.id, s.happened_on, s.created_at, s.answers, o.name AS office, "
+           "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
+           "JOIN people p ON p.id = s.author_id "
+           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.created_at >= ? "
+           "AND s.created_at < ? AND s.id > ? ORDER BY s.id LIMIT ?")
+    first, last = _utc_bounds(start, end, tz)
+    async for row in _rows(db, sql, (form, *office_ids, first, last)):
+        yield row
+
+
 async def _submissions(book: Workbook, db: Database, form: FormDefinition,
                        office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
                        hoods: dict[str, str], progress: Progress | None) -> int:
@@ -108,15 +127,8 @@ async def _submissions(book: Workbook, db: Database, form: FormDefinition,
                *[q.label for q in questions], t("export.created_jalali"),
                t("export.created_iso")]
     sheet = _sheet(book, form.title, headers)
-    marks = ", ".join("?" for _ in office_ids) or "NULL"
-    sql = ("SELECT s.id, s.happened_on, s.created_at, s.answers, o.name AS office, "
-           "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
-           "JOIN people p ON p.id = s.author_id "
-           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.created_at >= ? "
-           "AND s.created_at < ? AND s.id > ? ORDER BY s.id LIMIT ?")
     count = 0
-    first, last = _utc_bounds(start, end, tz)
-    async for row in _rows(db, sql, (form.name, *office_ids, first, last)):
+    async for row in _form_rows(db, form.name, office_ids, start, end, tz):
         answers = json.loads(row["answers"])
         sheet.append([row["id"], jalali(row["happened_on"]), row["happened_on"], row["office"],
                       row["author"], *[cell(q, answers.get(q.id), hoods) for q in questions],
@@ -141,6 +153,12 @@ async def build_export(
         if name in forms:
             counts[name] = await _submissions(book, db, forms[name], office_ids, start, end,
                                               tz, hoods, progress)
+    for form in forms.values():
+        if form.sink == "xlsform" and form.name not in counts:
+            counts[form.name] = await form_sheets(book, db, form, office_ids, start, end, tz)
+        elif form.sink == "submission" and form.name not in counts:
+            counts[form.name] = await _submissions(book, db, form, office_ids, start, end,
+                                                   tz, hoods, progress)
     counts["requests"], counts["events"] = await _requests(
         book, db, forms, office_ids, start, end, tz, with_phones)
     buffer = io.BytesIO()
@@ -206,3 +224,91 @@ def _utc_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[str, str]:
     first = datetime.combine(start, datetime.min.time(), tz).astimezone(UTC)
     after = datetime.combine(end + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
     return first.isoformat(timespec="seconds"), after.isoformat(timespec="seconds")
+
+
+# ----- a sheet per XLSForm: its own columns, repeats in sheets of their own ----------------
+
+Column = tuple[str, str, Question | None]  # (XLSForm name, Persian label, question)
+
+
+def form_columns(form: FormDefinition, repeat: str = "") -> list[Column]:
+    """The answer columns of a form (or of one of its repeats), in form order."""
+    columns: list[Column] = []
+    seen: set[str] = set()
+    turn = 1 if repeat else 0
+    for question in form.questions:
+        if (question.repeat != repeat or question.iteration != turn or question.name in seen
+                or question.xls_type in ("note", "add_another", "trigger")):
+            continue
+        seen.add(question.name)
+        label = question.label.removesuffix(" (۱)") if repeat else question.label  # its turn
+        columns.append((question.name, label, question))
+    for calc in form.calculations:
+        if calc.repeat == repeat and calc.iteration == turn and calc.name not in seen:
+            seen.add(calc.name)
+            columns.append((calc.name, calc.name, None))
+    if not repeat:
+        columns += [(name, name, None) for name, _ in form.metadata if name not in seen]
+    return columns
+
+
+def form_cell(column: Column, value: Any) -> Any:
+    """One answer of an XLSForm as a cell."""
+    question = column[2]
+    if value is None or value == "":
+        return ""
+    if question is not None and question.type == "audio":
+        return t("xls.audio_given")
+    if question is not None and question.type not in ("decimal", "time"):
+        return cell(question, value, {})
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _sheet_title(book: Workbook, title: str) -> str:
+    cleaned = re.sub(r"[\\/*?:\[\]]", "-", title).strip()[:31] or "form"
+    candidate, number = cleaned, 1
+    while candidate in book.sheetnames:
+        number += 1
+        candidate = f"{cleaned[:28]}-{number}"
+    return candidate
+
+
+def _two_header_sheet(book: Workbook, title: str, names: Sequence[str],
+                      labels: Sequence[str]) -> WriteOnlyWorksheet:
+    sheet = _sheet(book, _sheet_title(book, title), names)
+    sheet.freeze_panes = "A3"
+    _bold_row(sheet, labels)
+    return sheet
+
+
+async def form_sheets(book: Workbook, db: Database, form: FormDefinition,
+                      office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo) -> int:
+    """The form's sheet (names as headers, Persian labels under them) and one sheet per
+    repeat, each turn a row linked to its submission's number; returns the submissions."""
+    columns = form_columns(form)
+    fixed = ["_id", "_office", "_author", "_submitted_jalali", "_submitted_at"]
+    fixed_labels = [t("export.number"), t("export.office"), t("export.author"),
+                    t("export.created_jalali"), t("export.created_iso")]
+    sheet = _two_header_sheet(book, form.title, [*fixed, *[c[0] for c in columns]],
+                              [*fixed_labels, *[c[1] for c in columns]])
+    repeats = {}
+    for name, label in form.repeats:
+        repeat_columns = form_columns(form, name)
+        repeats[name] = (repeat_columns, _two_header_sheet(
+            book, f"{form.title} - {label}", ["_parent_id", "_index",
+                                              *[c[0] for c in repeat_columns]],
+            [t("export.number"), "#", *[c[1] for c in repeat_columns]]))
+    count = 0
+    async for row in _form_rows(db, form.name, office_ids, start, end, tz):
+        answers = json.loads(row["answers"])
+        sheet.append([row["id"], row["office"], row["author"],
+                      jalali_instant(row["created_at"], tz), row["created_at"],
+                      *[form_cell(c, answers.get(c[0])) for c in columns]])
+        for name, (repeat_columns, repeat_sheet) in repeats.items():
+            for index, turn in enumerate(answers.get(name) or [], start=1):
+                repeat_sheet.append([row["id"], index,
+                                     *[form_cell(c, turn.get(c[0])) for c in repeat_columns]])
+        count += 1
+    return count
