@@ -1,4 +1,5 @@
-"""What supervisors (and admins) ask for: /digest (today, this week, this month, on demand),
+"""What supervisors (and admins) ask for: /digest (today, this week, this month, or the
+day, week or month before, on demand),
 /digest_here (their scheduled digests to a group chat too), and /export (an Excel file of a
 period: this week, this month, last month, or a typed Jalali range)."""
 
@@ -23,15 +24,18 @@ from storage.people import add_digest_chat
 
 async def digest(update: Update, context: BotContext) -> None:
     """/digest: choose the period."""
-    await send(update, context, t("digest.choose"), inline([[
-        (t("digest.today"), "dig:day"), (t("digest.this_week"), "dig:week"),
-        (t("digest.this_month"), "dig:month")]]))
+    await send(update, context, t("digest.choose"), inline([
+        [(t("digest.today"), "dig:day"), (t("digest.this_week"), "dig:week"),
+         (t("digest.this_month"), "dig:month")],
+        [(t("digest.yesterday"), "dig:day:prev"), (t("digest.last_week"), "dig:week:prev"),
+         (t("digest.last_month"), "dig:month:prev")]]))
 
 
 async def digest_button(update: Update, context: BotContext) -> None:
-    """dig:day|week|month: the digest of the period so far."""
+    """dig:day|week|month[:prev]: the digest of the period so far, or of the one before."""
     _, parts = button(update)
-    if parts[1] not in ("day", "week", "month"):
+    if parts[1] not in ("day", "week", "month") or parts[2] not in ("", "prev") or any(
+            parts[3:]):
         await answer_once(update, context, t("access.stale_button"), alert=True)
         return
     await answer_once(update, context)
@@ -41,6 +45,8 @@ async def digest_button(update: Update, context: BotContext) -> None:
         await send(update, context, t("digest.no_scope"))
         return
     period = period_of(parts[1], context.today())
+    if parts[2] == "prev":
+        period = period.previous()
     result = await build_digest(
         context.db, office_ids=office_ids, scope=scope, period=period,
         tz=services.settings.timezone, labels=labels_from(services.forms),

@@ -103,6 +103,7 @@ trk:show:{rid}                  nf    nf    nf       nf        nf    nf        n
 trk:reopen:{rid}                nf    nf    nf       nf        nf    nf        nf       ok    nf
 frm:99999:a:hood:1              stale stale stale    stale     stale stale     stale    stale stale
 dig:day                         ok    ok    ok       ok        deny  deny      deny     deny  deny
+dig:month:prev                  ok    ok    ok       ok        deny  deny      deny     deny  deny
 exp:week                        ok    ok    ok       ok        deny  deny      deny     deny  deny
 inv:r:facilitator               ok    ok    ok       ok        deny  deny      deny     deny  deny
 inv:r:supervisor                ok    deny  deny     deny      deny  deny      deny     deny  deny
@@ -162,7 +163,8 @@ OUTCOME_OF_KEY = {
         "request.reopened", "form.intro", "form.progress", "mine.title",
         "inbox.title", "inbox.no_media", "inbox.choose_agency",
         "inbox.done_take", "inbox.done_status", "digest.choose", "digest.group_only",
-        "digest.title_day", "export.choose", "export.caption", "invite.choose_role",
+        "digest.title_day", "digest.title_month", "export.choose", "export.caption",
+        "invite.choose_role",
         "invite.choose_office", "invite.created", "people.choose_office", "people.title",
         "people.empty", "people.activated", "people.deactivated",
     ), "ok"),

@@ -207,6 +207,22 @@ async def test_an_empty_day_still_gets_a_short_digest(sandbox: SandboxBot) -> No
     assert t("digest.nothing") in text and len(text.splitlines()) <= 4
 
 
+async def test_digests_on_demand_for_the_day_week_and_month_before(busy_day: SandboxBot) -> None:
+    bot = busy_day
+    sara = bot.user(10, "سارا")
+    await join(bot.db, sara, "supervisor", "pamenar")
+    today = local_date(bot.clock.now(), TEHRAN)
+    for label, kind, title in (("digest.yesterday", "day", "digest.title_day"),
+                               ("digest.last_week", "week", "digest.title_week"),
+                               ("digest.last_month", "month", "digest.title_month")):
+        await bot.say(sara, t("menu.digest"))
+        text = (await bot.tap(sara, t(label)))[0].text
+        before = period_of(kind, today).previous()
+        assert text.startswith(t(title, period=before.label)), label
+        if kind == "day":  # today's reports and requests are not yesterday's
+            assert t("digest.nothing") in text
+
+
 async def test_digest_and_export_on_demand(busy_day: SandboxBot) -> None:
     bot = busy_day
     sara = bot.user(10, "سارا")
