@@ -281,7 +281,7 @@ def read_date(text: str, *, today: date, allow_future: bool = False,
     numeric = _numeric(folded, today, allow_future, max_age_days)
     if numeric is not None:
         return _with_age(numeric, max_age_days)
-    words = [w for w in tokens(text) if w]
+    words = [w for w in tokens(text) if w and w not in ("ی", "ٔ")]  # a written ezafe
     if not words:
         return DateRefusal("format")
     found = _words(words, today, allow_future, max_age_days)

@@ -138,7 +138,10 @@ def _join_phrases(words: list[str]) -> list[str]:
 
 
 def _split_counter(word: str) -> list[str]:
-    """«دوتا» → «دو», «تا»; «سی‌نفر» arrives already split by ZWNJ."""
+    """«دوتا» → «دو», «تا»; «وپنج» (of «بیست‌وپنج») → «و», «پنج»."""
+    if word.startswith("و") and len(word) > 1 and (
+            _word_value(word[1:]) is not None or word[1:] == HALF_WORD):
+        return ["و", *_split_counter(word[1:])]
     for suffix in ("تایی", "تا", "نفر"):
         head = word[: -len(suffix)]
         if word.endswith(suffix) and head and _word_value(head) is not None:
