@@ -119,6 +119,7 @@ def build_application(
     application.bot_data["services"] = services
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
+    application.add_handler(forms.edit_handler())  # before the conversation: edits stop there
     application.add_handler(forms.conversation(services.forms))
     for module in (submissions, requests, supervisor, invite, people, start):
         application.add_handlers(module.handlers())

@@ -12,7 +12,8 @@ import pytest
 
 from bot.forms import model
 from bot.forms.expr import ExpressionError, compile_expression
-from bot.forms.model import Accepted, Choice, FormDefinitionError, Rejected
+from bot.forms.model import Accepted, Choice, Confirm, FormDefinitionError, Rejected
+from bot.locale.jalali import format_date
 from bot.locale.text import t
 
 FORMS = model.load_forms()
@@ -74,12 +75,29 @@ def test_integers_in_any_digits(typed: str, value: int) -> None:
         Accepted(value))
 
 
-@pytest.mark.parametrize("typed", ["", "بیست", "-3", "5001", "1.5", "۱۲ نفر"])
-def test_bad_integers_get_the_hint(typed: str) -> None:
+@pytest.mark.parametrize(("typed", "value"), [("بیست", 20), ("۱۲ نفر", 12),
+                                              ("حدود ۳۰", 30), ("بیست و پنج نفر", 25)])
+def test_integers_as_people_write_them(typed: str, value: int) -> None:
+    question = REPORT.question("participants")
+    assert question is not None
+    assert model.accept_text(question, typed, choices=[], today=date(2026, 11, 21)) == (
+        Accepted(value))
+
+
+@pytest.mark.parametrize(("typed", "hint"), [
+    ("", t("form.expect_integer", low=0, high=5000)),
+    ("سلام", t("form.expect_integer", low=0, high=5000)),
+    ("-3", t("form.number_out_of_range", number="-۳", low=0, high=5000)),
+    ("5001", t("form.number_out_of_range", number="۵۰۰۱", low=0, high=5000)),
+    ("1.5", t("form.number_decimal", number="۱٫۵")),
+    ("۱۲ خانوار", t("form.number_unit", number="۱۲", unit="خانوار", expected="نفر")),
+    ("۲۰ تا ۳۰", t("form.number_several", numbers="۲۰ یا ۳۰")),
+])
+def test_bad_integers_say_what_was_understood(typed: str, hint: str) -> None:
     question = REPORT.question("participants")
     assert question is not None
     result = model.accept_text(question, typed, choices=[], today=date(2026, 11, 21))
-    assert result == Rejected(t("form.expect_integer", low=0, high=5000))
+    assert result == Rejected(hint)
 
 
 def test_choices_typed_by_label_with_arabic_letters_or_by_number() -> None:
@@ -112,21 +130,31 @@ def test_dates_accepted(typed: str, today: date, expected: date) -> None:
 
 
 @pytest.mark.parametrize(
-    ("typed", "reason"),
+    ("typed", "hint"),
     [
-        ("۱۴۰۴/۱۲/۳۰", "day"),    # 1404 is not a leap year
-        ("۱۴۰۵/۱۳/۱", "month"),
-        ("۱۴۰۵/۷/۳۱", "day"),
-        ("۱۴۰۵/۹/۵", "future"),
-        ("دیروز بود", "format"),
-        ("۱۴۰۳/۱/۱", "too_old"),
+        ("۱۴۰۴/۱۲/۳۰", "اسفند ۲۹ روز دارد؛ این روز در آن ماه نیست."),  # 1404 is no leap year
+        ("۱۴۰۵/۱۳/۱", t("form.date_month")),
+        ("۱۴۰۵/۷/۳۱", "مهر ۳۰ روز دارد؛ این روز در آن ماه نیست."),
+        ("۱۴۰۵/۹/۵", t("form.date_future", date=format_date(gregorian(1405, 9, 5), weekday=True),
+                                 days=365)),
+        ("دیروز نه، فکر کنم", t("form.date_format")),
+        ("۱۴۰۳/۱/۱", t("form.date_too_old", date=format_date(gregorian(1403, 1, 1), weekday=True),
+                                  days=365)),
     ],
 )
-def test_dates_refused_with_the_reason(typed: str, reason: str) -> None:
+def test_dates_refused_saying_what_was_understood(typed: str, hint: str) -> None:
     question = NEED.question("day")
     assert question is not None
     result = model.accept_date(question, typed, gregorian(1405, 8, 30))
-    assert result == Rejected(t(f"form.date_{reason}", days=question.max_age_days or 0))
+    assert result == Rejected(hint)
+
+
+def test_a_gregorian_date_is_converted_and_confirmed() -> None:
+    question = NEED.question("day")
+    assert question is not None
+    result = model.accept_date(question, "2026-11-16", gregorian(1405, 8, 30))
+    assert result == Confirm("2026-11-16", t("form.date_gregorian", typed="2026-11-16",
+                                             date="۲۵ آبان ۱۴۰۵"))
 
 
 def test_multi_toggles_in_choice_order_and_needs_the_minimum() -> None:

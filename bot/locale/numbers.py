@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.locale.normalize import normalize_text, to_ascii_digits
+from bot.locale.normalize import fa_number, normalize_text, to_ascii_digits
 
 # --- tables ---------------------------------------------------------------------------------
 
@@ -280,6 +280,9 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
         words += _split_counter(word)
     if not words:
         return NumberRefusal("empty")
+    negative = words[0] in ("-", "منفی") and len(words) > 1
+    if negative:
+        words = words[1:]
     approximate = False
     bound = False
     written_unit: str | None = None
@@ -362,7 +365,7 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
         return NumberRefusal("not_a_number")
     if len(numbers) > 1:
         return NumberRefusal("several", tuple(numbers))
-    value = numbers[0]
+    value = -numbers[0] if negative else numbers[0]
     if bound:
         return NumberRefusal("bound", (value,))
     if unit is not None and written_unit is not None and written_unit != unit:
@@ -378,3 +381,12 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
 def zero_word(text: str) -> bool:
     """«هیچ», «هیچ‌کس»: nobody, i.e. 0."""
     return "".join(tokens(text)) in ZERO_WORDS
+
+
+SMALL_NUMBER_WORDS = ("صفر", "یک", "دو", "سه", "چهار", "پنج", "شش", "هفت", "هشت", "نه", "ده")
+
+
+def in_words(n: int) -> str:
+    """Small counts in prose as Persian writes them («دست‌کم یک گزینه»): words up to ten,
+    Persian digits above."""
+    return SMALL_NUMBER_WORDS[n] if 0 <= n <= 10 else fa_number(n)
