@@ -576,6 +576,9 @@ class FakeBotAPI:
     def _m_sendPhoto(self, params: dict[str, Any], files: Uploads) -> Any:
         return self._send_file("photo", params, files)
 
+    def _m_sendVoice(self, params: dict[str, Any], files: Uploads) -> Any:
+        return self._send_file("voice", params, files)
+
     def _find_bot_message(self, params: dict[str, Any]) -> ChatMessage:
         chat_id = self._target_chat(params)
         message_id = params.get("message_id")
