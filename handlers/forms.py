@@ -14,6 +14,7 @@ cannot act on anyone else's draft or pick another office's neighbourhood.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -251,7 +252,7 @@ def delivery_key(update: Update) -> str:
     edited = update.edited_message
     if edited is not None:
         stamp = int((edited.edit_date or edited.date).timestamp())
-        return f"e:{edited.message_id}:{stamp}"
+        return f"e:{edited.message_id}:{stamp}:{zlib.crc32((edited.text or '').encode())}"
     message = update.effective_message
     if message is not None:
         return f"m:{message.message_id}:{int(message.date.timestamp())}"
@@ -753,9 +754,13 @@ async def handle(update: Update, context: BotContext) -> State:
 
 async def no_draft(update: Update, context: BotContext) -> State:
     """No form open: a form button is from the past, anything else is not understood."""
+    from handlers.start import plain_message, take_offer
+
     query = update.callback_query
     if query is not None:
         parts = (query.data or "").split(":")
+        if len(parts) > 2 and parts[1] == "0" and parts[2] in ("new", "nonew"):
+            return await take_offer(update, context, agreed=parts[2] == "new")
         draft_id = number_in(parts[1]) if len(parts) > 2 and parts[2] == "ok" else None
         if draft_id is not None:
             for receipt in RECEIPTS:
@@ -769,18 +774,17 @@ async def no_draft(update: Update, context: BotContext) -> State:
     for fallback in TEXT_FALLBACKS:
         if await fallback(update, context):
             return END
-    from handlers.start import not_understood
-
-    await not_understood(update, context)
+    await plain_message(update, context)
     return END
 
 
 async def begin(
     update: Update, context: BotContext, form: FormDefinition,
-    draft_context: dict[str, Any] | None = None,
+    draft_context: dict[str, Any] | None = None, prefill: dict[str, Any] | None = None,
 ) -> State:
     """Open a new draft of `form` and ask its first question (`draft_context` travels with
-    the draft to its sink, e.g. the request a note is for)."""
+    the draft to its sink, e.g. the request a note is for; `prefill` answers questions
+    already, e.g. a resident's first message as the description: they are not asked)."""
     me = context.me()
     guard = GUARDS.get(form.name)
     refusal = await guard(update, context) if guard else None
@@ -798,14 +802,21 @@ async def begin(
     if needs_office and me.office_id is None:
         await send(update, context, t("form.no_office"), main_menu(me.effective_role))
         return END
+    prefill = {k: v for k, v in (prefill or {}).items() if form.question(k) is not None}
+    if prefill:
+        draft_context = {**(draft_context or {}), "prefilled": sorted(prefill)}
     draft = await drafts.start_draft(
         context.db, person_id=me.id, form=form.name, form_version=form.version,
         office_id=me.office_id, first_question=first.id, delivery=delivery_key(update),
         context=draft_context,
     )
-    total = model.progress(form, {}, first.id)[1]
+    if prefill:
+        draft.answers.update(prefill)
+        await drafts.save_draft(context.db, draft)
+    total = model.progress(form, {}, first.id)[1] - len(prefill)
     if form.confirm:
-        await send(update, context, t("form.intro", title=form.title, count=total),
+        key = "form.intro_prefilled" if prefill else "form.intro"
+        await send(update, context, t(key, title=form.title, count=total),
                    ReplyKeyboardRemove())
     await ask(update, context, form, draft)
     return FILLING

@@ -566,6 +566,8 @@ class FakeBotAPI:
         described = {"file_id": file_id, "file_unique_id": unique_id, "file_size": len(content)}
         if kind == "photo":
             raw["photo"] = [described | {"width": 800, "height": 600}]
+        elif kind == "voice":
+            raw["voice"] = described | {"duration": int(params.get("duration") or 1)}
         else:
             raw[kind] = described | {"file_name": name}
         return raw
