@@ -578,7 +578,9 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
         return await advance(update, context, form, draft, question, None)
     if question.type == "photos" and (message.photo or message.voice):
         return await add_attachment(update, context, form, draft, question)
-    if message.voice and question.type == "text":
+    if message.voice and question.type == "text" and form.sink != "request_action":
+        # a voice note answers a text question of a report or a request (kept as an
+        # attachment); staff notes to a resident are delivered as text, so they stay typed
         return await take_judgement(update, context, form, draft, question,
                                     model.accept_voice(question, *voice_of(message)))
     if question.type == "location" and message.location:
@@ -709,7 +711,7 @@ async def offer_resume(update: Update, context: BotContext, form: FormDefinition
         InlineKeyboardButton(t("form.resume"), callback_data=_data(draft, "r")),
         InlineKeyboardButton(t("form.discard"), callback_data=_data(draft, "n", "", new_form)),
     ]])
-    text = t(text_key, title=form.title, date=date, count=answered_count(draft))
+    text = t(text_key, title=form.title, date=date, count=in_words(answered_count(draft)))
     await answer_once(update, context)
     await send(update, context, text, markup)
     return FILLING

@@ -246,9 +246,9 @@ async def take_offer(update: Update, context: BotContext, agreed: bool) -> forms
     if offer is None or form is None or role not in form.roles:
         await answer_once(update, context, t("start.offer_gone"), alert=True)
         return forms.END
+    await answer_once(update, context)
     await forms.mark_answered(update, context, label)
     if not agreed:
-        await answer_once(update, context)
         await send(update, context, t("start.offer_declined"), main_menu(role))
         return forms.END
     return await forms.begin(update, context, form, prefill=prefill_from(offer))
