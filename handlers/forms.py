@@ -492,9 +492,16 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         draft.answers[qid] = selected
         await save(draft, update, context)
         if isinstance(query.message, Message):
-            await context.bot.edit_message_reply_markup(
-                chat_id=query.message.chat.id, message_id=query.message.message_id,
-                reply_markup=question_markup(draft, question, choices))  # type: ignore[arg-type]
+            shown = query.message.text or ""
+            markup = question_markup(draft, question, choices)
+            if "\n\n" in shown:  # a hint above the question: a choice is made, it goes
+                await context.bot.edit_message_text(
+                    chat_id=query.message.chat.id, message_id=query.message.message_id,
+                    text=shown.split("\n\n")[-1], reply_markup=markup)  # type: ignore[arg-type]
+            else:
+                await context.bot.edit_message_reply_markup(
+                    chat_id=query.message.chat.id, message_id=query.message.message_id,
+                    reply_markup=markup)  # type: ignore[arg-type]
         return FILLING
     if action == "d" and question.type == "multi":
         result = model.multi_done(question, draft.answers.get(qid) or [])

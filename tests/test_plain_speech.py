@@ -330,3 +330,14 @@ async def test_declining_a_typed_phone_asks_again(sandbox: SandboxBot) -> None:
     [row] = await requests_rows(sandbox)
     assert row["phone"] == "+989131234567"
     assert to_ascii_digits(CODE.search(zahra.last.text).group(1))  # type: ignore[union-attr]
+
+
+async def test_the_hint_goes_once_a_choice_is_made(sandbox: SandboxBot, maryam: SimUser) -> None:
+    await sandbox.say(maryam, "دیروز")
+    await sandbox.tap(maryam, "مشاوره")
+    hinted = (await sandbox.tap(maryam, t("form.done")))[-1]
+    assert hinted.text.startswith(t("form.multi_too_few", count="یک"))
+    toggled = (await sandbox.tap(maryam, "▫️ اجتماعی"))[-1]
+    assert toggled.message_id == hinted.message_id
+    assert not toggled.text.startswith(t("form.multi_too_few", count="یک"))
+    assert toggled.text.startswith("پرسش ")
