@@ -16,8 +16,9 @@ from bot.locale import jalali
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
 from bot.sandbox import SandboxBot, SimUser
-from storage import drafts, offices
-from storage.people import create_invite, get_person, redeem_invite
+from storage import drafts
+from storage.people import get_person
+from tests.test_forms import join as join_office
 
 CODE = re.compile(r"کد پیگیری: ([۰-۹]{4}-[۰-۹]{4})")
 PROBLEM = "سلام. آب کوچه ما سه روز است قطع است"
@@ -25,13 +26,7 @@ PROBLEM = "سلام. آب کوچه ما سه روز است قطع است"
 
 async def join(sandbox: SandboxBot, user: SimUser, office_slug: str) -> None:
     """Make `user` a facilitator of the office through a real invite."""
-    db = sandbox.db
-    assert db is not None
-    office = await offices.office_by_slug(db, office_slug)
-    assert office is not None
-    code = await create_invite(db, role="facilitator", office_id=office.id, created_by=None,
-                               days=1)
-    await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)
+    await join_office(sandbox.db, user, office_slug)  # type: ignore[arg-type]
 
 
 async def requests_rows(sandbox: SandboxBot) -> list[dict[str, object]]:
@@ -52,6 +47,14 @@ async def answers_of(sandbox: SandboxBot, user: SimUser) -> dict[str, object]:
     draft = await drafts.draft_of(sandbox.db, person.id)
     assert draft is not None
     return draft.answers
+
+
+async def request_until_photos(sandbox: SandboxBot, resident: SimUser) -> None:
+    """A resident opens «ثبت درخواست», picks a topic and a neighbourhood and describes it."""
+    await sandbox.say(resident, "ثبت درخواست")
+    await sandbox.tap(resident, "خدمات شهری و زیرساخت")
+    await sandbox.tap(resident, "سرآسیاب")
+    await sandbox.say(resident, "چراغ‌های کوچهٔ ما یک ماه است خاموش است.")
 
 
 async def finish_request(sandbox: SandboxBot, resident: SimUser) -> str:
@@ -294,10 +297,7 @@ async def test_a_map_link_at_the_location_step_becomes_coordinates(
     sandbox: SandboxBot,
 ) -> None:
     zahra = sandbox.user(500, "زهرا")
-    await sandbox.say(zahra, "ثبت درخواست")
-    await sandbox.tap(zahra, "خدمات شهری و زیرساخت")
-    await sandbox.tap(zahra, "سرآسیاب")
-    await sandbox.say(zahra, "چراغ‌های کوچهٔ ما یک ماه است خاموش است.")
+    await request_until_photos(sandbox, zahra)
     await sandbox.tap(zahra, t("form.skip"))
     await sandbox.say(zahra, "https://neshan.org/maps/@30.2839,57.0834,15.0z,0.0p")
     await sandbox.tap(zahra, "نه، بی‌نام بماند")
@@ -309,10 +309,7 @@ async def test_a_map_link_at_the_location_step_becomes_coordinates(
 
 async def test_declining_a_typed_phone_asks_again(sandbox: SandboxBot) -> None:
     zahra = sandbox.user(500, "زهرا")
-    await sandbox.say(zahra, "ثبت درخواست")
-    await sandbox.tap(zahra, "خدمات شهری و زیرساخت")
-    await sandbox.tap(zahra, "سرآسیاب")
-    await sandbox.say(zahra, "چراغ‌های کوچهٔ ما یک ماه است خاموش است.")
+    await request_until_photos(sandbox, zahra)
     await sandbox.tap(zahra, t("form.skip"))
     await sandbox.tap(zahra, t("form.skip"))
     await sandbox.tap(zahra, "بله، شماره‌ام را می‌فرستم")

@@ -117,37 +117,33 @@ def _without_year(month: int, day: int, today: date, allow_future: bool) -> date
     return result
 
 
+def _full_date(year: int, month: int, day: int, today: date, allow_future: bool,
+               max_age_days: int | None) -> DateReading | DateRefusal:
+    """A date with its year: Gregorian (converted, to be confirmed) or Jalali."""
+    if year in GREGORIAN_YEARS:
+        try:
+            return _checked(date(year, month, day), today, allow_future, max_age_days,
+                            gregorian=True)
+        except ValueError:
+            return DateRefusal("day" if 1 <= month <= 12 else "month")
+    result = jalali_day(year, month, day)
+    return result if isinstance(result, DateRefusal) else _checked(
+        result, today, allow_future, max_age_days)
+
+
 def _numeric(text: str, today: date, allow_future: bool,
              max_age_days: int | None) -> DateReading | DateRefusal | None:
     """Dates in digits; None when the text is not one."""
     compact = text.strip()
     if found := _YMD.fullmatch(compact):
         year, month, day = (int(g) for g in found.groups())
-        if year in GREGORIAN_YEARS:
-            try:
-                return _checked(date(year, month, day), today, allow_future, max_age_days,
-                                gregorian=True)
-            except ValueError:
-                return DateRefusal("day" if 1 <= month <= 12 else "month")
-        result = jalali_day(year, month, day)
-        return result if isinstance(result, DateRefusal) else _checked(
-            result, today, allow_future, max_age_days)
+        return _full_date(year, month, day, today, allow_future, max_age_days)
     if found := _DMY.fullmatch(compact):
         day, month, year = (int(g) for g in found.groups())
-        if year in GREGORIAN_YEARS:
-            try:
-                return _checked(date(year, month, day), today, allow_future, max_age_days,
-                                gregorian=True)
-            except ValueError:
-                return DateRefusal("day" if 1 <= month <= 12 else "month")
-        result = jalali_day(year, month, day)
-        return result if isinstance(result, DateRefusal) else _checked(
-            result, today, allow_future, max_age_days)
+        return _full_date(year, month, day, today, allow_future, max_age_days)
     if found := _SHORT_YMD.fullmatch(compact):
         year, month, day = (int(g) for g in found.groups())
-        result = jalali_day(1400 + year, month, day)
-        return result if isinstance(result, DateRefusal) else _checked(
-            result, today, allow_future, max_age_days)
+        return _full_date(1400 + year, month, day, today, allow_future, max_age_days)
     if found := _DM.fullmatch(compact):
         first, second = (int(g) for g in found.groups())
         return _day_and_month(first, second, today, allow_future, max_age_days)
