@@ -578,7 +578,8 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
         return FILLING
     if control in (match_key(t("form.back")), match_key("بازگشت")):
         return await go_back(update, context, form, draft)
-    if text and (control == match_key(t("form.skip")) or question.optional and is_skip(control)):
+    skipping = control == match_key(t("form.skip")) or (question.optional and is_skip(control))
+    if text and skipping:
         if not question.optional:
             await ask(update, context, form, draft, note=t("form.not_skippable"))
             return FILLING
