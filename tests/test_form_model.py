@@ -192,6 +192,8 @@ def write_form(tmp_path: Path, questions: str, checks: str = "") -> Path:
          "store 'password'"),
         ('[[questions]]\nid = "a"\ntype = "text"\nprompt = "?"\nwhen = "open(a)"\n',
          "is not allowed"),
+        ('[[questions]]\nid = "a"\ntype = "integer"\nprompt = "?"\nunit = "sheep"\n',
+         "unit 'sheep'"),
     ],
 )
 def test_a_broken_definition_names_form_question_and_reason(
@@ -218,3 +220,47 @@ def test_an_organisation_folder_overrides_a_shipped_form(tmp_path: Path) -> None
                                                 encoding="utf-8")
     forms = model.load_forms(tmp_path)
     assert forms["field_report"].version == 2 and forms["needs_assessment"].version == 1
+
+
+def test_a_decimal_question_takes_a_persian_decimal(tmp_path: Path) -> None:
+    form = model.load_form(write_form(
+        tmp_path, '[[questions]]\nid = "hours"\ntype = "decimal"\nprompt = "چند ساعت؟"\n'
+        'min = 0\nmax = 24\nunit = "hours"\n'))
+    question = form.questions[0]
+    today = date(2026, 11, 21)
+    for typed in ("۳٫۵", "3.5", "۳/۵", "سه و نیم ساعت", "حدود ۳٫۵"):
+        assert model.accept_text(question, typed, choices=[], today=today) == Accepted(3.5)
+    assert model.accept_text(question, "۲ ساعت", choices=[], today=today) == Accepted(2)
+    assert model.format_answer(question, 3.5, []) == "۳٫۵"
+    assert model.accept_text(question, "۳ روز", choices=[], today=today) == Rejected(
+        t("form.number_unit", number="۳", unit="روز", expected="ساعت"))
+
+
+def test_the_unit_of_a_head_count_comes_from_its_column() -> None:
+    participants, households = REPORT.question("participants"), NEED.question("households")
+    assert participants is not None and households is not None
+    assert (participants.unit, households.unit) == ("people", "households")
+
+
+def test_voice_notes_and_places_as_answers() -> None:
+    text = REPORT.question("summary")
+    location = REPORT.question("location")
+    assert text is not None and location is not None
+    voice = model.accept_voice(text, "voice-1", "u-1", 4)
+    assert isinstance(voice, Accepted) and model.is_voice(voice.value)
+    assert model.format_answer(text, voice.value, []) == t("form.voice_answer", seconds=4)
+    place = model.accept_text(location, "کوچهٔ ۱۲، پشت مسجد جامع", choices=[],
+                              today=date(2026, 11, 21))
+    assert place == Accepted({"address": "کوچهٔ ۱۲، پشت مسجد جامع"})
+    assert model.format_answer(location, {"address": "کوچهٔ ۱۲"}, []) == "کوچهٔ ۱۲"
+    items = [{"file_id": "p"}, {"kind": "voice", "file_id": "v"}]
+    assert model.attachment_count(items) == "۱ عکس، ۱ پیام صوتی"
+
+
+def test_arabic_indic_digits_in_free_text_become_persian() -> None:
+    question = REPORT.question("summary")
+    assert question is not None
+    typed = "جلسه با ٢٠ نفر از اهالی برگزار شد"
+    result = model.accept_text(question, typed, choices=[], today=date(2026, 11, 21))
+    assert result == Accepted("جلسه با ۲۰ نفر از اهالی برگزار شد")
+    assert model.format_answer(question, typed, []) == "جلسه با ۲۰ نفر از اهالی برگزار شد"

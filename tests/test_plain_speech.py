@@ -6,17 +6,20 @@ in real forms."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import timedelta
 
+import openpyxl
 import pytest
 
 from bot.locale import jalali
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
+from bot.reports.export import build_export
 from bot.sandbox import SandboxBot, SimUser
-from storage import drafts
+from storage import drafts, offices
 from storage.people import get_person
 from tests.test_forms import join as join_office
 
@@ -145,6 +148,17 @@ async def test_a_voice_note_outside_a_form_is_a_request_staff_can_play(
     await sandbox.tap(maryam, "۱")
     sent = await sandbox.tap(maryam, t("inbox.media"))
     assert [m.kind for m in sent] == ["voice"]
+    # and the export counts it
+    assert sandbox.db is not None
+    today = jalali.today(sandbox.settings.timezone, sandbox.clock.now())
+    data, _ = await build_export(
+        sandbox.db, sandbox.services.forms,
+        office_ids=[o.id for o in await offices.list_offices(sandbox.db)], start=today,
+        end=today, tz=sandbox.settings.timezone, with_phones=False)
+    sheet = openpyxl.load_workbook(io.BytesIO(data))[t("export.requests_sheet")]
+    headers, row = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
+    assert row[headers.index(t("export.voices"))] == 1
+    assert row[headers.index(t("export.photos"))] == 0
 
 
 async def test_a_photo_with_a_caption_outside_a_form_is_a_request(sandbox: SandboxBot) -> None:
