@@ -9,6 +9,8 @@ short pointer to what they can do."""
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from datetime import timedelta
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
@@ -133,6 +135,7 @@ THANKS_WORDS = {"ممنون", "ممنونم", "مرسی", "متشکرم", "مت�
                 "دستتون", "دستتان", "درد", "نکنه", "باشه", "اوکی", "ok", "خیلی", "لطف", "دارید"}
 OFFER_KEY = "first_contact"  # user_data: what a resident sent before tapping «yes»
 MAX_OFFER_ITEMS = 3
+OFFER_MINUTES = 60  # messages further apart than this are not one description
 
 
 def _only(words: set[str], text: str) -> bool:
@@ -188,7 +191,10 @@ async def offer_request(update: Update, context: BotContext) -> None:
     if form is None or context.user_data is None:
         await not_understood(update, context)
         return
-    offer = context.user_data.setdefault(OFFER_KEY, {"texts": [], "items": []})
+    offer = context.user_data.get(OFFER_KEY)
+    if offer is None or context.now() - offer["at"] > timedelta(minutes=OFFER_MINUTES):
+        offer = context.user_data[OFFER_KEY] = {"texts": [], "items": [], "at": context.now()}
+    offer["at"] = context.now()
     text = message.text or message.caption or ""
     description = form.question("description")
     if text and description is not None:
@@ -216,8 +222,7 @@ async def offer_request(update: Update, context: BotContext) -> None:
     await send(update, context, t("start.offer"), markup)
 
 
-def prefill_from(offer: dict[str, list[dict[str, object]] | list[str]]
-                 ) -> dict[str, object]:
+def prefill_from(offer: dict[str, Any]) -> dict[str, object]:
     """The answers an offer gives the request form: the description (the texts, or the
     first voice note) and the photos question (photos and the other voice notes)."""
     texts = [str(x) for x in offer.get("texts", [])]
@@ -243,7 +248,8 @@ async def take_offer(update: Update, context: BotContext, agreed: bool) -> forms
     role = context.me().effective_role
     label = t("start.offer_yes") if agreed else t("start.offer_no")
     form = forms.forms_of(context).get("resident_request")
-    if offer is None or form is None or role not in form.roles:
+    stale = offer is not None and context.now() - offer["at"] > timedelta(days=1)
+    if offer is None or stale or form is None or role not in form.roles:
         await answer_once(update, context, t("start.offer_gone"), alert=True)
         return forms.END
     await answer_once(update, context)

@@ -352,3 +352,14 @@ async def test_the_hint_goes_once_a_choice_is_made(sandbox: SandboxBot, maryam: 
     assert toggled.message_id == hinted.message_id
     assert not toggled.text.startswith(t("form.multi_too_few", count="یک"))
     assert toggled.text.startswith("پرسش ")
+
+
+async def test_messages_hours_apart_are_not_one_description(sandbox: SandboxBot) -> None:
+    zahra = sandbox.user(500, "زهرا")
+    await sandbox.say(zahra, "چراغ‌های کوچهٔ ما خاموش است")
+    sandbox.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+    await sandbox.say(zahra, PROBLEM)
+    await sandbox.tap(zahra, t("start.offer_yes"))
+    await finish_request(sandbox, zahra)
+    [row] = await requests_rows(sandbox)
+    assert row["description"] == PROBLEM
