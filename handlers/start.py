@@ -171,7 +171,8 @@ async def plain_message(update: Update, context: BotContext) -> None:
     if role != "resident":
         if message.text:
             labels = "، ".join(f"«{f.label}»" for f in features_for(role)
-                              if f.in_menu and f.command != "help")
+                              if f.in_menu and f.command != "help"
+                              and (f.menu_for is None or role in f.menu_for))
             await send(update, context, t("start.staff_pointer", features=labels),
                        main_menu(role))
         else:

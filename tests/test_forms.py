@@ -141,7 +141,7 @@ async def test_complete_field_report_with_every_question_type(
     assert summary.text.startswith(t("form.summary_title", title="گزارش میدانی"))
     assert "محله: میدان قلعه" in summary.text
     assert f"تاریخ: {jalali.format_date(three_days_ago)}" in summary.text
-    assert "شرکت‌کنندگان: ۲۰" in summary.text and "عکس‌ها: ۲ عکس" in summary.text
+    assert "شرکت‌کنندگان: ۲۰" in summary.text and "پیوست‌ها: ۲ عکس" in summary.text
 
     # Edit from the summary: a new total below children + adolescents is refused.
     await tap(maryam, edit_button(summary.text, "شرکت‌کنندگان"))
@@ -412,4 +412,4 @@ async def test_photos_are_kept_and_empty_looking_text_refused(
     assert t("form.skip") not in after_photo.buttons()
     await tap(maryam, t("form.done"))
     summary = (await tap(maryam, t("form.skip")))[-1].text
-    assert "عکس‌ها: ۲ عکس" in summary and "گروه‌های درگیر: سالمندان" in summary
+    assert "پیوست‌ها: ۲ عکس" in summary and "گروه‌های درگیر: سالمندان" in summary
