@@ -65,11 +65,13 @@ _MONTHS.update({"امرداد": 5, "امردادماه": 5, "اردبهشت": 2,
 _WEEKDAYS: dict[str, int] = {_key(name): index for index, name in enumerate(WEEKDAY_NAMES)}
 _WEEKDAYS.update({"سشنبه": 3, "چارشنبه": 4, "پنجشنبه": 5, "پنشنبه": 5, "جمعه": 6})
 
-_RELATIVE_DAYS = {"امروز": 0, "امروزه": 0, "همینامروز": 0, "دیروز": 1, "دیروزی": 1,
+_RELATIVE_DAYS = {"امروز": 0, "امروزه": 0, "همینامروز": 0, "امشب": 0, "دیشب": 1,
+                  "دیروز": 1, "دیروزی": 1,
                   "پریروز": 2, "پریروزی": 2, "پسپریروز": 3, "فردا": -1, "پسفردا": -2}
 _AGO = {"پیش", "قبل", "گذشته", "پیشتر", "قبلتر"}
 _THIS = {"همین", "این"}
 _FILLER = {"بود", "روز", "تاریخ", "در", "سال", "ماه", "شمسی", "هجری", "تو", "توی"}
+_TIME_OF_DAY = {"صبح", "ظهر", "بعدازظهر", "عصر", "غروب", "شب", "ساعت"}
 
 _SEP = r"\s*[/\-.٫]\s*"
 _YMD = re.compile(rf"([0-9]{{4}}){_SEP}([0-9]{{1,2}}){_SEP}([0-9]{{1,2}})")
@@ -179,7 +181,7 @@ def _words(words: list[str], today: date, allow_future: bool,
            max_age_days: int | None) -> DateReading | DateRefusal | None:
     """Dates in words; None when the words are not a date."""
     keys = [_key(w) for w in words]
-    joined = "".join(k for k in keys if k not in ("بود", "تاریخ"))
+    joined = "".join(k for k in keys if k not in ("بود", "تاریخ") and k not in _TIME_OF_DAY)
     if joined in _RELATIVE_DAYS:
         return _checked(today - timedelta(days=_RELATIVE_DAYS[joined]), today,
                         allow_future, max_age_days)
@@ -193,7 +195,7 @@ def _words(words: list[str], today: date, allow_future: bool,
             if count is not None:
                 return _checked(today - timedelta(days=count * unit_days), today,
                                 allow_future, max_age_days)
-    words = [w for w in words if _key(w) not in _FILLER]
+    words = [w for w in words if _key(w) not in _FILLER and _key(w) not in _TIME_OF_DAY]
     keys = [_key(w) for w in words]
     weekday = _weekday(keys, today)
     if weekday is not None:
@@ -249,6 +251,8 @@ def _day_month_year(words: list[str], keys: list[str], today: date, allow_future
     elif len(before_keys) > 1 and before_keys[0].removesuffix("ی") in _WEEKDAYS:
         before = before[1:]
     after = [w for w in words[month_at + 1:] if _key(w) not in ("سال",)]
+    if not before and len(after) == 1 and after[0].isdigit() and int(after[0]) <= 31:
+        before, after = after, []  # «آذر ۵»: the day after the month
     if not before:
         return DateRefusal("format")
     day = read_ordinal(" ".join(before))
@@ -274,7 +278,7 @@ def read_date(text: str, *, today: date, allow_future: bool = False,
     if len(text) > 60:
         return DateRefusal("format")
     folded = fold(text).strip().rstrip(".!؟?")
-    numeric = _numeric(folded, today, allow_future, max_age_days)
+    numeric = _numeric(_without_weekday(folded), today, allow_future, max_age_days)
     if numeric is not None:
         return _with_age(numeric, max_age_days)
     words = [w for w in tokens(text) if w and w not in ("ی", "ٔ")]  # a written ezafe
@@ -282,6 +286,16 @@ def read_date(text: str, *, today: date, allow_future: bool = False,
         return DateRefusal("format")
     found = _words(words, today, allow_future, max_age_days)
     return _with_age(found, max_age_days) if found is not None else DateRefusal("format")
+
+
+def _without_weekday(text: str) -> str:
+    """«شنبه ۱۴۰۵/۹/۸» or «۱۴۰۵/۹/۸ شنبه»: the digits, the weekday dropped."""
+    parts = text.replace("\u200c", " ").split()
+    digits = [p for p in parts if p[:1].isdigit()]
+    rest = "".join(p for p in parts if not p[:1].isdigit())
+    if len(digits) == 1 and rest and _key(rest).removesuffix("ی") in _WEEKDAYS:
+        return digits[0]
+    return text
 
 
 def _with_age(result: DateReading | DateRefusal, max_age_days: int | None

@@ -68,7 +68,8 @@ UNIT_WORDS: dict[str, str] = {
 FILLER_WORDS = {"بودند", "بودن", "بودیم", "بود", "هستند", "هستن", "اومدن", "آمدند",
                 "اومدند", "شرکتکردند", "شرکتکردن", "داشتیم", "داریم", "است", "هست",
                 "میشه", "میشود", "میشن", "شد", "شدند", "نفرات", "کلا", "جمعا", "روهم",
-                "همه", "فقط", "ولی", "در", "کل", "جمع"}
+                "همه", "فقط", "ولی", "در", "کل", "جمع", "آمده", "اومده", "داشتند", "حاضر",
+                "حضورداشتند", "شرکت", "کردند"}
 
 Reason = Literal["empty", "not_a_number", "several", "unit", "decimal", "bound", "too_long"]
 
@@ -223,6 +224,8 @@ def ordinal_value(word: str) -> int | None:
 def read_ordinal(text: str) -> int | None:
     """A day number written as digits, words or an ordinal: «۵», «پنج», «پنجم», «بیست و یکم»."""
     words = [w for w in tokens(text) if w]
+    if len(words) == 2 and words[0].isdigit() and words[1] == "ام":  # «۱۰ام»
+        words = words[:1]
     if not words:
         return None
     if len(words) == 1 and words[0].isdigit():
@@ -296,10 +299,16 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
         if pending == [HALF_WORD]:
             return False
         half = len(pending) >= 3 and pending[-1] == HALF_WORD and pending[-2] == "و"
-        core = pending[:-2] if half else pending
+        core = list(pending[:-2] if half else pending)
         value = words_to_number(core)
         pending.clear()
         if value is None:
+            # «ده دوازده»: two numbers side by side, as people say a range
+            for cut in range(1, len(core)):
+                first, second = words_to_number(core[:cut]), words_to_number(core[cut:])
+                if first is not None and second is not None and not half:
+                    numbers.extend((first, second))
+                    return True
             return False
         numbers.append(value + 0.5 if half else value)
         return True
