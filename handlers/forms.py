@@ -670,15 +670,15 @@ async def on_edit(update: Update, context: BotContext) -> None:
                                                          hint=result.hint))
         raise ApplicationHandlerStop
     if isinstance(result, Confirm):
-        if draft.current != question.id:
-            draft.current = question.id
-            draft.mode = "edit" if draft.at_summary or draft.mode == "edit" else draft.mode
+        if draft.current != question.id:  # back to that question until it is confirmed,
+            draft.current, draft.mode = question.id, "edit"  # then on to the first unanswered
         await take_judgement(update, context, form, draft, question, result)
         raise ApplicationHandlerStop
     candidate = {**draft.answers, question.id: result.value}
     failed = model.failing_check(form, candidate, involving=question.id)
     if failed is not None:
-        await ask(update, context, form, draft, note=failed.message)
+        await ask(update, context, form, draft, note=t(
+            "form.edit_refused", label=question.label, hint=failed.message))
         raise ApplicationHandlerStop
     draft.answers = candidate
     if PENDING in draft.answers and draft.answers[PENDING].get("question") == question.id:
