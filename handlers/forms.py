@@ -604,8 +604,8 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
         shared = read_phone(message.contact.phone_number)
         phone = shared.e164 if isinstance(shared, Phone) else message.contact.phone_number
         return await advance(update, context, form, draft, question, {"phone": phone})
-    if text and question.type in ("choice", "integer", "decimal", "text", "date", "yesno",
-                                  "contact", "location"):
+    if text and question.type in ("choice", "multi", "integer", "decimal", "text", "date",
+                                  "yesno", "contact", "location"):
         choices = await choices_for(context, draft, question)
         judged = model.accept_text(question, text, choices=choices, today=context.today())
         return await take_judgement(update, context, form, draft, question, judged)

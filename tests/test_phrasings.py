@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.locale.choices import match_choice
+from bot.locale.choices import match_choice, match_choices
 from bot.locale.dates import DateReading, DateRefusal, read_date
 from bot.locale.jalali import from_jalali
 from bot.locale.numbers import NumberReading, NumberRefusal, read_number
@@ -441,6 +441,30 @@ def test_choices(typed: str, labels: list[str], expected: int | None) -> None:
     assert match_choice(typed, labels) == expected
 
 
+DOMAINS = ["اجتماعی", "فرهنگی", "اقتصادی", "شهری و عمرانی", "توانمندسازی", "پایش محله"]
+MULTI: list[tuple[str, list[int] | None]] = [
+    ("فرهنگی", [1]),
+    ("اجتماعی، فرهنگی", [0, 1]),
+    ("اجتماعی,فرهنگی", [0, 1]),
+    ("اجتماعی و فرهنگی", [0, 1]),
+    ("فرهنگی و اجتماعی", [0, 1]),
+    ("شهری و عمرانی", [3]),
+    ("اجتماعی و شهری و عمرانی", [0, 3]),
+    ("۱ و ۳", [0, 2]),
+    ("۲، ۵، ۶", [1, 4, 5]),
+    ("اجتماعي و فرهنگي", [0, 1]),
+    ("پایش محل", [5]),
+    ("اجتماعی و سلام", None),
+    ("همه", None),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), MULTI)
+def test_multiple_choices_typed(typed: str, expected: list[int] | None) -> None:
+    assert match_choices(typed, DOMAINS) == expected
+
+
 def test_the_corpus_has_at_least_two_hundred_phrasings() -> None:
-    total = len(NUMBERS) + len(DATES) + len(PHONES) + len(PLACES) + len(CHOICES) + 4
+    total = (len(NUMBERS) + len(DATES) + len(PHONES) + len(PLACES) + len(CHOICES)
+             + len(MULTI) + 4)
     assert total >= 200, total

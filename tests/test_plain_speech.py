@@ -363,3 +363,18 @@ async def test_messages_hours_apart_are_not_one_description(sandbox: SandboxBot)
     await finish_request(sandbox, zahra)
     [row] = await requests_rows(sandbox)
     assert row["description"] == PROBLEM
+
+
+async def test_multiple_choices_typed_and_none_of_them(sandbox: SandboxBot,
+                                                      maryam: SimUser) -> None:
+    await sandbox.say(maryam, "دیروز")
+    await sandbox.say(maryam, "۴")  # the fourth activity: counselling
+    asked = (await sandbox.say(maryam, "اجتماعی و فرهنگی"))[-1]
+    assert "چند نفر شرکت کردند" in asked.text
+    await sandbox.say(maryam, "صفر")  # nobody took part: the age questions are not asked
+    agencies = (await answers_of(sandbox, maryam))
+    assert (agencies["activity"], agencies["domains"], agencies["participants"]) == (
+        "counselling", ["social", "cultural"], 0)
+    summary_next = (await sandbox.say(maryam, "هیچ‌کدام"))[-1]  # agencies: none (min 0)
+    assert "خلاصهٔ کار" in summary_next.text
+    assert (await answers_of(sandbox, maryam))["agencies"] == []

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.forms.expr import Expression, ExpressionError, compile_expression
-from bot.locale.choices import match_choice
+from bot.locale.choices import match_choice, match_choices
 from bot.locale.dates import DateRefusal, read_date
 from bot.locale.jalali import MONTH_NAMES, format_date
 from bot.locale.normalize import (
@@ -28,7 +28,7 @@ from bot.locale.normalize import (
     persian_digits_in_text,
     to_persian_digits,
 )
-from bot.locale.numbers import NumberRefusal, in_words, read_number
+from bot.locale.numbers import NumberRefusal, in_words, read_number, zero_word
 from bot.locale.phones import Phone, read_phone
 from bot.locale.places import Address, Coordinates, read_place
 from bot.locale.text import t
@@ -426,6 +426,13 @@ def accept_text(
     if kind == "choice":
         choice = _choice_by_text(text, choices)
         return Accepted(choice.value) if choice else Rejected(expectation(question))
+    if kind == "multi":
+        if zero_word(text):  # «هیچ‌کدام»: none of them (if none is allowed)
+            return multi_done(question, [])
+        picked = match_choices(text, [c.label for c in choices])
+        if picked is None:
+            return Rejected(expectation(question))
+        return multi_done(question, [choices[i].value for i in picked])
     if kind == "yesno":
         return yes_or_no(text, question)
     if kind == "date":

@@ -3,12 +3,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bot.locale.normalize import match_key
 from bot.locale.numbers import read_number
 
 MIN_PART = 3  # a typed part of a label counts from this many letters
+
+
+_LIST_SEPARATORS = re.compile(r"[،,؛;\n]+")
+_AND = re.compile(r"\s+و\s+|\s+و(?=\S)")
+
+
+def match_choices(text: str, labels: Sequence[str]) -> list[int] | None:
+    """The labels a typed list names («اجتماعی، فرهنگی», «اجتماعی و فرهنگی», «۱ و ۳»), in
+    the order of the labels; None if any part names nothing (or more than one thing). A
+    label with «و» in it («شهری و عمرانی») is tried whole before its parts."""
+    whole = match_choice(text, labels)
+    if whole is not None:
+        return [whole]
+    found: list[int] = []
+    for chunk in _LIST_SEPARATORS.split(text):
+        parts = [p for p in _AND.split(chunk.strip()) if p.strip()]
+        start = 0
+        while start < len(parts):
+            for end in range(len(parts), start, -1):  # the longest run that is one label
+                index = match_choice(" و ".join(parts[start:end]), labels)
+                if index is not None:
+                    found.append(index)
+                    start = end
+                    break
+            else:
+                return None
+    return sorted(set(found)) or None
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
