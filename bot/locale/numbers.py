@@ -250,7 +250,7 @@ def _last_cardinal(word: str) -> str:
 # --- one answer ---------------------------------------------------------------------------------
 
 
-def _digits_value(token: str, decimals: bool) -> int | float | None:
+def _digits_value(token: str) -> int | float | None:
     """«1,200» → 1200, «3.5» / «۳٫۵» / «۳/۵» → 3.5; None when it is no number."""
     if not _NUMBER.fullmatch(token):
         return None
@@ -291,7 +291,6 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
     written_unit: str | None = None
     numbers: list[int | float] = []
     pending: list[str] = []  # number words collected
-    separators = 0
 
     def flush() -> bool:
         if not pending:
@@ -320,7 +319,7 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
         if word in BOUND_WORDS:
             bound = True
             continue
-        value = _digits_value(word, decimals) if word[:1].isdigit() else None
+        value = _digits_value(word) if word[:1].isdigit() else None
         if value is not None:
             if pending and not (isinstance(value, int) and value < 1000
                                 and index + 1 < len(words) and words[index + 1] in SCALE_WORDS):
@@ -346,17 +345,9 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
             continue
         if word == "":
             continue
-        if word in RANGE_WORDS and word != "تا":
+        if word in RANGE_WORDS:  # «۲۰ تا ۳۰» gives two numbers (asked); «۳۰ تا» a counter
             if not flush():
                 return NumberRefusal("not_a_number")
-            separators += 1
-            continue
-        if word == "تا":
-            if not flush():
-                return NumberRefusal("not_a_number")
-            following = words[index + 1] if index + 1 < len(words) else ""
-            if following[:1].isdigit() or _word_value(following) is not None:
-                separators += 1
             continue
         if not flush():
             return NumberRefusal("not_a_number")
