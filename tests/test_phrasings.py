@@ -97,6 +97,7 @@ NUMBERS: list[tuple[str, str | None, bool, object]] = [
     ("۲۰-۳۰", "people", False, ("refused", "several")),
     ("۲۰ یا ۳۰", "people", False, ("refused", "several")),
     ("۲۰ الی ۳۰", "people", False, ("refused", "several")),
+    ("۲۰ و ۳۰", "people", False, ("refused", "several")),
     ("بیست تا سی", "people", False, ("refused", "several")),
     ("۲۰ ۳۰", None, False, ("refused", "several")),
     ("۲۰ خانوار", "people", False, ("refused", "unit")),

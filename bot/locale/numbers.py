@@ -337,8 +337,7 @@ def read_number(text: str, *, decimals: bool = False, unit: str | None = None,
                 if index + 1 < len(words) and words[index + 1] == HALF_WORD and numbers:
                     numbers[-1] = numbers[-1] + 0.5
                     words[index + 1] = ""
-                    continue
-                return NumberRefusal("several", tuple(numbers))
+                continue  # «۲۰ و ۳۰»: a second number follows, and two are asked about
             if word == "نه" and not pending and not numbers and len(words) == 1:
                 return NumberRefusal("not_a_number")
             pending.append(word)
