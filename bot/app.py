@@ -122,6 +122,7 @@ def build_application(
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
     xlsforms.install(services)
+    application.add_handler(forms.edit_handler())  # before the conversation: edits stop there
     application.add_handler(forms.conversation(services.forms))
     for module in (submissions, requests, supervisor, invite, people, start):
         application.add_handlers(module.handlers())

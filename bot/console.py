@@ -28,6 +28,7 @@ HELP = """\
   #N              tap button N of the newest message that has buttons
   :loc            share a location       :contact   share your phone number
   :photo          send a photo           :sticker   send a sticker
+  :voice          send a voice note
   :link           open the last invite link the bot showed (as the current person)
   :switch NAME    become another person (a new resident the first time)
   :who            who you are now        :quit      leave (or Ctrl-D)"""
@@ -121,7 +122,7 @@ class Console:
             self.print_new(self.current)
             return True
         actions = {":loc": "send_location", ":contact": "send_contact", ":photo": "send_photo",
-                   ":sticker": "send_sticker"}
+                   ":sticker": "send_sticker", ":voice": "send_voice"}
         if line in actions:
             if line == ":loc":
                 user.send_location(30.2839, 57.0834)

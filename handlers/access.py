@@ -1,9 +1,11 @@
 """The access gate (handler group -1): resolve the person once per update, then stop any
 command, menu button or button tap that their role may not use, with a short answer.
 
-Private chats only: updates from groups and channels, edited messages and updates from
-bots are deliberately ignored here. Handlers still re-check ownership of what a button
-names (the gate knows roles, not which office a record belongs to).
+Private chats only: updates from groups and channels and updates from bots are
+deliberately ignored here, and so are edited messages other than edited texts (an edited
+text may change a form's answer: `handlers.forms.on_edit` decides). Handlers still
+re-check ownership of what a button names (the gate knows roles, not which office a
+record belongs to).
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if chat.type != "private" and not is_group_command(update):
         raise ApplicationHandlerStop  # groups only receive digests; everything else is silence
-    if update.edited_message is not None:
-        raise ApplicationHandlerStop  # an edit changes nothing already stored: stay silent
+    if update.edited_message is not None and not update.edited_message.text:
+        raise ApplicationHandlerStop  # an edited caption or place changes nothing: silence
     services = context.services
     guard: FloodGuard = context.application.bot_data.setdefault(
         "flood", FloodGuard(services.clock.monotonic))

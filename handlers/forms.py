@@ -14,6 +14,7 @@ cannot act on anyone else's draft or pick another office's neighbourhood.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 from telegram.ext import (
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -38,9 +40,11 @@ from telegram.ext import (
 )
 
 from bot.forms import model
-from bot.forms.model import Accepted, Choice, FormDefinition, Question, Rejected
+from bot.forms.model import Accepted, Choice, Confirm, FormDefinition, Question, Rejected
 from bot.locale import jalali
 from bot.locale.normalize import fa_number, match_key
+from bot.locale.numbers import in_words
+from bot.locale.phones import Phone, read_phone
 from bot.locale.text import t
 from handlers.context import BotContext, answer_once, number_in, send
 from handlers.menu import FEATURES, feature_for_label, main_menu
@@ -49,6 +53,13 @@ from storage.drafts import Draft
 
 FILLING = "filling"
 END = ConversationHandler.END
+# Kept in the draft's answers beside the questions' ids (which are identifiers, so these
+# keys can never clash): an answer waiting for the person's «yes», and which messages gave
+# the last answers (so that editing one of them changes that answer).
+PENDING = "~pending"
+ANSWERED_BY = "~by"
+REMEMBERED_MESSAGES = 2
+SKIP_WORDS = ("رد کردن", "بعدا", "فعلا نه", "بگذر", "ردکن", "نمیخوام", "ندارم")
 State = str | int  # FILLING, or END
 SUMMARY_LIMIT = 3900
 
@@ -226,12 +237,22 @@ async def ask(
                question_markup(draft, question, choices))
 
 
+def answered_count(draft: Draft) -> int:
+    """How many questions have an answer (not counting the engine's own notes)."""
+    return sum(1 for key in draft.answers if not key.startswith("~"))
+
+
 def delivery_key(update: Update) -> str:
     """What identifies an action however often it is delivered: the message (its id and
-    time never repeat in a chat) or the button tap (its query id). Update ids are not used:
-    Telegram may restart their numbering after a quiet week."""
+    time never repeat in a chat), the edit of a message (its id and edit time) or the button
+    tap (its query id). Update ids are not used: Telegram may restart their numbering after
+    a quiet week."""
     if update.callback_query is not None:
         return f"c:{update.callback_query.id}"
+    edited = update.edited_message
+    if edited is not None:
+        stamp = int((edited.edit_date or edited.date).timestamp())
+        return f"e:{edited.message_id}:{stamp}:{zlib.crc32((edited.text or '').encode())}"
     message = update.effective_message
     if message is not None:
         return f"m:{message.message_id}:{int(message.date.timestamp())}"
@@ -253,15 +274,21 @@ async def advance(
     `tapped`: the label of the button that gave the answer, shown on its message once the
     answer is stored."""
     candidate = {**draft.answers, question.id: value}
+    candidate.pop(PENDING, None)
     failed = model.failing_check(form, candidate, involving=question.id)
     if failed is not None:
         await ask(update, context, form, draft, note=failed.message)
         return FILLING
     draft.answers = candidate
+    remember_message(update, draft, question.id)
     if draft.mode == "edit":
         following = model.first_unanswered(form, draft.answers)
     else:
         following = model.next_question(form, draft.answers, after=question.id)
+        prefilled = draft.context.get("prefilled") or []
+        while following is not None and following.id in prefilled \
+                and following.id in draft.answers:
+            following = model.next_question(form, draft.answers, after=following.id)
     if following is None:
         draft.current = ""
         if not form.confirm:
@@ -277,6 +304,62 @@ async def advance(
     if tapped is not None:
         await mark_answered(update, context, tapped)
     await ask(update, context, form, draft)
+    return FILLING
+
+
+def remember_message(update: Update, draft: Draft, question_id: str) -> None:
+    """Note which typed message answered the question (the last few only)."""
+    message = update.message
+    if message is None:
+        return
+    by = [pair for pair in draft.answers.get(ANSWERED_BY, []) if pair[1] != question_id]
+    by.append([message.message_id, question_id])
+    draft.answers[ANSWERED_BY] = by[-REMEMBERED_MESSAGES:]
+
+
+async def take_judgement(
+    update: Update, context: BotContext, form: FormDefinition, draft: Draft,
+    question: Question, result: Accepted | Rejected | Confirm,
+) -> State:
+    """Act on what the model made of an answer: take it, ask to confirm it, or hint."""
+    if isinstance(result, Accepted):
+        if question.type in ("location", "contact"):
+            key = "form.location_address" if question.type == "location" and \
+                "address" in result.value else f"form.{question.type}_received"
+            await send(update, context, t(key), ReplyKeyboardRemove())
+        return await advance(update, context, form, draft, question, result.value)
+    if isinstance(result, Confirm):
+        draft.answers[PENDING] = {"question": question.id, "value": result.value}
+        remember_message(update, draft, question.id)
+        await save(draft, update, context)
+        markup = InlineKeyboardMarkup([[
+            InlineKeyboardButton(t("form.confirm_yes"),
+                                 callback_data=_data(draft, "py", question.id)),
+            InlineKeyboardButton(t("form.confirm_no"),
+                                 callback_data=_data(draft, "pn", question.id)),
+        ]])
+        await send(update, context, result.prompt, markup)
+        return FILLING
+    await ask(update, context, form, draft, note=result.hint)
+    return FILLING
+
+
+async def settle_pending(update: Update, context: BotContext, form: FormDefinition,
+                         draft: Draft, question: Question, agreed: bool,
+                         tapped: str | None = None) -> State:
+    """The person said yes (take the waiting answer) or no (ask the question again)."""
+    pending = draft.answers.pop(PENDING, None)
+    if pending is None or pending.get("question") != question.id:
+        await ask(update, context, form, draft)
+        return FILLING
+    if agreed:
+        if question.type == "contact":
+            await send(update, context, t("form.contact_received"), ReplyKeyboardRemove())
+        return await advance(update, context, form, draft, question, pending["value"], tapped)
+    await save(draft, update, context)
+    if tapped is not None:
+        await mark_answered(update, context, tapped)
+    await ask(update, context, form, draft, note=t("form.confirm_declined"))
     return FILLING
 
 
@@ -311,7 +394,7 @@ async def ask_to_cancel(update: Update, context: BotContext, form: FormDefinitio
         InlineKeyboardButton(t("form.cancel_no"), callback_data=_data(draft, "r")),
     ]])
     await send(update, context, t("form.cancel_confirm", title=form.title,
-                                  count=len(draft.answers)), markup)
+                                  count=in_words(answered_count(draft))), markup)
     return FILLING
 
 
@@ -388,6 +471,11 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         await answer_once(update, context, t("form.stale_button").split("\n")[0])
         return FILLING
     choices = await choices_for(context, draft, question)
+    if action in ("py", "pn"):
+        await answer_once(update, context)
+        label = t("form.confirm_yes") if action == "py" else t("form.confirm_no")
+        return await settle_pending(update, context, form, draft, question, action == "py",
+                                    label)
     if action == "s":
         await answer_once(update, context)
         if not question.optional:
@@ -404,9 +492,16 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         draft.answers[qid] = selected
         await save(draft, update, context)
         if isinstance(query.message, Message):
-            await context.bot.edit_message_reply_markup(
-                chat_id=query.message.chat.id, message_id=query.message.message_id,
-                reply_markup=question_markup(draft, question, choices))  # type: ignore[arg-type]
+            shown = query.message.text or ""
+            markup = question_markup(draft, question, choices)
+            if "\n\n" in shown:  # a hint above the question: a choice is made, it goes
+                await context.bot.edit_message_text(
+                    chat_id=query.message.chat.id, message_id=query.message.message_id,
+                    text=shown.split("\n\n")[-1], reply_markup=markup)  # type: ignore[arg-type]
+            else:
+                await context.bot.edit_message_reply_markup(
+                    chat_id=query.message.chat.id, message_id=query.message.message_id,
+                    reply_markup=markup)  # type: ignore[arg-type]
         return FILLING
     if action == "d" and question.type == "multi":
         result = model.multi_done(question, draft.answers.get(qid) or [])
@@ -445,6 +540,11 @@ def tapped_answer(question: Question, value: str, choices: list[Choice],
     return None
 
 
+def is_skip(control: str) -> bool:
+    """The skip button's label typed, or the way people say it («بعداً», «فعلاً نه» …)."""
+    return control == match_key(t("form.skip")) or control in {match_key(w) for w in SKIP_WORDS}
+
+
 async def on_message(update: Update, context: BotContext, form: FormDefinition,
                      draft: Draft) -> State:
     """Anything typed or sent while a form is open."""
@@ -459,6 +559,11 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
     control = match_key(text) if text else ""
     if control == match_key(t("form.cancel")) or control == match_key("لغو"):
         return await ask_to_cancel(update, context, form, draft)
+    if PENDING in draft.answers and text:
+        said = model.yes_or_no(text)
+        if isinstance(said, Accepted):
+            return await settle_pending(update, context, form, draft, question, said.value)
+        draft.answers.pop(PENDING, None)  # something else typed: judge it afresh
     if control in (match_key(t("form.done")), match_key("تمام")) and question.type == "multi":
         result = model.multi_done(question, draft.answers.get(question.id) or [])
         if isinstance(result, Rejected):
@@ -473,25 +578,19 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
         return FILLING
     if control in (match_key(t("form.back")), match_key("بازگشت")):
         return await go_back(update, context, form, draft)
-    if control == match_key(t("form.skip")):
+    skipping = control == match_key(t("form.skip")) or (question.optional and is_skip(control))
+    if text and skipping:
         if not question.optional:
             await ask(update, context, form, draft, note=model.not_skippable(question))
             return FILLING
         return await advance(update, context, form, draft, question, None)
-    if question.type == "photos" and message.photo:
-        photos = list(draft.answers.get(question.id) or [])
-        limit = question.max or model.MAX_PHOTOS_DEFAULT
-        if len(photos) >= limit:
-            await send(update, context, t("form.photo_limit", count=limit),
-                       question_markup(draft, question, []))
-            return FILLING
-        biggest = message.photo[-1]
-        photos.append({"file_id": biggest.file_id, "file_unique_id": biggest.file_unique_id})
-        draft.answers[question.id] = photos
-        await save(draft, update, context)
-        await send(update, context, t("form.photo_received", count=len(photos)),
-                   question_markup(draft, question, []))
-        return FILLING
+    if question.type == "photos" and (message.photo or message.voice):
+        return await add_attachment(update, context, form, draft, question)
+    if message.voice and question.type == "text" and form.sink != "request_action":
+        # a voice note answers a text question of a report or a request (kept as an
+        # attachment); staff notes to a resident are delivered as text, so they stay typed
+        return await take_judgement(update, context, form, draft, question,
+                                    model.accept_voice(question, *voice_of(message)))
     if question.type == "location" and message.location:
         value = {"latitude": message.location.latitude, "longitude": message.location.longitude}
         await send(update, context, t("form.location_received"), ReplyKeyboardRemove())
@@ -502,15 +601,14 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
             await ask(update, context, form, draft, note=t("form.contact_not_own"))
             return FILLING
         await send(update, context, t("form.contact_received"), ReplyKeyboardRemove())
-        return await advance(update, context, form, draft, question,
-                             {"phone": message.contact.phone_number})
-    if text and question.type in ("choice", "integer", "text", "date", "yesno"):
+        shared = read_phone(message.contact.phone_number)
+        phone = shared.e164 if isinstance(shared, Phone) else message.contact.phone_number
+        return await advance(update, context, form, draft, question, {"phone": phone})
+    if text and question.type in ("choice", "multi", "integer", "decimal", "text", "date",
+                                  "yesno", "contact", "location"):
         choices = await choices_for(context, draft, question)
-        result = model.accept_text(question, text, choices=choices, today=context.today())
-        if isinstance(result, Accepted):
-            return await advance(update, context, form, draft, question, result.value)
-        await ask(update, context, form, draft, note=result.hint)
-        return FILLING
+        judged = model.accept_text(question, text, choices=choices, today=context.today())
+        return await take_judgement(update, context, form, draft, question, judged)
     if question.type in model.EXTRA_TYPES:
         return await on_extra_message(update, context, form, draft, question)
     await ask(update, context, form, draft, note=model.expectation(question))
@@ -534,6 +632,98 @@ async def on_extra_message(update: Update, context: BotContext, form: FormDefini
     return FILLING
 
 
+def voice_of(message: Message) -> tuple[str, str, int]:
+    """A voice note's file id, unique id and length in seconds."""
+    voice = message.voice
+    assert voice is not None
+    duration = voice.duration
+    seconds = int(duration.total_seconds()) if isinstance(duration, timedelta) else int(duration)
+    return voice.file_id, voice.file_unique_id, seconds
+
+
+async def add_attachment(update: Update, context: BotContext, form: FormDefinition,
+                         draft: Draft, question: Question) -> State:
+    """A photo or a voice note sent to a photos question: kept by its file id."""
+    message = update.message
+    assert message is not None
+    items = list(draft.answers.get(question.id) or [])
+    limit = question.max or model.MAX_PHOTOS_DEFAULT
+    if len(items) >= limit:
+        await send(update, context, t("form.photo_limit", count=in_words(limit)),
+                   question_markup(draft, question, []))
+        return FILLING
+    if message.voice:
+        file_id, unique_id, seconds = voice_of(message)
+        items.append({"kind": "voice", "file_id": file_id, "file_unique_id": unique_id,
+                      "duration": seconds})
+    else:
+        biggest = message.photo[-1]
+        items.append({"file_id": biggest.file_id, "file_unique_id": biggest.file_unique_id})
+    draft.answers[question.id] = items
+    await save(draft, update, context)
+    await send(update, context, t("form.attachment_received", what=model.attachment_count(items)),
+               question_markup(draft, question, []))
+    return FILLING
+
+
+async def on_edit(update: Update, context: BotContext) -> None:
+    """An edited message: if it gave one of the last answers of an unconfirmed form, the
+    answer changes (with a note saying so); anything else edited changes nothing."""
+    edited = update.edited_message
+    if edited is None or not edited.text:
+        raise ApplicationHandlerStop
+    draft = await drafts.draft_of(context.db, context.me().id)
+    form = forms_of(context).get(draft.form) if draft is not None else None
+    if draft is None or form is None or draft.seen(delivery_key(update)):
+        raise ApplicationHandlerStop
+    qid = next((q for m, q in draft.answers.get(ANSWERED_BY, []) if m == edited.message_id),
+               None)
+    question = form.question(qid) if qid else None
+    if question is None:
+        await send(update, context, t("form.edit_old"))
+        raise ApplicationHandlerStop
+    choices = await choices_for(context, draft, question)
+    result = model.accept_text(question, edited.text, choices=choices, today=context.today())
+    if isinstance(result, Rejected):
+        await ask(update, context, form, draft, note=t("form.edit_refused", label=question.label,
+                                                         hint=result.hint))
+        raise ApplicationHandlerStop
+    if isinstance(result, Confirm):
+        if draft.current != question.id:  # back to that question until it is confirmed,
+            draft.current, draft.mode = question.id, "edit"  # then on to the first unanswered
+        await take_judgement(update, context, form, draft, question, result)
+        raise ApplicationHandlerStop
+    candidate = {**draft.answers, question.id: result.value}
+    failed = model.failing_check(form, candidate, involving=question.id)
+    if failed is not None:
+        await ask(update, context, form, draft, note=t(
+            "form.edit_refused", label=question.label, hint=failed.message))
+        raise ApplicationHandlerStop
+    draft.answers = candidate
+    if PENDING in draft.answers and draft.answers[PENDING].get("question") == question.id:
+        draft.answers.pop(PENDING)
+    current = form.question(draft.current) if draft.current else None
+    if current is not None and not model.is_relevant(current, draft.answers):
+        following = model.next_question(form, draft.answers, after=question.id)
+        draft.current = following.id if following is not None else ""
+        if following is not None and following.id not in draft.history:
+            draft.history.append(following.id)
+    elif current is not None and current.id == question.id:
+        following = model.next_question(form, draft.answers, after=question.id)
+        draft.current = following.id if following is not None else ""
+    await save(draft, update, context)
+    shown = model.format_answer(question, result.value, choices)
+    await ask(update, context, form, draft, note=t("form.edited", label=question.label,
+                                                    answer=shown))
+    raise ApplicationHandlerStop
+
+
+def edit_handler() -> MessageHandler[BotContext, None]:
+    """Edited messages in private chats (before the conversation, in the same group)."""
+    return MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE,
+                          on_edit)
+
+
 def is_stale(context: BotContext, draft: Draft) -> bool:
     """Older than the configured age: offer to resume or discard."""
     hours = context.services.settings.draft_stale_hours
@@ -548,7 +738,7 @@ async def offer_resume(update: Update, context: BotContext, form: FormDefinition
         InlineKeyboardButton(t("form.resume"), callback_data=_data(draft, "r")),
         InlineKeyboardButton(t("form.discard"), callback_data=_data(draft, "n", "", new_form)),
     ]])
-    text = t(text_key, title=form.title, date=date, count=len(draft.answers))
+    text = t(text_key, title=form.title, date=date, count=in_words(answered_count(draft)))
     await answer_once(update, context)
     await send(update, context, text, markup)
     return FILLING
@@ -593,9 +783,13 @@ async def handle(update: Update, context: BotContext) -> State:
 
 async def no_draft(update: Update, context: BotContext) -> State:
     """No form open: a form button is from the past, anything else is not understood."""
+    from handlers.start import plain_message, take_offer
+
     query = update.callback_query
     if query is not None:
         parts = (query.data or "").split(":")
+        if len(parts) > 2 and parts[1] == "0" and parts[2] in ("new", "nonew"):
+            return await take_offer(update, context, agreed=parts[2] == "new")
         draft_id = number_in(parts[1]) if len(parts) > 2 and parts[2] == "ok" else None
         if draft_id is not None:
             for receipt in RECEIPTS:
@@ -609,18 +803,17 @@ async def no_draft(update: Update, context: BotContext) -> State:
     for fallback in TEXT_FALLBACKS:
         if await fallback(update, context):
             return END
-    from handlers.start import not_understood
-
-    await not_understood(update, context)
+    await plain_message(update, context)
     return END
 
 
 async def begin(
     update: Update, context: BotContext, form: FormDefinition,
-    draft_context: dict[str, Any] | None = None,
+    draft_context: dict[str, Any] | None = None, prefill: dict[str, Any] | None = None,
 ) -> State:
     """Open a new draft of `form` and ask its first question (`draft_context` travels with
-    the draft to its sink, e.g. the request a note is for)."""
+    the draft to its sink, e.g. the request a note is for; `prefill` answers questions
+    already, e.g. a resident's first message as the description: they are not asked)."""
     me = context.me()
     guard = GUARDS.get(form.name)
     refusal = await guard(update, context) if guard else None
@@ -638,14 +831,21 @@ async def begin(
     if needs_office and me.office_id is None:
         await send(update, context, t("form.no_office"), main_menu(me.effective_role))
         return END
+    prefill = {k: v for k, v in (prefill or {}).items() if form.question(k) is not None}
+    if prefill:
+        draft_context = {**(draft_context or {}), "prefilled": sorted(prefill)}
     draft = await drafts.start_draft(
         context.db, person_id=me.id, form=form.name, form_version=form.version,
         office_id=me.office_id, first_question=first.id, delivery=delivery_key(update),
         context=draft_context,
     )
-    total = model.progress(form, {}, first.id)[1]
+    if prefill:
+        draft.answers.update(prefill)
+        await drafts.save_draft(context.db, draft)
+    total = model.progress(form, {}, first.id)[1] - len(prefill)
     if form.confirm:
-        await send(update, context, t("form.intro", title=form.title, count=total),
+        key = "form.intro_prefilled" if prefill else "form.intro"
+        await send(update, context, t(key, title=form.title, count=total),
                    ReplyKeyboardRemove())
     await ask(update, context, form, draft)
     return FILLING

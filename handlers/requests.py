@@ -17,7 +17,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.forms.model import FormDefinition
+from bot.forms.model import FormDefinition, is_voice
 from bot.locale.jalali import format_date, format_datetime, local_date
 from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.text import t
@@ -101,13 +101,24 @@ async def file_request(update: Update, context: BotContext, form: FormDefinition
     else:
         office_id, hood_id = int(answers.get("office") or 0), None
     phone = (answers.get("phone") or {}).get("phone")
-    location = answers.get("location")
+    location = answers.get("location") or {}
+    description, attached = answers["description"], list(answers.get("photos") or [])
+    if is_voice(description):  # a voice note as the description: kept as an attachment
+        attached.append({"kind": "voice", "file_id": description["voice"],
+                         "file_unique_id": description["file_unique_id"]})
+        description = t("request.voice_description")
+    if "address" in location:
+        description = f"{description}\n\n{t('request.address', address=location['address'])}"
     new = store.NewRequest(
         draft_id=draft.id, resident_id=context.me().id, office_id=office_id,
         neighbourhood_id=hood_id, category=answers["category"],
-        description=answers["description"], phone=phone,
-        photos=[(p["file_id"], p["file_unique_id"]) for p in answers.get("photos") or []],
-        location=(location["latitude"], location["longitude"]) if location else None,
+        description=description, phone=phone,
+        photos=[(p["file_id"], p["file_unique_id"]) for p in attached
+                if p.get("kind") != "voice"],
+        location=(location["latitude"], location["longitude"]) if "latitude" in location
+        else None,
+        voices=[(p["file_id"], p["file_unique_id"]) for p in attached
+                if p.get("kind") == "voice"],
     )
     settings = context.services.settings
     try:
@@ -399,6 +410,9 @@ async def send_media(update: Update, context: BotContext, request: Request) -> N
     for row in rows:
         if row["kind"] == "photo":
             await context.bot.send_photo(chat_id=chat_id, photo=row["file_id"],
+                                         caption=shown_code(request.code))
+        elif row["kind"] == "voice":
+            await context.bot.send_voice(chat_id=chat_id, voice=row["file_id"],
                                          caption=shown_code(request.code))
         elif row["kind"] == "location":
             await context.bot.send_location(chat_id=chat_id, latitude=row["latitude"],

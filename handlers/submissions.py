@@ -10,7 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.forms.model import FormDefinition
+from bot.forms.model import FormDefinition, is_voice
 from bot.locale.jalali import format_date, local_date
 from bot.locale.text import t
 from handlers.context import BotContext, send
@@ -26,6 +26,7 @@ def to_submission(form: FormDefinition, draft: Draft, answers: dict[str, Any],
     columns: dict[str, Any] = {}
     tags: list[tuple[str, str]] = []
     photos: list[tuple[str, str, str]] = []
+    voices: list[tuple[str, str, str]] = []
     locations: list[tuple[str, float, float]] = []
     for question in form.questions:
         value = answers.get(question.id)
@@ -38,13 +39,18 @@ def to_submission(form: FormDefinition, draft: Draft, answers: dict[str, Any],
         elif question.store is not None:
             columns[question.store] = value
         if question.type == "photos":
-            photos += [(question.id, p["file_id"], p["file_unique_id"]) for p in value]
-        elif question.type == "location":
+            photos += [(question.id, p["file_id"], p["file_unique_id"]) for p in value
+                       if p.get("kind") != "voice"]
+            voices += [(question.id, p["file_id"], p["file_unique_id"]) for p in value
+                       if p.get("kind") == "voice"]
+        elif question.type == "location" and "latitude" in value:
             locations.append((question.id, value["latitude"], value["longitude"]))
+        elif is_voice(value):
+            voices.append((question.id, value["voice"], value["file_unique_id"]))
     return NewSubmission(
         draft_id=draft.id, form=form.name, form_version=form.version, author_id=author_id,
         office_id=draft.office_id or 0, answers=answers, columns=columns, tags=tags,
-        photos=photos, locations=locations,
+        photos=photos, locations=locations, voices=voices,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,6 +109,7 @@ class NewRequest:
     phone: str | None
     photos: list[tuple[str, str]]          # (file_id, file_unique_id)
     location: tuple[float, float] | None
+    voices: list[tuple[str, str]] = field(default_factory=list)  # (file_id, file_unique_id)
 
 
 _SELECT = """
@@ -205,6 +206,10 @@ async def file_request(
                     "INSERT INTO attachments (request_id, question, kind, file_id, "
                     "file_unique_id) VALUES (?, 'photos', 'photo', ?, ?)",
                     [(request_id, *p) for p in new.photos])
+                await tx.executemany(
+                    "INSERT INTO attachments (request_id, question, kind, file_id, "
+                    "file_unique_id) VALUES (?, 'voice', 'voice', ?, ?)",
+                    [(request_id, *v) for v in new.voices])
                 if new.location is not None:
                     await tx.execute(
                         "INSERT INTO attachments (request_id, question, kind, latitude, "

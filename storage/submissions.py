@@ -6,7 +6,7 @@ confirming twice stores one thing."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from storage.db import Database
@@ -29,6 +29,7 @@ class NewSubmission:
     tags: list[tuple[str, str]]                # (question, value)
     photos: list[tuple[str, str, str]]         # (question, file_id, file_unique_id)
     locations: list[tuple[str, float, float]]  # (question, latitude, longitude)
+    voices: list[tuple[str, str, str]] = field(default_factory=list)  # as photos
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ async def submit(db: Database, new: NewSubmission) -> tuple[int, bool]:
         await tx.executemany(
             "INSERT INTO attachments (submission_id, question, kind, file_id, file_unique_id) "
             "VALUES (?, ?, 'photo', ?, ?)", [(submission_id, *p) for p in new.photos])
+        await tx.executemany(
+            "INSERT INTO attachments (submission_id, question, kind, file_id, file_unique_id) "
+            "VALUES (?, ?, 'voice', ?, ?)", [(submission_id, *v) for v in new.voices])
         await tx.executemany(
             "INSERT INTO attachments (submission_id, question, kind, latitude, longitude) "
             "VALUES (?, ?, 'location', ?, ?)", [(submission_id, *loc) for loc in new.locations])

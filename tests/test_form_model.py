@@ -12,7 +12,8 @@ import pytest
 
 from bot.forms import model
 from bot.forms.expr import ExpressionError, compile_expression
-from bot.forms.model import Accepted, Choice, FormDefinitionError, Rejected
+from bot.forms.model import Accepted, Choice, Confirm, FormDefinitionError, Rejected
+from bot.locale.jalali import format_date
 from bot.locale.text import t
 
 FORMS = model.load_forms()
@@ -74,12 +75,29 @@ def test_integers_in_any_digits(typed: str, value: int) -> None:
         Accepted(value))
 
 
-@pytest.mark.parametrize("typed", ["", "بیست", "-3", "5001", "1.5", "۱۲ نفر"])
-def test_bad_integers_get_the_hint(typed: str) -> None:
+@pytest.mark.parametrize(("typed", "value"), [("بیست", 20), ("۱۲ نفر", 12),
+                                              ("حدود ۳۰", 30), ("بیست و پنج نفر", 25)])
+def test_integers_as_people_write_them(typed: str, value: int) -> None:
+    question = REPORT.question("participants")
+    assert question is not None
+    assert model.accept_text(question, typed, choices=[], today=date(2026, 11, 21)) == (
+        Accepted(value))
+
+
+@pytest.mark.parametrize(("typed", "hint"), [
+    ("", t("form.expect_integer", low=0, high=5000)),
+    ("سلام", t("form.expect_integer", low=0, high=5000)),
+    ("-3", t("form.number_out_of_range", number="-۳", low=0, high=5000)),
+    ("5001", t("form.number_out_of_range", number="۵۰۰۱", low=0, high=5000)),
+    ("1.5", t("form.number_decimal", number="۱٫۵")),
+    ("۱۲ خانوار", t("form.number_unit", number="۱۲", unit="خانوار", expected="نفر")),
+    ("۲۰ تا ۳۰", t("form.number_several", numbers="۲۰ یا ۳۰")),
+])
+def test_bad_integers_say_what_was_understood(typed: str, hint: str) -> None:
     question = REPORT.question("participants")
     assert question is not None
     result = model.accept_text(question, typed, choices=[], today=date(2026, 11, 21))
-    assert result == Rejected(t("form.expect_integer", low=0, high=5000))
+    assert result == Rejected(hint)
 
 
 def test_choices_typed_by_label_with_arabic_letters_or_by_number() -> None:
@@ -112,21 +130,31 @@ def test_dates_accepted(typed: str, today: date, expected: date) -> None:
 
 
 @pytest.mark.parametrize(
-    ("typed", "reason"),
+    ("typed", "hint"),
     [
-        ("۱۴۰۴/۱۲/۳۰", "day"),    # 1404 is not a leap year
-        ("۱۴۰۵/۱۳/۱", "month"),
-        ("۱۴۰۵/۷/۳۱", "day"),
-        ("۱۴۰۵/۹/۵", "future"),
-        ("دیروز بود", "format"),
-        ("۱۴۰۳/۱/۱", "too_old"),
+        ("۱۴۰۴/۱۲/۳۰", "اسفند ۲۹ روز دارد؛ این روز در آن ماه نیست."),  # 1404 is no leap year
+        ("۱۴۰۵/۱۳/۱", t("form.date_month")),
+        ("۱۴۰۵/۷/۳۱", "مهر ۳۰ روز دارد؛ این روز در آن ماه نیست."),
+        ("۱۴۰۵/۹/۵", t("form.date_future", date=format_date(gregorian(1405, 9, 5), weekday=True),
+                                 days=365)),
+        ("دیروز نه، فکر کنم", t("form.date_format")),
+        ("۱۴۰۳/۱/۱", t("form.date_too_old", date=format_date(gregorian(1403, 1, 1), weekday=True),
+                                  days=365)),
     ],
 )
-def test_dates_refused_with_the_reason(typed: str, reason: str) -> None:
+def test_dates_refused_saying_what_was_understood(typed: str, hint: str) -> None:
     question = NEED.question("day")
     assert question is not None
     result = model.accept_date(question, typed, gregorian(1405, 8, 30))
-    assert result == Rejected(t(f"form.date_{reason}", days=question.max_age_days or 0))
+    assert result == Rejected(hint)
+
+
+def test_a_gregorian_date_is_converted_and_confirmed() -> None:
+    question = NEED.question("day")
+    assert question is not None
+    result = model.accept_date(question, "2026-11-16", gregorian(1405, 8, 30))
+    assert result == Confirm("2026-11-16", t("form.date_gregorian", typed="2026-11-16",
+                                             date="۲۵ آبان ۱۴۰۵"))
 
 
 def test_multi_toggles_in_choice_order_and_needs_the_minimum() -> None:
@@ -164,6 +192,8 @@ def write_form(tmp_path: Path, questions: str, checks: str = "") -> Path:
          "store 'password'"),
         ('[[questions]]\nid = "a"\ntype = "text"\nprompt = "?"\nwhen = "open(a)"\n',
          "is not allowed"),
+        ('[[questions]]\nid = "a"\ntype = "integer"\nprompt = "?"\nunit = "sheep"\n',
+         "unit 'sheep'"),
     ],
 )
 def test_a_broken_definition_names_form_question_and_reason(
@@ -190,3 +220,47 @@ def test_an_organisation_folder_overrides_a_shipped_form(tmp_path: Path) -> None
                                                 encoding="utf-8")
     forms = model.load_forms(tmp_path)
     assert forms["field_report"].version == 2 and forms["needs_assessment"].version == 1
+
+
+def test_a_decimal_question_takes_a_persian_decimal(tmp_path: Path) -> None:
+    form = model.load_form(write_form(
+        tmp_path, '[[questions]]\nid = "hours"\ntype = "decimal"\nprompt = "چند ساعت؟"\n'
+        'min = 0\nmax = 24\nunit = "hours"\n'))
+    question = form.questions[0]
+    today = date(2026, 11, 21)
+    for typed in ("۳٫۵", "3.5", "۳/۵", "سه و نیم ساعت", "حدود ۳٫۵"):
+        assert model.accept_text(question, typed, choices=[], today=today) == Accepted(3.5)
+    assert model.accept_text(question, "۲ ساعت", choices=[], today=today) == Accepted(2)
+    assert model.format_answer(question, 3.5, []) == "۳٫۵"
+    assert model.accept_text(question, "۳ روز", choices=[], today=today) == Rejected(
+        t("form.number_unit", number="۳", unit="روز", expected="ساعت"))
+
+
+def test_the_unit_of_a_head_count_comes_from_its_column() -> None:
+    participants, households = REPORT.question("participants"), NEED.question("households")
+    assert participants is not None and households is not None
+    assert (participants.unit, households.unit) == ("people", "households")
+
+
+def test_voice_notes_and_places_as_answers() -> None:
+    text = REPORT.question("summary")
+    location = REPORT.question("location")
+    assert text is not None and location is not None
+    voice = model.accept_voice(text, "voice-1", "u-1", 4)
+    assert isinstance(voice, Accepted) and model.is_voice(voice.value)
+    assert model.format_answer(text, voice.value, []) == t("form.voice_answer", seconds=4)
+    place = model.accept_text(location, "کوچهٔ ۱۲، پشت مسجد جامع", choices=[],
+                              today=date(2026, 11, 21))
+    assert place == Accepted({"address": "کوچهٔ ۱۲، پشت مسجد جامع"})
+    assert model.format_answer(location, {"address": "کوچهٔ ۱۲"}, []) == "کوچهٔ ۱۲"
+    items = [{"file_id": "p"}, {"kind": "voice", "file_id": "v"}]
+    assert model.attachment_count(items) == "۱ عکس، ۱ پیام صوتی"
+
+
+def test_arabic_indic_digits_in_free_text_become_persian() -> None:
+    question = REPORT.question("summary")
+    assert question is not None
+    typed = "جلسه با ٢٠ نفر از اهالی برگزار شد"
+    result = model.accept_text(question, typed, choices=[], today=date(2026, 11, 21))
+    assert result == Accepted("جلسه با ۲۰ نفر از اهالی برگزار شد")
+    assert model.format_answer(question, typed, []) == "جلسه با ۲۰ نفر از اهالی برگزار شد"

@@ -83,10 +83,13 @@ async def test_complete_field_report_with_every_question_type(
     assert replies[1].buttons() == ["قلعه محمود", "میدان قلعه", t("form.cancel")]
     await tap(maryam, "میدان قلعه")
     # Date: a future date and a month 13 are refused; a typed date in Persian digits is taken.
-    future = (await say(maryam, typed_date(today + timedelta(days=3))))[-1].text
-    assert future.startswith(t("form.date_future"))
+    in_three_days = today + timedelta(days=3)
+    future = (await say(maryam, typed_date(in_three_days)))[-1].text
+    assert future.startswith(t("form.date_future", date=jalali.format_date(
+        in_three_days, weekday=True)))
     assert (await say(maryam, "۱۴۰۵/۱۳/۱"))[-1].text.startswith(t("form.date_month"))
-    assert (await say(maryam, "۱۴۰۴/۱۲/۳۰"))[-1].text.startswith(t("form.date_day"))
+    assert (await say(maryam, "۱۴۰۴/۱۲/۳۰"))[-1].text.startswith(t(
+        "form.date_day_in_month", month="اسفند", days=29))
     three_days_ago = today - timedelta(days=3)
     reply = (await say(maryam, typed_date(three_days_ago)))[-1]
     assert reply.text.startswith("پرسش ۳ از ۱۶\nنوع فعالیت چه بود؟")
@@ -97,16 +100,19 @@ async def test_complete_field_report_with_every_question_type(
     await say(maryam, "نمایش فیلم برای نوجوانان")
     # Multiple choice: «done» with nothing picked is refused; toggles edit in place.
     assert (await tap(maryam, t("form.done")))[-1].text.startswith(
-        t("form.multi_too_few", count=1))
+        t("form.multi_too_few", count="یک"))
     await tap(maryam, "▫️ اجتماعی")
     await tap(maryam, "▫️ فرهنگی")
     toggled = (await tap(maryam, "✅ فرهنگی"))[-1]
     assert toggled.buttons()[:2] == ["✅ اجتماعی", "▫️ فرهنگی"] and toggled.edits == 3
     await tap(maryam, t("form.done"))
-    # Integers: words, out-of-range and a sticker get a hint; Arabic digits are fine.
+    # Integers: a household count, out-of-range and a sticker get a hint saying why;
+    # Arabic digits are fine.
     hint = t("form.expect_integer", low=0, high=5000)
-    assert (await say(maryam, "بیست نفر"))[-1].text.startswith(hint)
-    assert (await say(maryam, "۵۰۰۰۰"))[-1].text.startswith(hint)
+    assert (await say(maryam, "بیست خانوار"))[-1].text.startswith(t(
+        "form.number_unit", number="۲۰", unit="خانوار", expected="نفر"))
+    assert (await say(maryam, "۵۰۰۰۰"))[-1].text.startswith(t(
+        "form.number_out_of_range", number="۵۰٬۰۰۰", low=0, high=5000))
     assert (await sandbox.act(maryam, "send_sticker"))[-1].text.startswith(hint)
     await say(maryam, "٢٠")
     await say(maryam, "۱۲")
@@ -125,8 +131,8 @@ async def test_complete_field_report_with_every_question_type(
     await tap(maryam, t("form.yes"))
     await say(maryam, "دعوت از خانواده‌ها برای جلسهٔ بعد")
     # Photos: two photos, then done; location through the phone's share button.
-    assert (await sandbox.act(maryam, "send_photo"))[-1].text == t("form.photo_received",
-                                                                   count=1)
+    assert (await sandbox.act(maryam, "send_photo"))[-1].text == t(
+        "form.attachment_received", what=t("form.photo_count", count=1))
     await sandbox.act(maryam, "send_photo")
     location_question = (await tap(maryam, t("form.done")))[-1]
     assert maryam.menu_labels()[0] == t("form.send_location")
@@ -135,7 +141,7 @@ async def test_complete_field_report_with_every_question_type(
     assert summary.text.startswith(t("form.summary_title", title="گزارش میدانی"))
     assert "محله: میدان قلعه" in summary.text
     assert f"تاریخ: {jalali.format_date(three_days_ago)}" in summary.text
-    assert "شرکت‌کنندگان: ۲۰" in summary.text and "عکس‌ها: ۲ عکس" in summary.text
+    assert "شرکت‌کنندگان: ۲۰" in summary.text and "پیوست‌ها: ۲ عکس" in summary.text
 
     # Edit from the summary: a new total below children + adolescents is refused.
     await tap(maryam, edit_button(summary.text, "شرکت‌کنندگان"))
@@ -372,7 +378,7 @@ async def test_cancel_asks_before_throwing_answers_away(
     await sandbox.say(maryam, "/report")
     await sandbox.tap(maryam, "قلعه محمود")
     asked = (await sandbox.tap(maryam, t("form.cancel")))[-1]
-    assert asked.text == t("form.cancel_confirm", title="گزارش میدانی", count=1)
+    assert asked.text == t("form.cancel_confirm", title="گزارش میدانی", count="یک")
     resumed = (await sandbox.tap(maryam, t("form.cancel_no")))[-1].text
     assert "چه روزی انجام شد؟" in resumed
     assert (await draft_for(sandbox.db, maryam)) is not None
@@ -406,4 +412,4 @@ async def test_photos_are_kept_and_empty_looking_text_refused(
     assert t("form.skip") not in after_photo.buttons()
     await tap(maryam, t("form.done"))
     summary = (await tap(maryam, t("form.skip")))[-1].text
-    assert "عکس‌ها: ۲ عکس" in summary and "گروه‌های درگیر: سالمندان" in summary
+    assert "پیوست‌ها: ۲ عکس" in summary and "گروه‌های درگیر: سالمندان" in summary

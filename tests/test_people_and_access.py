@@ -210,12 +210,20 @@ async def test_cancel_returns_to_the_menu(sandbox: SandboxBot) -> None:
                                    "دعوت همکار", "همکاران", "راهنما"]
 
 
-@pytest.mark.parametrize("action", ["send_sticker", "send_voice", "send_photo",
-                                    "send_location"])
+@pytest.mark.parametrize("action", ["send_sticker", "send_location", "send_document"])
 async def test_unexpected_messages_get_a_persian_hint(sandbox: SandboxBot, action: str) -> None:
     resident = sandbox.user(500, "زهرا")
     replies = await sandbox.act(resident, action)
     assert [r.text for r in replies] == [t("general.not_understood")]
+
+
+@pytest.mark.parametrize("action", ["send_voice", "send_photo"])
+async def test_a_voice_or_photo_outside_a_form_is_offered_as_a_request(
+    sandbox: SandboxBot, action: str
+) -> None:
+    resident = sandbox.user(500, "زهرا")
+    replies = await sandbox.act(resident, action)
+    assert [r.text for r in replies] == [t("start.offer")]
 
 
 async def test_unknown_command_and_group_messages(sandbox: SandboxBot, api: FakeBotAPI) -> None:

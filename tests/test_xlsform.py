@@ -490,8 +490,10 @@ async def test_a_persian_and_english_form_with_a_repeat_in_the_chat(
         street = (await bot.tap(user, "پامنار"))[-1]
         assert street.buttons()[0] == "کوچه ۲" and "کوچه ۱" not in street.buttons()
         await bot.tap(user, "کوچه ۲")
-        assert (await bot.say(user, "بزرگ"))[-1].text.startswith(t("xls.expect_decimal"))
-        assert (await bot.say(user, "-۳"))[-1].text.startswith(t("xls.constraint"))
+        assert (await bot.say(user, "بزرگ"))[-1].text.startswith(
+            t("form.expect_decimal", low=0, high=1000000))
+        assert "را نمی‌توانم ثبت کنم" in (await bot.say(user, "-۳"))[-1].text
+        assert (await bot.say(user, "۰"))[-1].text.startswith(t("xls.constraint"))
         await bot.say(user, "۸۲٫۵")
         assert (await bot.say(user, "۲۵:۰۰"))[-1].text.startswith(t("xls.expect_time"))
         reply = (await bot.say(user, "۹:۰۵"))[-1]
@@ -591,7 +593,7 @@ SHIPPED_XLSX = Path(model.SHIPPED_FORMS_DIR) / "xlsx"
 REPORT_STEPS: list[tuple[str, Any]] = [
     ("say", "گزارش میدانی"), ("tap", "میدان قلعه"), ("tap", "امروز"), ("tap", "سایر"),
     ("say", "ab"), ("say", "نمایش فیلم برای نوجوانان"), ("tap", "▫️ اجتماعی"),
-    ("tap", "done"), ("say", "بیست"), ("say", "۲۰"), ("say", "۱۲"), ("say", "۱۰"),
+    ("tap", "done"), ("say", "خیلی زیاد"), ("say", "۲۰"), ("say", "۱۲"), ("say", "۱۰"),
     ("say", "۸"), ("say", "۲۵"), ("say", "۱۱"), ("say", "۲"), ("tap", "done"),
     ("say", "گفت‌وگو با نوجوانان محله دربارهٔ فیلم"), ("tap", "بله"),
     ("say", "تماس با شهرداری"), ("act", "send_photo"), ("tap", "done"),

@@ -19,29 +19,39 @@ from pathlib import Path
 from typing import Any
 
 from bot.forms.expr import Expression, ExpressionError, Unknown, compile_expression
-from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
+from bot.locale.choices import match_choice, match_choices
+from bot.locale.dates import DateRefusal, read_date
+from bot.locale.jalali import MONTH_NAMES, format_date
 from bot.locale.normalize import (
     fa_number,
     match_key,
     normalize_text,
-    parse_int,
+    persian_digits_in_text,
     to_ascii_digits,
     to_persian_digits,
 )
+from bot.locale.numbers import NumberRefusal, in_words, read_number, zero_word
+from bot.locale.phones import Phone, read_phone
+from bot.locale.places import Address, Coordinates, read_place
 from bot.locale.text import t
 from bot.textfile import EncodingProblem, read_text
 
 SHIPPED_FORMS_DIR = Path(__file__).parent
-QUESTION_TYPES = ("choice", "multi", "integer", "text", "date", "location", "photos", "yesno",
-                  "contact")
+QUESTION_TYPES = ("choice", "multi", "integer", "decimal", "text", "date", "location", "photos",
+                  "yesno", "contact")
+# What a count question counts, for noticing «۲۰ خانوار» typed to a question about people.
+UNITS = ("people", "households", "days", "hours", "minutes", "money", "years", "months")
+UNIT_OF_COLUMN = {"participants": "people", "children": "people", "adolescents": "people",
+                  "women": "people", "elderly": "people", "households": "households"}
 CHOICE_SOURCES = ("office_neighbourhoods", "all_neighbourhoods", "offices")
 # Columns of the submissions table a question may fill (digests aggregate on these).
 STORE_COLUMNS = ("neighbourhood_id", "happened_on", "activity", "category", "severity",
                  "participants", "children", "adolescents", "women", "elderly", "households",
                  "tags")
 SINKS = ("submission", "request", "request_action")
-YES_WORDS = {"بله", "بلی", "آره", "اره", "اری", "yes", "y", "1"}
-NO_WORDS = {"خیر", "نه", "نخیر", "no", "n", "0"}
+YES_WORDS = {"بله", "بلی", "آره", "اره", "اری", "آری", "باشه", "حتما", "درسته", "بلهدرسته",
+             "yes", "y", "ok", "1"}
+NO_WORDS = {"خیر", "نه", "نخیر", "نهخیر", "اصلا", "no", "n", "0"}
 MAX_TEXT_DEFAULT = 1500
 MAX_PHOTOS_DEFAULT = 5
 
@@ -76,6 +86,7 @@ class Question:
     past_only: bool = True
     max_age_days: int | None = None
     store: str | None = None
+    unit: str | None = None  # what an integer or decimal question counts
     # XLSForm (bot/forms/xlsform.py); the defaults leave a TOML question as it was.
     name: str = ""                 # the XLSForm name (the id may be shorter)
     xls_type: str = ""             # note, acknowledge, decimal, ... as the sheet says
@@ -204,11 +215,14 @@ def _parse_question(where: str, raw: Mapping[str, Any], earlier: set[str]) -> Qu
         raise FormDefinitionError(f"{where}: store {store!r} is not one of {STORE_COLUMNS}")
     if store == "tags" and kind != "multi":
         raise FormDefinitionError(f"{where}: only multi questions can be stored as tags")
+    unit = raw.get("unit", UNIT_OF_COLUMN.get(str(store)))
+    if unit is not None and unit not in UNITS:
+        raise FormDefinitionError(f"{where}: unit {unit!r} is not one of {UNITS}")
     return Question(
         id=qid, type=kind, prompt=prompt.strip(), label=str(raw.get("label") or qid),
         optional=bool(raw.get("optional", False)), when=when, choices=tuple(choices),
         choices_from=source, min=low, max=high, past_only=bool(raw.get("past_only", True)),
-        max_age_days=_int(where, raw, "max_age_days"), store=store,
+        max_age_days=_int(where, raw, "max_age_days"), store=store, unit=unit,
     )
 
 
@@ -381,44 +395,81 @@ class Rejected:
     hint: str
 
 
+@dataclass(frozen=True)
+class Confirm:
+    """An answer understood that the person confirms before it is taken (a Gregorian date
+    converted, a phone number typed instead of shared), with the question to ask."""
+
+    value: Any
+    prompt: str
+
+
+Judgement = Accepted | Rejected | Confirm
+
+
+def _bounds(question: Question) -> tuple[int, int]:
+    low = question.min if question.min is not None else 0
+    high = question.max if question.max is not None else 1000000
+    return low, high
+
+
 def expectation(question: Question) -> str:
     """What the question expects, in a short Persian phrase."""
     if question.type in EXTRA_TYPES:
         return t(f"xls.expect_{question.type}")
-    if question.type == "integer":
-        return t("form.expect_integer", low=question.min if question.min is not None else 0,
-                 high=question.max if question.max is not None else 1000000)
+    if question.type in ("integer", "decimal"):
+        low, high = _bounds(question)
+        return t(f"form.expect_{question.type}", low=low, high=high)
     if question.type == "text":
         return t("form.expect_text", low=question.min or 1,
                  high=question.max or MAX_TEXT_DEFAULT)
     return t(f"form.expect_{question.type}")
 
 
+def show_number(value: float) -> str:
+    """A number as the summary shows it: «۱۲٬۰۰۰», «۳٫۵»."""
+    if isinstance(value, float) and not value.is_integer():
+        return to_persian_digits(f"{value:g}".replace(".", "٫"))
+    return fa_number(int(value))
+
+
 def _choice_by_text(text: str, choices: Sequence[Choice]) -> Choice | None:
-    key = match_key(text)
-    for choice in choices:
-        if match_key(choice.label) == key:
-            return choice
-    number = parse_int(text)
-    if number is not None and 1 <= number <= len(choices):
-        return choices[number - 1]
-    return None
+    index = match_choice(text, [c.label for c in choices])
+    return None if index is None else choices[index]
+
+
+def accept_number(question: Question, text: str) -> Accepted | Rejected:
+    """A count as people write it, within the question's bounds."""
+    reading = read_number(text, decimals=question.type == "decimal", unit=question.unit)
+    if isinstance(reading, NumberRefusal):
+        shown = [show_number(n) for n in reading.numbers]
+        if reading.reason == "several" and len(shown) >= 2:
+            return Rejected(t("form.number_several", numbers=t("form.or").join(shown)))
+        if reading.reason == "unit" and shown:
+            return Rejected(t("form.number_unit", number=shown[0],
+                              unit=t(f"unit.{reading.unit}"),
+                              expected=t(f"unit.{question.unit}")))
+        if reading.reason == "bound" and shown:
+            return Rejected(t("form.number_bound", number=shown[0]))
+        if reading.reason == "decimal" and shown:
+            return Rejected(t("form.number_decimal", number=shown[0]))
+        return Rejected(expectation(question))
+    low, high = _bounds(question)
+    if not low <= reading.value <= high:
+        return Rejected(t("form.number_out_of_range", number=show_number(reading.value),
+                          low=low, high=high))
+    return Accepted(reading.value)
 
 
 def accept_text(
     question: Question, text: str, *, choices: Sequence[Choice], today: date
-) -> Accepted | Rejected:
+) -> Judgement:
     """Judge a typed answer to `question`."""
     kind = question.type
-    if kind == "integer":
-        number = parse_int(text)
-        low = question.min if question.min is not None else 0
-        high = question.max if question.max is not None else 1000000
-        if number is None or not low <= number <= high:
-            return Rejected(expectation(question))
-        return Accepted(number)
+    if kind in ("integer", "decimal"):
+        return accept_number(question, text)
     if kind == "text":
-        cleaned = normalize_text(text)
+        cleaned = persian_digits_in_text(normalize_text(text))
         visible = cleaned.replace("\u200c", "").replace(" ", "").replace("\n", "")
         long_enough = len(visible) >= (question.min or 1) and any(c.isalnum() for c in visible)
         if not long_enough or len(cleaned) > (question.max or MAX_TEXT_DEFAULT):
@@ -427,31 +478,105 @@ def accept_text(
     if kind == "choice":
         choice = _choice_by_text(text, choices)
         return Accepted(choice.value) if choice else Rejected(expectation(question))
+    if kind == "multi":
+        if zero_word(text):  # «هیچ‌کدام»: none of them (if none is allowed)
+            return multi_done(question, [])
+        picked = match_choices(text, [c.label for c in choices])
+        if picked is None:
+            return Rejected(expectation(question))
+        return multi_done(question, [choices[i].value for i in picked])
     if kind == "yesno":
-        key = match_key(text)
-        if key in YES_WORDS:
-            return Accepted(True)
-        if key in NO_WORDS:
-            return Accepted(False)
-        return Rejected(expectation(question))
+        return yes_or_no(text, question)
     if kind == "date":
         return accept_date(question, text, today)
+    if kind == "contact":
+        return accept_phone(text)
+    if kind == "location":
+        return accept_place(text)
     return Rejected(expectation(question))
 
 
-def accept_date(question: Question, text: str, today: date) -> Accepted | Rejected:
-    """A typed Jalali date, within the question's limits."""
-    key = match_key(text)
-    if key == match_key(t("form.today")):
-        return Accepted(today.isoformat())
-    if key == match_key(t("form.yesterday")):
-        return Accepted(date.fromordinal(today.toordinal() - 1).isoformat())
-    try:
-        day = parse_jalali_date(text, today=today, allow_future=not question.past_only,
-                                max_age_days=question.max_age_days)
-    except JalaliDateError as error:
-        return Rejected(t(f"form.date_{error.reason}", days=question.max_age_days or 0))
-    return Accepted(day.isoformat())
+def yes_or_no(text: str, question: Question | None = None) -> Accepted | Rejected:
+    """«بله», «آره», «نه», «خیر» … typed."""
+    key = match_key(text).rstrip(".!؟?")
+    if key in YES_WORDS:
+        return Accepted(True)
+    if key in NO_WORDS:
+        return Accepted(False)
+    return Rejected(expectation(question) if question else t("form.expect_yesno"))
+
+
+def accept_date(question: Question, text: str, today: date) -> Judgement:
+    """A date as people say it, within the question's limits; each refusal says what was
+    understood and why it cannot be taken."""
+    reading = read_date(text, today=today, allow_future=not question.past_only,
+                        max_age_days=question.max_age_days)
+    if isinstance(reading, DateRefusal):
+        return Rejected(date_refusal(reading, text))
+    if reading.gregorian:
+        return Confirm(reading.day.isoformat(), t(
+            "form.date_gregorian", typed=text.strip(), date=format_date(reading.day)))
+    return Accepted(reading.day.isoformat())
+
+
+def date_refusal(refusal: DateRefusal, typed: str) -> str:
+    """The Persian reply to a date that cannot be taken."""
+    if refusal.reason == "ambiguous":
+        return t("form.date_ambiguous", dates=t("form.or").join(
+            format_date(d) for d in refusal.candidates))
+    if refusal.reason == "day" and refusal.month is not None:
+        return t("form.date_day_in_month", month=MONTH_NAMES[refusal.month - 1],
+                 days=refusal.days_in_month or 0)
+    understood = format_date(refusal.understood, weekday=True) if refusal.understood else ""
+    if refusal.reason in ("future", "too_old"):
+        return t(f"form.date_{refusal.reason}", date=understood,
+                 days=refusal.max_age_days or 0)
+    return t(f"form.date_{refusal.reason}")
+
+
+def accept_phone(text: str) -> Confirm | Rejected:
+    """A phone number typed at the contact step: understood, then confirmed as consent."""
+    phone = read_phone(text)
+    if not isinstance(phone, Phone):
+        if phone.reason in ("too_short", "too_long"):
+            return Rejected(t(f"form.phone_{phone.reason}"))
+        return Rejected(t("form.expect_contact"))
+    return Confirm({"phone": phone.e164, "typed": True},
+                   t("form.phone_confirm", phone=shown_phone(phone.e164)))
+
+
+def shown_phone(e164: str) -> str:
+    """+989131234567 → ۰۹۱۳ ۱۲۳ ۴۵۶۷ (other countries as they are, in Persian digits)."""
+    if e164.startswith("+989") and len(e164) == 13:
+        national = "0" + e164[3:]
+        return to_persian_digits(f"{national[:4]} {national[4:7]} {national[7:]}")
+    if e164.startswith("+98") and len(e164) == 13:
+        national = "0" + e164[3:]
+        return to_persian_digits(f"{national[:3]} {national[3:]}")
+    return "\u200e" + to_persian_digits(e164)
+
+
+def accept_place(text: str) -> Accepted | Rejected:
+    """A map link or coordinates as a point; an address in words as the place's text."""
+    place = read_place(text)
+    if isinstance(place, Coordinates):
+        return Accepted({"latitude": place.latitude, "longitude": place.longitude})
+    if isinstance(place, Address):
+        return Accepted({"address": persian_digits_in_text(place.text)})
+    return Rejected(t(f"form.place_{place.reason}"))
+
+
+def accept_voice(question: Question, file_id: str, unique_id: str,
+                 duration: int) -> Accepted | Rejected:
+    """A voice note as the answer to a text question."""
+    if question.type != "text":
+        return Rejected(expectation(question))
+    return Accepted({"voice": file_id, "file_unique_id": unique_id, "duration": duration})
+
+
+def is_voice(value: Any) -> bool:
+    """The answer is a voice note (kept by the messenger's file id)."""
+    return isinstance(value, dict) and "voice" in value
 
 
 def accept_choice(question: Question, value: str, choices: Sequence[Choice]) -> Accepted | None:
@@ -476,8 +601,20 @@ def multi_done(question: Question, selected: Sequence[str]) -> Accepted | Reject
     """Finishing a multiple choice: at least `min` (default 1) selected."""
     needed = question.min if question.min is not None else 1
     if len(selected) < needed:
-        return Rejected(t("form.multi_too_few", count=needed))
+        return Rejected(t("form.multi_too_few", count=in_words(needed)))
     return Accepted(list(selected))
+
+
+def attachment_count(items: Sequence[Mapping[str, Any]]) -> str:
+    """«۲ عکس»، «۱ پیام صوتی» or both, for a list of attachments."""
+    voices = sum(1 for item in items if item.get("kind") == "voice")
+    photos = len(items) - voices
+    parts = []
+    if photos:
+        parts.append(t("form.photo_count", count=photos))
+    if voices:
+        parts.append(t("form.voice_count", count=voices))
+    return "، ".join(parts)
 
 
 def format_answer(question: Question, value: Any, choices: Sequence[Choice]) -> str:
@@ -491,39 +628,35 @@ def format_answer(question: Question, value: Any, choices: Sequence[Choice]) -> 
         return labels.get(str(value), str(value))
     if question.type == "multi":
         return "، ".join(labels.get(v, v) for v in value) or t("form.skipped")
-    if question.type == "integer":
-        return fa_number(int(value))
+    if question.type in ("integer", "decimal"):
+        return show_number(value)
     if question.type == "yesno":
         return t("form.yes") if value else t("form.no")
     if question.type == "date":
         return format_date(date.fromisoformat(value))
     if question.type == "location":
+        if "address" in value:
+            return str(value["address"])[:200]
         return t("form.location_given")
     if question.type == "photos":
-        return t("form.photo_count", count=len(value)) if value else t("form.skipped")
+        return attachment_count(value) if value else t("form.skipped")
     if question.type == "contact":
         return t("form.contact_given")
-    text = str(value)
+    if is_voice(value):
+        return t("form.voice_answer", seconds=int(value.get("duration") or 0))
+    text = persian_digits_in_text(str(value))
     return text if len(text) <= 200 else text[:200] + "…"
 
 
 # ----- the types XLSForm adds (typed decimals and times, voice notes) ------------------
 
-EXTRA_TYPES = ("decimal", "time", "audio")
+EXTRA_TYPES = ("time", "audio")  # decimals are read as people write them (accept_text)
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:.٫]\s*(\d{2})\s*$")
 
 
 def accept_extra(question: Question, text: str) -> Accepted | Rejected:
-    """Judge a typed answer to a decimal or time question."""
+    """Judge a typed answer to a time question."""
     typed = to_ascii_digits(normalize_text(text)).replace("٫", ".").replace("/", ".")
-    if question.type == "decimal":
-        try:
-            number = float(typed.replace(",", "."))
-        except ValueError:
-            return Rejected(t("xls.expect_decimal"))
-        if number != number or abs(number) > 1e12:  # NaN or absurd
-            return Rejected(t("xls.expect_decimal"))
-        return Accepted(int(number) if number.is_integer() else number)
     if question.type == "time":
         found = _TIME.match(typed)
         if found is None or int(found.group(1)) > 23 or int(found.group(2)) > 59:

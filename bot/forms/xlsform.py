@@ -23,6 +23,7 @@ from bot.forms.expr import FUNCTIONS, Expression, ExpressionError, compile_expre
 from bot.forms.model import (
     CHOICE_SOURCES,
     STORE_COLUMNS,
+    UNIT_OF_COLUMN,
     Calculation,
     Check,
     Choice,
@@ -556,6 +557,7 @@ class _Loader:
             default=default, choice_filter=choice_filter,
             repeat=node.repeat.name if node.repeat else "", iteration=turn,
             digest=name in self.sheets.digest, row=node.row,
+            unit=UNIT_OF_COLUMN.get(str(store)) if engine in ("integer", "decimal") else None,
         )
         return question, checks
 

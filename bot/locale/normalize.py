@@ -51,6 +51,15 @@ def to_persian_digits(value: str | int) -> str:
     return text.translate(_TO_PERSIAN)
 
 
+_ARABIC_TO_PERSIAN = str.maketrans(ARABIC_INDIC_DIGITS, PERSIAN_DIGITS)
+
+
+def persian_digits_in_text(text: str) -> str:
+    """Arabic-Indic digits (٠–٩) in free text become Persian (۰–۹); ASCII digits, which may
+    be codes or links, stay as typed."""
+    return text.translate(_ARABIC_TO_PERSIAN)
+
+
 def fa_number(n: int) -> str:
     """Format an int in Persian digits, grouping thousands with '٬' when |n| >= 10000."""
     if abs(n) >= 10_000:

@@ -21,9 +21,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.forms.model import FormDefinition, Question
+from bot.forms.model import FormDefinition, Question, is_voice
 from bot.locale.jalali import format_date_numeric, local_datetime, to_jalali
-from bot.locale.normalize import to_persian_digits
+from bot.locale.normalize import persian_digits_in_text, to_persian_digits
 from bot.locale.text import t
 from storage.db import Database
 
@@ -66,10 +66,28 @@ def cell(question: Question, value: Any, hoods: dict[str, str]) -> Any:
     if question.type == "photos":
         return len(value)
     if question.type == "location":
+        if "address" in value:
+            return str(value["address"])
         return f"{value['latitude']:.5f}, {value['longitude']:.5f}"
     if question.type == "contact":
         return ""
+    if is_voice(value):
+        return t("form.voice_answer", seconds=int(value.get("duration") or 0))
+    if isinstance(value, str):
+        return persian_digits_in_text(value)
     return value
+
+
+def voice_count(form: FormDefinition, answers: dict[str, Any]) -> int:
+    """How many voice notes a submission carries (as text answers and attachments)."""
+    count = 0
+    for question in form.questions:
+        value = answers.get(question.id)
+        if question.type == "photos" and value:
+            count += sum(1 for item in value if item.get("kind") == "voice")
+        elif is_voice(value):
+            count += 1
+    return count
 
 
 def _sheet(book: Workbook, title: str, headers: Sequence[str]) -> WriteOnlyWorksheet:
@@ -124,7 +142,7 @@ async def _submissions(book: Workbook, db: Database, form: FormDefinition,
                  if q.type != "contact" and q.store != "happened_on"]  # that is a column
     headers = [t("export.number"), t("export.day_jalali"), t("export.day_iso"),
                t("export.office"), t("export.author"),
-               *[q.label for q in questions], t("export.created_jalali"),
+               *[q.label for q in questions], t("export.voices"), t("export.created_jalali"),
                t("export.created_iso")]
     sheet = _sheet(book, form.title, headers)
     count = 0
@@ -132,7 +150,8 @@ async def _submissions(book: Workbook, db: Database, form: FormDefinition,
         answers = json.loads(row["answers"])
         sheet.append([row["id"], jalali(row["happened_on"]), row["happened_on"], row["office"],
                       row["author"], *[cell(q, answers.get(q.id), hoods) for q in questions],
-                      jalali_instant(row["created_at"], tz), row["created_at"]])
+                      voice_count(form, answers), jalali_instant(row["created_at"], tz),
+                      row["created_at"]])
         count += 1
         if progress and count % 5000 == 0:
             progress(form.title, count)
@@ -174,7 +193,8 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
     categories = {c.value: c.label for c in category_q.choices} if category_q else {}
     headers = [t("export.code"), t("export.created_jalali"), t("export.created_iso"),
                t("export.office"), t("export.hood"), t("export.category"),
-               t("export.status"), t("export.description"), t("export.assignee")]
+               t("export.status"), t("export.description"), t("export.assignee"),
+               t("export.photos"), t("export.voices")]
     if with_phones:
         headers.append(t("export.phone"))
     requests = _sheet(book, t("export.requests_sheet"), headers)
@@ -185,7 +205,11 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
     first, last = _utc_bounds(start, end, tz)
     marks = ", ".join("?" for _ in office_ids) or "NULL"
     sql = ("SELECT r.id, r.code, r.created_at, r.category, r.status, r.description, r.phone, "
-           "o.name AS office, n.name AS hood, a.display_name AS assignee FROM requests r "
+           "(SELECT COUNT(*) FROM attachments x WHERE x.request_id = r.id "
+           " AND x.kind = 'photo') AS photos, "
+           "(SELECT COUNT(*) FROM attachments x WHERE x.request_id = r.id "
+           " AND x.kind = 'voice') AS voices, o.name AS office, n.name AS hood, "
+           "a.display_name AS assignee FROM requests r "
            "JOIN offices o ON o.id = r.office_id "
            "LEFT JOIN neighbourhoods n ON n.id = r.neighbourhood_id "
            "LEFT JOIN people a ON a.id = r.assignee_id "
@@ -196,7 +220,8 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
         values = [row["code"], jalali_instant(row["created_at"], tz), row["created_at"],
                   row["office"], row["hood"] or t("request.unsure"),
                   categories.get(row["category"], row["category"]),
-                  t(f"status.{row['status']}"), row["description"], row["assignee"] or ""]
+                  t(f"status.{row['status']}"), persian_digits_in_text(row["description"]),
+                  row["assignee"] or "", row["photos"], row["voices"]]
         if with_phones:
             values.append(row["phone"] or "")
         requests.append(values)

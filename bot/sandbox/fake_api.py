@@ -571,6 +571,8 @@ class FakeBotAPI:
         described = {"file_id": file_id, "file_unique_id": unique_id, "file_size": len(content)}
         if kind == "photo":
             raw["photo"] = [described | {"width": 800, "height": 600}]
+        elif kind == "voice":
+            raw["voice"] = described | {"duration": int(params.get("duration") or 1)}
         else:
             raw[kind] = described | {"file_name": name}
         return raw
@@ -580,6 +582,9 @@ class FakeBotAPI:
 
     def _m_sendPhoto(self, params: dict[str, Any], files: Uploads) -> Any:
         return self._send_file("photo", params, files)
+
+    def _m_sendVoice(self, params: dict[str, Any], files: Uploads) -> Any:
+        return self._send_file("voice", params, files)
 
     def _find_bot_message(self, params: dict[str, Any]) -> ChatMessage:
         chat_id = self._target_chat(params)

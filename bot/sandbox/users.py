@@ -41,6 +41,7 @@ class SimUser:
         if username:
             self.user["username"] = username
         self.chat: dict[str, Any] = {"id": user_id, "type": "private", "first_name": first_name}
+        self.last_message_id = 0  # of the newest message this person sent (to edit it)
         api.register_chat(self.chat)
 
     # ----- sending --------------------------------------------------------------------------
@@ -50,6 +51,7 @@ class SimUser:
         chat = chat or self.chat
         self.api.register_chat(chat)
         message_id = self.api.next_message_id(chat["id"])
+        self.last_message_id = message_id
         raw = {
             "message_id": message_id, "date": self.api.clock.timestamp(), "chat": chat,
             "from": self.user,
@@ -112,8 +114,8 @@ class SimUser:
         })
 
     def send_voice(self) -> int:
-        """Send a voice note."""
-        file_id, unique_id = self.api.new_file_id("voice")
+        """Send a voice note (a file on the server, so the bot can pass it on to staff)."""
+        file_id, unique_id = self.api.new_file_id("voice", b"ogg opus voice")
         return self._message("voice", voice={
             "file_id": file_id, "file_unique_id": unique_id, "duration": 4,
         })

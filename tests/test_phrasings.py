@@ -1,0 +1,471 @@
+"""What people type, and what it must become: a table of phrasings run against the pure
+parsers of bot/locale (numbers, dates, phones, places, choices), each with the value it
+must give or the refusal it must get. No bot here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.locale.choices import match_choice, match_choices
+from bot.locale.dates import DateReading, DateRefusal, read_date
+from bot.locale.jalali import from_jalali
+from bot.locale.numbers import NumberReading, NumberRefusal, read_number
+from bot.locale.phones import Phone, PhoneRefusal, read_phone
+from bot.locale.places import Address, Coordinates, PlaceRefusal, read_place
+
+# A fixed "today" handed to the parsers, as the app's clock would: Tuesday 10 Azar 1405.
+TODAY = date(2026, 12, 1)
+
+
+def j(year: int, month: int, day: int) -> date:
+    return from_jalali(year, month, day)
+
+
+# --- numbers ----------------------------------------------------------------------------------
+# (typed, question unit, decimals allowed, expected value or ("refused", reason))
+
+NUMBERS: list[tuple[str, str | None, bool, object]] = [
+    ("۳۰", None, False, 30),
+    ("30", None, False, 30),
+    ("٣٠", None, False, 30),
+    ("۱2٣", None, False, 123),
+    ("۳۰ نفر", "people", False, 30),
+    ("۳۰نفر", "people", False, 30),
+    ("۳۰ تا", "people", False, 30),
+    ("۳۰تا", "people", False, 30),
+    ("سی تا", "people", False, 30),
+    ("دوتا", "people", False, 2),
+    ("حدود ۲۰", "people", False, 20),
+    ("حدوداً ۲۰", "people", False, 20),
+    ("حدودا ۲۰", "people", False, 20),
+    ("حدوداً ۲۰ نفر", "people", False, 20),
+    ("در حدود ۴۰ نفر", "people", False, 40),
+    ("تقریباً ۱۵", "people", False, 15),
+    ("تقريبا ۱۵", "people", False, 15),
+    ("نزدیک به ۵۰", "people", False, 50),
+    ("نزدیک ۵۰ نفر", "people", False, 50),
+    ("قریب ۱۰۰ نفر", "people", False, 100),
+    ("بیست و پنج", None, False, 25),
+    ("بیست‌وپنج", None, False, 25),
+    ("بيست و پنج", None, False, 25),
+    ("صد و دوازده", None, False, 112),
+    ("یکصد و دوازده", None, False, 112),
+    ("سیصد و چهل و پنج", None, False, 345),
+    ("دویست و پنجاه و شش", None, False, 256),
+    ("هزار و دویست", None, False, 1200),
+    ("یک هزار و دویست", None, False, 1200),
+    ("سه هزار", None, False, 3000),
+    ("۳ هزار", None, False, 3000),
+    ("دو میلیون و سیصد هزار", None, False, 2_300_000),
+    ("پونزده", None, False, 15),
+    ("شونزده نفر", "people", False, 16),
+    ("هیجده", None, False, 18),
+    ("یازده", None, False, 11),
+    ("نود و نه", None, False, 99),
+    ("صفر", None, False, 0),
+    ("هیچ", "people", False, 0),
+    ("هیچ‌کس", "people", False, 0),
+    ("۰", None, False, 0),
+    ("۱۲ خانوار", "households", False, 12),
+    ("۱۲ خانواده", "households", False, 12),
+    ("دوازده خانوار", "households", False, 12),
+    ("۱۲ خانوار", None, False, 12),
+    ("۱۲", "households", False, 12),
+    ("۱٬۲۰۰", None, False, 1200),
+    ("1,200", None, False, 1200),
+    ("۱،۲۰۰", None, False, 1200),
+    ("۱۲۰۰", None, False, 1200),
+    ("۳۰ نفر بودیم", "people", False, 30),
+    ("۳۰ نفر بودند", "people", False, 30),
+    ("جمعاً ۳۰ نفر", "people", False, 30),
+    ("  ۳۰  ", None, False, 30),
+    ("۳۰.", None, False, 30),
+    ("۳٫۵", None, True, 3.5),
+    ("3.5", None, True, 3.5),
+    ("۳/۵", None, True, 3.5),
+    ("دو و نیم", None, True, 2.5),
+    ("۲ و نیم", None, True, 2.5),
+    ("۴٫۰", None, False, 4),
+    ("۳٫۵", None, False, ("refused", "decimal")),
+    ("3.5", None, False, ("refused", "decimal")),
+    ("۲۰ تا ۳۰", "people", False, ("refused", "several")),
+    ("۲۰ تا ۳۰ نفر", "people", False, ("refused", "several")),
+    ("بین ۲۰ تا ۳۰", "people", False, ("refused", "several")),
+    ("از ۲۰ تا ۳۰", "people", False, ("refused", "several")),
+    ("۲۰-۳۰", "people", False, ("refused", "several")),
+    ("۲۰ یا ۳۰", "people", False, ("refused", "several")),
+    ("۲۰ الی ۳۰", "people", False, ("refused", "several")),
+    ("۲۰ و ۳۰", "people", False, ("refused", "several")),
+    ("بیست تا سی", "people", False, ("refused", "several")),
+    ("۲۰ ۳۰", None, False, ("refused", "several")),
+    ("۲۰ خانوار", "people", False, ("refused", "unit")),
+    ("۲۰ نفر", "households", False, ("refused", "unit")),
+    ("ده روز", "people", False, ("refused", "unit")),
+    ("بیش از ۲۰", "people", False, ("refused", "bound")),
+    ("بالای ۵۰ نفر", "people", False, ("refused", "bound")),
+    ("کمتر از ۱۰", "people", False, ("refused", "bound")),
+    ("دست‌کم ۳۰", "people", False, ("refused", "bound")),
+    ("سی‌وپنج", None, False, 35),
+    ("پونصد", None, False, 500),
+    ("۳۰ نفر آمده بودند", "people", False, 30),
+    ("۳۰ نفری", "people", False, 30),
+    ("ده دوازده نفر", "people", False, ("refused", "several")),
+    ("بیست و چند", "people", False, ("refused", "not_a_number")),
+    ("چند نفر", "people", False, ("refused", "not_a_number")),
+    ("یک دوجین", None, False, ("refused", "not_a_number")),
+    ("۱.۲۰۰", None, False, ("refused", "decimal")),  # European grouping: read as 1.2
+    ("-۳", None, False, -3),
+    ("سلام", None, False, ("refused", "not_a_number")),
+    ("زیاد بودند", "people", False, ("refused", "not_a_number")),
+    ("نمی‌دانم", None, False, ("refused", "not_a_number")),
+    ("نه", None, False, ("refused", "not_a_number")),
+    ("سی و", None, False, ("refused", "not_a_number")),
+    ("", None, False, ("refused", "empty")),
+    ("۳۰ نفر " * 20, None, False, ("refused", "too_long")),
+]
+
+
+@pytest.mark.parametrize(("typed", "unit", "decimals", "expected"), NUMBERS)
+def test_numbers(typed: str, unit: str | None, decimals: bool, expected: object) -> None:
+    result = read_number(typed, decimals=decimals, unit=unit)
+    if isinstance(expected, tuple):
+        assert isinstance(result, NumberRefusal), result
+        assert result.reason == expected[1]
+    else:
+        assert isinstance(result, NumberReading), result
+        assert result.value == expected
+        assert type(result.value) is type(expected)
+
+
+def test_a_range_names_both_numbers_and_about_is_remembered() -> None:
+    assert read_number("۲۰ تا ۳۰") == NumberRefusal("several", (20, 30))
+    assert read_number("حدود ۲۰").approximate is True  # type: ignore[union-attr]
+    assert read_number("۲۰ خانوار", unit="people") == NumberRefusal("unit", (20,),
+                                                                    "households")
+
+
+# --- dates --------------------------------------------------------------------------------------
+# Limits as on the field report: not in the future, at most 90 days old.
+
+DATES: list[tuple[str, object]] = [
+    ("امروز", j(1405, 9, 10)),
+    ("دیروز", j(1405, 9, 9)),
+    ("دیروز بود", j(1405, 9, 9)),
+    ("پریروز", j(1405, 9, 8)),
+    ("پری روز", j(1405, 9, 8)),
+    ("پری‌روز", j(1405, 9, 8)),
+    ("پس پریروز", j(1405, 9, 7)),
+    ("۳ روز پیش", j(1405, 9, 7)),
+    ("3 روز قبل", j(1405, 9, 7)),
+    ("سه روز پیش", j(1405, 9, 7)),
+    ("ده روز پیش", j(1405, 8, 30)),
+    ("یک هفته پیش", j(1405, 9, 3)),
+    ("دو هفته قبل", j(1405, 8, 26)),
+    ("شنبه", j(1405, 9, 7)),
+    ("همین شنبه", j(1405, 9, 7)),
+    ("یکشنبه", j(1405, 9, 8)),
+    ("یک‌شنبه", j(1405, 9, 8)),
+    ("دوشنبه", j(1405, 9, 9)),
+    ("سه‌شنبه", j(1405, 9, 10)),  # today is a Tuesday: the latest one is today
+    ("سه شنبه", j(1405, 9, 10)),
+    ("چهارشنبه", j(1405, 9, 4)),
+    ("چارشنبه", j(1405, 9, 4)),
+    ("پنجشنبه", j(1405, 9, 5)),
+    ("پنج‌شنبه", j(1405, 9, 5)),
+    ("جمعه", j(1405, 9, 6)),
+    ("جمعه پیش", j(1405, 9, 6)),
+    ("شنبهٔ گذشته", j(1405, 9, 7)),
+    ("شنبه گذشته", j(1405, 9, 7)),
+    ("شنبه‌ی گذشته", j(1405, 9, 7)),
+    ("شنبه پیش", j(1405, 9, 7)),
+    ("سه‌شنبهٔ گذشته", j(1405, 9, 3)),  # before today
+    ("شنبهٔ هفتهٔ پیش", j(1405, 8, 30)),
+    ("شنبه هفته قبل", j(1405, 8, 30)),
+    ("دوشنبهٔ هفتهٔ گذشته", j(1405, 9, 2)),
+    ("۵ آذر", j(1405, 9, 5)),
+    ("5 آذر", j(1405, 9, 5)),
+    ("۵ اذر", j(1405, 9, 5)),
+    ("پنج آذر", j(1405, 9, 5)),
+    ("پنجم آذر", j(1405, 9, 5)),
+    ("۵ آذرماه", j(1405, 9, 5)),
+    ("۵ آذر ماه", j(1405, 9, 5)),
+    ("۵ آذر ۱۴۰۵", j(1405, 9, 5)),
+    ("۵ آذر سال ۱۴۰۵", j(1405, 9, 5)),
+    ("۵ آذر ۰۵", j(1405, 9, 5)),
+    ("شنبه ۷ آذر", j(1405, 9, 7)),
+    ("سه شنبه ۳ آذر", j(1405, 9, 3)),
+    ("بیست و پنجم آبان", j(1405, 8, 25)),
+    ("۳۰ آبان", j(1405, 8, 30)),
+    ("اول آذر", j(1405, 9, 1)),
+    ("یکم آذر", j(1405, 9, 1)),
+    ("۱۰ مهر", j(1405, 7, 10)),
+    ("۱۴۰۵/۹/۵", j(1405, 9, 5)),
+    ("۱۴۰۵/۰۹/۰۵", j(1405, 9, 5)),
+    ("1405/9/5", j(1405, 9, 5)),
+    ("۱۴۰۵-۰۹-۰۵", j(1405, 9, 5)),
+    ("۱۴۰۵.۹.۵", j(1405, 9, 5)),
+    ("۰۵/۹/۵", j(1405, 9, 5)),
+    ("۵/۹/۱۴۰۵", j(1405, 9, 5)),
+    ("۵/۹", j(1405, 9, 5)),
+    ("۹/۹", j(1405, 9, 9)),
+    ("۱/۹", j(1405, 9, 1)),
+    ("۱۴۰۵ / ۹ / ۵", j(1405, 9, 5)),
+    ("دیروز صبح", j(1405, 9, 9)),
+    ("امروز عصر", j(1405, 9, 10)),
+    ("دیشب", j(1405, 9, 9)),
+    ("روز شنبه", j(1405, 9, 7)),
+    ("آذر ۵", j(1405, 9, 5)),
+    ("۱۰ام آذر", j(1405, 9, 10)),
+    ("۱۴۰۵/۹/۵ چهارشنبه", j(1405, 9, 5)),
+    ("شنبه ۱۴۰۵/۹/۷", j(1405, 9, 7)),
+    ("یک ماه پیش", ("format", None)),  # which day of it?
+    ("5 Azar", ("format", None)),
+    # refused, with what was understood
+    ("فردا", ("future", date(2026, 12, 2))),
+    ("پس فردا", ("future", date(2026, 12, 3))),
+    ("۱۵ آذر ۱۴۰۵", ("future", j(1405, 9, 15))),
+    ("۱۴۰۵/۹/۲۰", ("future", j(1405, 9, 20))),
+    ("۲۰ آذر", ("too_old", j(1404, 9, 20))),
+    ("۱ شهریور", ("too_old", j(1405, 6, 1))),
+    ("۱۴۰۴/۱/۱", ("too_old", j(1404, 1, 1))),
+    ("۱۰۰ روز پیش", ("too_old", date(2026, 8, 23))),
+    ("۳۱ مهر", ("day", None)),
+    ("۳۱ آبان ۱۴۰۵", ("day", None)),
+    ("۳۰ اسفند", ("day", None)),
+    ("۱۴۰۵/۸/۳۱", ("day", None)),
+    ("۱۴۰۵/۱۳/۱", ("month", None)),
+    ("۱۴۰۵/۰/۱", ("month", None)),
+    ("۴۰ آذر", ("day", None)),
+    ("سلام", ("format", None)),
+    ("هفته پیش", ("format", None)),
+    ("آذر", ("format", None)),
+    ("۱۲۳", ("format", None)),
+    ("", ("format", None)),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), DATES)
+def test_dates(typed: str, expected: object) -> None:
+    result = read_date(typed, today=TODAY, allow_future=False, max_age_days=90)
+    if isinstance(expected, tuple):
+        assert isinstance(result, DateRefusal), result
+        assert result.reason == expected[0]
+        if expected[1] is not None:
+            assert result.understood == expected[1]
+    else:
+        assert result == DateReading(expected), result  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("2026-11-26", date(2026, 11, 26)),
+    ("2026/11/26", date(2026, 11, 26)),
+    ("26/11/2026", date(2026, 11, 26)),
+    ("۲۰۲۶-۱۱-۲۶", date(2026, 11, 26)),
+])
+def test_a_gregorian_date_is_converted_for_confirmation(typed: str, expected: date) -> None:
+    assert read_date(typed, today=TODAY, max_age_days=90) == DateReading(expected, True)
+
+
+def test_refusals_carry_what_they_need_for_the_message() -> None:
+    no_day = read_date("۳۱ مهر", today=TODAY)
+    assert isinstance(no_day, DateRefusal) and (no_day.month, no_day.days_in_month) == (7, 30)
+    old = read_date("۱ شهریور", today=TODAY, max_age_days=90)
+    assert isinstance(old, DateRefusal) and old.max_age_days == 90
+
+
+def test_day_and_month_both_fitting_ask_which() -> None:
+    # with no age limit, ۵/۹ is 5 Azar or 9 Mordad: both past, so the person is asked
+    result = read_date("۵/۹", today=TODAY)
+    assert isinstance(result, DateRefusal) and result.reason == "ambiguous"
+    assert set(result.candidates) == {j(1405, 9, 5), j(1405, 5, 9)}
+
+
+def test_the_future_when_allowed() -> None:
+    assert read_date("فردا", today=TODAY, allow_future=True) == DateReading(date(2026, 12, 2))
+    assert read_date("۲۰ آذر", today=TODAY, allow_future=True) == DateReading(j(1405, 9, 20))
+
+
+# --- phones --------------------------------------------------------------------------------------
+
+PHONES: list[tuple[str, object]] = [
+    ("۰۹۱۳ ۱۲۳ ۴۵۶۷", "+989131234567"),
+    ("۰۹۱۳۱۲۳۴۵۶۷", "+989131234567"),
+    ("09131234567", "+989131234567"),
+    ("٠٩١٣١٢٣٤٥٦٧", "+989131234567"),
+    ("۰۹۱۳-۱۲۳-۴۵۶۷", "+989131234567"),
+    ("0913-123-4567", "+989131234567"),
+    ("۰۹۱۳.۱۲۳.۴۵۶۷", "+989131234567"),
+    ("(0913) 123 4567", "+989131234567"),
+    ("+۹۸ ۹۱۳ ۱۲۳ ۴۵۶۷", "+989131234567"),
+    ("+989131234567", "+989131234567"),
+    ("+98 913 123 4567", "+989131234567"),
+    ("+98-913-123-4567", "+989131234567"),
+    ("۰۰۹۸۹۱۳۱۲۳۴۵۶۷", "+989131234567"),
+    ("0098 913 123 4567", "+989131234567"),
+    ("989131234567", "+989131234567"),
+    ("9131234567", "+989131234567"),
+    ("۰۹۳۵ ۱۱۱ ۲۲ ۳۳", "+989351112233"),
+    ("۰۹۰۱۲۳۴۵۶۷۸", "+989012345678"),
+    ("۰۹۱۳ ۱۲۳ 4567", "+989131234567"),
+    ("شماره: ۰۹۱۳۱۲۳۴۵۶۷", "+989131234567"),
+    ("۰۳۴ ۳۲۴۵ ۶۷۸۹", "+983432456789"),
+    ("034-32456789", "+983432456789"),
+    ("۰۲۱ ۸۸۷۷ ۶۶۵۵", "+982188776655"),
+    ("+44 20 7946 0958", "+442079460958"),
+    ("۰۹۱۳۱۲۳", ("too_short",)),
+    ("۱۲۳۴", ("too_short",)),
+    ("۰۹۱۳۱۲۳۴۵۶۷۸", ("too_long",)),
+    ("+۹۸۹۱۳۱۲۳۴۵۶۷۸۹", ("too_long",)),
+    ("سلام", ("not_a_phone",)),
+    ("شماره ندارم", ("not_a_phone",)),
+    ("09a31234567", ("not_a_phone",)),
+    ("", ("not_a_phone",)),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), PHONES)
+def test_phones(typed: str, expected: object) -> None:
+    result = read_phone(typed)
+    if isinstance(expected, tuple):
+        assert isinstance(result, PhoneRefusal), result
+        assert result.reason == expected[0]
+    else:
+        assert isinstance(result, Phone), result
+        assert result.e164 == expected
+
+
+# --- places --------------------------------------------------------------------------------------
+
+POINT = (30.2839, 57.0834)
+PLACES: list[tuple[str, object]] = [
+    ("https://www.openstreetmap.org/#map=17/30.28390/57.08340", POINT),
+    ("https://www.openstreetmap.org/?mlat=30.2839&mlon=57.0834#map=17/30.28390/57.08340",
+     POINT),
+    ("openstreetmap.org/?mlat=30.2839&mlon=57.0834", POINT),
+    ("https://www.google.com/maps/@30.2839,57.0834,17z", POINT),
+    ("https://maps.google.com/?q=30.2839,57.0834", POINT),
+    ("https://www.google.com/maps?q=30.2839,57.0834&z=17", POINT),
+    ("https://www.google.com/maps/search/?api=1&query=30.2839%2C57.0834", POINT),
+    ("https://www.google.com/maps/place/Kerman/@30.28,57.08,17z/data=!3m1!4b1!4m6!3m5"
+     "!1s0x0:0x0!8m2!3d30.2839!4d57.0834", POINT),
+    ("https://neshan.org/maps/@30.2839,57.0834,15.0z,0.0p", POINT),
+    ("https://neshan.org/maps/places/_bvCEYhvDcu7#c30.2839-57.0834-17z-0p", POINT),
+    ("https://balad.ir/location?latitude=30.2839&longitude=57.0834&zoom=16", POINT),
+    ("https://balad.ir/#15/30.2839/57.0834", POINT),
+    ("اینجاست: https://www.google.com/maps/@30.2839,57.0834,17z", POINT),
+    ("30.2839, 57.0834", POINT),
+    ("۳۰.۲۸۳۹، ۵۷.۰۸۳۴", POINT),
+    ("geo:30.2839,57.0834", POINT),
+    ("کرمان، قلعه محمود، کوچهٔ ۱۲، روبه‌روی مسجد", "address"),
+    ("خیابان شریعتی، نبش کوچه ۵", "address"),
+    ("پشت مدرسهٔ شهید رجایی", "address"),
+    ("https://maps.app.goo.gl/AbCdEf", ("short_link",)),
+    ("https://goo.gl/maps/AbCdEf", ("short_link",)),
+    ("https://nshn.ir/ab12", ("short_link",)),
+    ("https://example.com/place", ("unknown_link",)),
+    ("https://www.google.com/maps/@95.1,57.0,17z", ("bad_coordinates",)),
+    ("کوچه", ("too_short",)),
+    ("اینجا", ("too_short",)),
+    ("۱۲", ("too_short",)),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), PLACES)
+def test_places(typed: str, expected: object) -> None:
+    result = read_place(typed)
+    if expected == "address":
+        assert isinstance(result, Address), result
+        assert result.text == typed
+    elif isinstance(expected, tuple) and isinstance(expected[0], str):
+        assert isinstance(result, PlaceRefusal), result
+        assert result.reason == expected[0]
+    else:
+        assert isinstance(result, Coordinates), result
+        assert (result.latitude, result.longitude) == pytest.approx(expected)
+
+
+# --- choices -------------------------------------------------------------------------------------
+
+ACTIVITIES = ["بازدید خانه به خانه", "جلسهٔ محلی یا شورا", "کارگاه یا آموزش", "مشاوره",
+              "آموزش مهارت", "برنامهٔ فرهنگی یا ورزشی", "ارجاع به دستگاه",
+              "پیگیری درخواست ساکنان", "سایر"]
+HOODS = ["قلعه محمود", "میدان قلعه", "شهرک بنی‌هاشم", "سرآسیاب", "مطمئن نیستم"]
+
+CHOICES: list[tuple[str, list[str], int | None]] = [
+    ("مشاوره", ACTIVITIES, 3),
+    ("مشاوره ", ACTIVITIES, 3),
+    ("مشاوزه", ACTIVITIES, 3),
+    ("مشاور", ACTIVITIES, 3),
+    ("۴", ACTIVITIES, 3),
+    ("4", ACTIVITIES, 3),
+    ("٤", ACTIVITIES, 3),
+    ("سایر", ACTIVITIES, 8),
+    ("ساير", ACTIVITIES, 8),
+    ("۹", ACTIVITIES, 8),
+    ("کارگاه", ACTIVITIES, 2),
+    ("جلسه محلی یا شورا", ACTIVITIES, 1),
+    ("جلسه‌ی محلی یا شورا", ACTIVITIES, 1),
+    ("جلسه‌ٔ محلی یا شورا", ACTIVITIES, 1),
+    ("بازدید خانه‌به‌خانه", ACTIVITIES, 0),
+    ("بازدید خانه بخانه", ACTIVITIES, 0),
+    ("بازدید", ACTIVITIES, 0),
+    ("ارجاع", ACTIVITIES, 6),
+    ("برنامه فرهنگی یا ورزشی", ACTIVITIES, 5),
+    ("پیگیری درخواست ساکنین", ACTIVITIES, 7),
+    ("آموزش", ACTIVITIES, None),  # in two labels: ask again
+    ("۱۰", ACTIVITIES, None),
+    ("۰", ACTIVITIES, None),
+    ("هیچ", ACTIVITIES, None),
+    ("سلام", ACTIVITIES, None),
+    ("", ACTIVITIES, None),
+    ("قلعه محمود", HOODS, 0),
+    ("قلعه‌محمود", HOODS, 0),
+    ("قلعه محمد", HOODS, 0),
+    ("میدان", HOODS, 1),
+    ("بنی هاشم", HOODS, 2),
+    ("بنيهاشم", HOODS, 2),
+    ("شهرک بنی هاشم", HOODS, 2),
+    ("سر آسیاب", HOODS, 3),
+    ("سراسیاب", HOODS, 3),
+    ("مطمئن نیستم", HOODS, 4),
+    ("مطمین نیستم", HOODS, 4),
+    ("قلعه", HOODS, None),  # two neighbourhoods
+    ("۵", HOODS, 4),
+    ("۶", HOODS, None),
+]
+
+
+@pytest.mark.parametrize(("typed", "labels", "expected"), CHOICES)
+def test_choices(typed: str, labels: list[str], expected: int | None) -> None:
+    assert match_choice(typed, labels) == expected
+
+
+DOMAINS = ["اجتماعی", "فرهنگی", "اقتصادی", "شهری و عمرانی", "توانمندسازی", "پایش محله"]
+MULTI: list[tuple[str, list[int] | None]] = [
+    ("فرهنگی", [1]),
+    ("اجتماعی، فرهنگی", [0, 1]),
+    ("اجتماعی,فرهنگی", [0, 1]),
+    ("اجتماعی و فرهنگی", [0, 1]),
+    ("فرهنگی و اجتماعی", [0, 1]),
+    ("شهری و عمرانی", [3]),
+    ("اجتماعی و شهری و عمرانی", [0, 3]),
+    ("۱ و ۳", [0, 2]),
+    ("۲، ۵، ۶", [1, 4, 5]),
+    ("اجتماعي و فرهنگي", [0, 1]),
+    ("پایش محل", [5]),
+    ("اجتماعی و سلام", None),
+    ("همه", None),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), MULTI)
+def test_multiple_choices_typed(typed: str, expected: list[int] | None) -> None:
+    assert match_choices(typed, DOMAINS) == expected
+
+
+def test_the_corpus_has_at_least_two_hundred_phrasings() -> None:
+    total = (len(NUMBERS) + len(DATES) + len(PHONES) + len(PLACES) + len(CHOICES)
+             + len(MULTI) + 4)
+    assert total >= 200, total
