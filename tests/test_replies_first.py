@@ -1,0 +1,191 @@
+"""Replies first (issue 15): people's replies never wait behind the outbox's bulk sends,
+429s are obeyed by both, groups keep 20 a minute; and a form costs about one counted call
+(a send or an edit; a tap's acknowledgement does not count) per thing the person does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.ratelimit import BULK, BULK_ARGS, RepliesFirstLimiter
+from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
+from bot.schedule import deliver_due
+from storage import outbox
+
+NOTICE = "خبر آزمایشی صف"
+
+
+async def until(api: FakeBotAPI, predicate: Callable[[], bool]) -> None:
+    """Wait (on the event loop, woken by the messenger) until `predicate()` holds."""
+    loop = asyncio.get_running_loop()
+    changed = asyncio.Event()
+
+    def waker() -> None:
+        loop.call_soon_threadsafe(changed.set)
+
+    api.add_waker(waker)
+    try:
+        while not predicate():
+            changed.clear()
+            await asyncio.wait_for(changed.wait(), 30)
+    finally:
+        api.remove_waker(waker)
+
+
+def notice_calls(api: FakeBotAPI) -> list[int]:
+    """Indexes in `api.calls` of the bulk notices the messenger accepted."""
+    return [n for n, c in enumerate(api.calls)
+            if c.status == 200 and c.params.get("text") == NOTICE]
+
+
+async def owe_notices(bot: SandboxBot, people: list[SimUser]) -> None:
+    assert bot.db is not None
+    async with bot.db.transaction() as tx:
+        for person in people:
+            await outbox.enqueue(tx, f"queue:{person.id}", person.id, NOTICE,
+                                 now=bot.clock.now())
+
+
+async def test_a_reply_goes_out_before_the_rest_of_a_queued_bulk(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """80 notices are being delivered at the messenger's pace when eight people write: each
+    of them is answered before more than one or two further notices go out, every notice
+    still arrives once, and the messenger never says 429."""
+    api = FakeBotAPI(max_rate=30)
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert bot.db is not None and bot.application is not None
+        readers = [bot.user(3000 + n, f"خواننده {n}") for n in range(80)]
+        writers = [bot.user(4000 + n, f"نویسنده {n}") for n in range(8)]
+        await owe_notices(bot, readers)
+        delivery = asyncio.create_task(deliver_due(bot.application.bot, bot.db))
+        await until(api, lambda: len(notice_calls(api)) >= 10)
+        for writer in writers:
+            writer.send_text("/start")
+        await bot.deliver_concurrently()
+        replies = [n for n, c in enumerate(api.calls) if c.method == "sendMessage"
+                   and c.params.get("chat_id") in {w.id for w in writers}]
+        assert len(replies) == len(writers)
+        during = [n for n in notice_calls(api) if replies[0] < n < replies[-1]]
+        assert len(during) <= 2, "replies waited behind bulk sends"
+        assert len(notice_calls(api)) < 60, "the bulk had not finished when people wrote"
+        report = await delivery
+    assert report.sent == 80 and len(notice_calls(api)) == 80
+    assert all(len([m for m in r.messages() if m.text == NOTICE]) == 1 for r in readers)
+    assert api.rejected_calls(429) == []
+    gaps = [api.calls[b].at - api.calls[a].at for a, b in pairwise(notice_calls(api))]
+    assert sum(gaps) >= 79 / 30, "more than 30 sends in a second"
+
+
+async def test_replies_overtake_bulk_sends_already_waiting_in_the_limiter(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """Sixty bulk sends wait in the limiter at once (as many senders of notices would
+    queue); people who write meanwhile are answered next, not after the sixty."""
+    api = FakeBotAPI(max_rate=30)
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert bot.application is not None
+        readers = [bot.user(3000 + n, f"خواننده {n}") for n in range(60)]
+        writers = [bot.user(4000 + n, f"نویسنده {n}") for n in range(8)]
+        sender = bot.application.bot
+        bulk = [asyncio.create_task(sender.send_message(r.id, NOTICE, **BULK))
+                for r in readers]
+        await until(api, lambda: len(notice_calls(api)) >= 5)
+        for writer in writers:
+            writer.send_text("/start")
+        await bot.deliver_concurrently()
+        replies = [n for n, c in enumerate(api.calls) if c.method == "sendMessage"
+                   and c.params.get("chat_id") in {w.id for w in writers}]
+        before = [n for n in notice_calls(api) if n < replies[-1]]
+        assert len(before) <= 5 + 2, "the replies waited behind the queued bulk"
+        await asyncio.gather(*bulk)
+    assert len(notice_calls(api)) == 60 and api.rejected_calls(429) == []
+
+
+async def test_a_429_holds_replies_and_bulk_alike_and_loses_nothing(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """The messenger answers 429 (retry after 1 s) twice: the limiter waits it out for
+    everyone, the notice and the reply are both tried again, and both arrive once."""
+    api = FakeBotAPI(max_rate=30)
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert bot.db is not None and bot.application is not None
+        readers = [bot.user(3000 + n, f"خواننده {n}") for n in range(5)]
+        writer = bot.user(4000, "نویسنده")
+        await owe_notices(bot, readers)
+        api.fail_next(429, "injected: Too Many Requests: retry after 1", method="sendMessage",
+                      retry_after=1, count=2)
+        delivery = asyncio.create_task(deliver_due(bot.application.bot, bot.db))
+        writer.send_text("/start")
+        await bot.deliver()
+        report = await delivery
+    assert report.sent == 5
+    assert all(len([m for m in r.messages() if m.text == NOTICE]) == 1 for r in readers)
+    assert len(writer.messages()) == 1
+    limited = api.rejected_calls(429)
+    assert len(limited) == 2
+    after = [c for c in api.calls if c.method == "sendMessage" and c.status == 200]
+    assert min(c.at for c in after) - max(c.at for c in limited) >= 1.0
+
+
+async def test_the_limiter_orders_replies_before_bulk_and_keeps_the_group_minute() -> None:
+    """The limiter alone, with a fast pace and a short group window: bulk calls queued
+    first still go after every reply queued behind them; a group gets its limit and no
+    more within the window."""
+    limiter = RepliesFirstLimiter(per_second=200, group_per_minute=3)
+    limiter.group_period = 0.5
+    loop = asyncio.get_running_loop()
+    order: list[tuple[str, float]] = []
+
+    def call(name: str) -> Callable[[], Any]:
+        async def send() -> bool:
+            order.append((name, loop.time()))
+            return True
+        return send
+
+    async def through(name: str, chat: int, bulk: bool) -> Any:
+        return await limiter.process_request(call(name), (), {}, "sendMessage",
+                                             {"chat_id": chat}, BULK_ARGS if bulk else None)
+
+    bulk = [asyncio.create_task(through(f"b{n}", 10 + n, True)) for n in range(10)]
+    await asyncio.sleep(0)  # let the bulk calls queue first (ordering, not timing)
+    replies = [asyncio.create_task(through(f"r{n}", 100 + n, False)) for n in range(5)]
+    await asyncio.gather(*bulk, *replies)
+    names = [name for name, _ in order]
+    assert names[0] == "b0"  # the one already under way
+    assert names[1:6] == [f"r{n}" for n in range(5)]
+    assert names[6:] == [f"b{n}" for n in range(1, 10)]
+    assert limiter.granted == [5, 10]
+
+    order.clear()
+    group = [asyncio.create_task(through(f"g{n}", -100777, n % 2 == 0)) for n in range(5)]
+    await asyncio.gather(*group)
+    times = [moment for _, moment in order]
+    assert times[3] - times[0] >= 0.5 and times[2] - times[0] < 0.5
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+async def test_the_limiter_retries_after_a_429_then_gives_up_to_the_caller(
+    bulk: bool
+) -> None:
+    from telegram.error import RetryAfter
+
+    limiter = RepliesFirstLimiter(per_second=200, max_retries=2)
+    loop = asyncio.get_running_loop()
+    attempts: list[float] = []
+
+    async def refused() -> bool:
+        attempts.append(loop.time())
+        raise RetryAfter(0.2)  # type: ignore[arg-type]
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 5},
+                                      BULK_ARGS if bulk else None)
+    assert len(attempts) == 3
+    assert all(b - a >= 0.3 for a, b in pairwise(attempts))
