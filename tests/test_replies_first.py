@@ -189,3 +189,146 @@ async def test_the_limiter_retries_after_a_429_then_gives_up_to_the_caller(
                                       BULK_ARGS if bulk else None)
     assert len(attempts) == 3
     assert all(b - a >= 0.3 for a, b in pairwise(attempts))
+
+
+# ----- one counted call per step --------------------------------------------------------------
+
+
+class Counted:
+    """A person whose every update is counted, beside the calls the bot made meanwhile
+    that count against the messenger's limit (those with a chat: sends and edits; a tap's
+    acknowledgement has none)."""
+
+    def __init__(self, bot: SandboxBot, user: SimUser) -> None:
+        self.bot, self.user = bot, user
+        self.updates = 0
+        self.mark = len(bot.api.calls)
+
+    async def say(self, text: str) -> None:
+        self.updates += 1
+        await self.bot.say(self.user, text)
+
+    async def tap(self, label: str) -> None:
+        self.updates += 1
+        await self.bot.tap(self.user, label)
+
+    async def act(self, action: str) -> None:
+        self.updates += 1
+        await self.bot.act(self.user, action)
+
+    def calls(self) -> list[str]:
+        return [c.method for c in self.bot.api.calls[self.mark:] if "chat_id" in c.params]
+
+    def per_update(self) -> float:
+        return len(self.calls()) / self.updates
+
+
+@pytest.fixture
+async def limited(settings: Settings, clock: ManualClock) -> Any:
+    """The bot with the fake messenger's own rate limit on (30 a second)."""
+    api = FakeBotAPI(max_rate=30)
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        yield bot
+    assert api.rejected_calls() == []
+
+
+async def facilitator(bot: SandboxBot, user_id: int, name: str) -> SimUser:
+    from tests.conftest import seat
+
+    assert bot.db is not None
+    user = bot.user(user_id, name)
+    await seat(bot.db, user, "facilitator", "qaleh-mahmoud")
+    return user
+
+
+async def test_a_field_report_costs_about_one_call_per_step_and_shows_its_answers(
+    limited: SandboxBot
+) -> None:
+    from bot.locale.text import t
+
+    maryam = await facilitator(limited, 20, "مریم")
+    person = Counted(limited, maryam)
+    await person.say(t("menu.report"))
+    await person.tap("قلعه محمود")
+    await person.tap(t("form.today"))
+    live, shown = maryam.last, maryam.last.text  # (the message object follows its edits)
+    assert shown.startswith("✔ محله: قلعه محمود\n✔ تاریخ: ")  # one message moves on
+    assert len([m for m in maryam.messages() if m.text.startswith("✔")]) == 1
+    await person.tap("کارگاه یا آموزش")
+    await person.tap("▫️ اجتماعی")
+    await person.tap("▫️ توانمندسازی")
+    await person.tap(t("form.done"))
+    assert maryam.last.message_id == live.message_id
+    assert maryam.last.text.split("\n\n")[0].split("\n") == [
+        shown.split("\n")[1],
+        "✔ نوع فعالیت: کارگاه یا آموزش", "✔ حوزه‌ها: اجتماعی، توانمندسازی"]
+    for number in ("۲۴", "6", "۹", "14", "۲"):
+        await person.say(number)  # a typed answer: a new message below it
+    await person.tap("▫️ بهزیستی")
+    await person.tap(t("form.done"))
+    await person.say("کارگاه مهارت‌های زندگی برای نوجوانان محله با همکاری بهزیستی")
+    await person.tap(t("form.no"))
+    await person.act("send_photo")
+    await person.tap(t("form.done"))
+    await person.tap(t("form.send_location"))
+    summary = maryam.last
+    assert summary.text.startswith(t("form.summary_title", title="گزارش میدانی"))
+    assert "قلعه محمود" in summary.text and "۲۴" in summary.text and "بهزیستی" in summary.text
+    await person.tap(t("form.confirm"))
+    assert "ثبت شد" in maryam.last.text
+    assert person.updates == 20
+    print(f"{person.updates} updates, {len(person.calls())} counted calls")
+    assert person.per_update() <= 1.15, person.calls()
+
+
+async def test_a_needs_assessment_costs_about_one_call_per_step(limited: SandboxBot) -> None:
+    from bot.locale.text import t
+
+    ali = await facilitator(limited, 21, "علی")
+    person = Counted(limited, ali)
+    await person.say(t("menu.need"))
+    await person.tap("قلعه محمود")
+    await person.tap(t("form.yesterday"))
+    await person.tap("کار کودک و کودکان خیابانی")
+    await person.tap("بحرانی")
+    await person.say("۴۵")
+    await person.tap("▫️ کودکان")
+    await person.tap("▫️ مهاجران")
+    await person.tap(t("form.done"))
+    await person.say("کودکان در چهارراه‌ها دست‌فروشی می‌کنند و به مدرسه نمی‌روند.")
+    await person.tap("مشاهده")
+    await person.say("جلسه با خانواده‌ها و ثبت‌نام مدرسه")
+    await person.tap("بهزیستی")
+    await person.tap(t("form.skip"))
+    await person.tap(t("form.skip"))
+    await person.tap(t("form.confirm"))
+    assert "ثبت شد" in ali.last.text
+    print(f"{person.updates} updates, {len(person.calls())} counted calls")
+    assert person.per_update() <= 1.15, person.calls()
+
+
+@pytest.mark.parametrize("share", [False, True])
+async def test_a_residents_request_costs_about_one_call_per_step(
+    limited: SandboxBot, share: bool
+) -> None:
+    from bot.locale.text import t
+
+    zahra = limited.user(30, "زهرا")
+    person = Counted(limited, zahra)
+    await person.say("/start")
+    await person.say(t("menu.request"))
+    await person.tap("خدمات شهری و زیرساخت")
+    await person.tap("قلعه محمود")
+    await person.say("چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها تاریک است.")
+    await person.act("send_photo")
+    await person.tap(t("form.done"))
+    await person.tap(t("form.skip"))  # the location, on the share keyboard
+    if share:
+        await person.tap("بله، شماره‌ام را می‌فرستم")
+        await person.tap(t("form.send_contact"))
+    else:
+        await person.tap("نه، بی‌نام بماند")
+    await person.tap(t("form.confirm"))
+    assert "۱" in zahra.last.text or "1" in zahra.last.text  # the tracking code
+    print(f"{person.updates} updates, {len(person.calls())} counted calls")
+    assert person.per_update() <= 1.15, person.calls()
