@@ -13,6 +13,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.locale.text import t
 from bot.ratelimit import BULK, BULK_ARGS, RepliesFirstLimiter
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
 from bot.schedule import deliver_due
@@ -52,6 +53,19 @@ async def owe_notices(bot: SandboxBot, people: list[SimUser]) -> None:
                                  now=bot.clock.now())
 
 
+async def write_meanwhile(bot: SandboxBot, writers: list[SimUser]) -> list[int]:
+    """Each writer sends /start, all handled at once; the indexes in `api.calls` of the
+    replies (one each)."""
+    for writer in writers:
+        writer.send_text("/start")
+    await bot.deliver_concurrently()
+    ids = {w.id for w in writers}
+    replies = [n for n, c in enumerate(bot.api.calls)
+               if c.method == "sendMessage" and c.params.get("chat_id") in ids]
+    assert len(replies) == len(writers)
+    return replies
+
+
 async def test_a_reply_goes_out_before_the_rest_of_a_queued_bulk(
     settings: Settings, clock: ManualClock
 ) -> None:
@@ -66,12 +80,7 @@ async def test_a_reply_goes_out_before_the_rest_of_a_queued_bulk(
         await owe_notices(bot, readers)
         delivery = asyncio.create_task(deliver_due(bot.application.bot, bot.db))
         await until(api, lambda: len(notice_calls(api)) >= 10)
-        for writer in writers:
-            writer.send_text("/start")
-        await bot.deliver_concurrently()
-        replies = [n for n, c in enumerate(api.calls) if c.method == "sendMessage"
-                   and c.params.get("chat_id") in {w.id for w in writers}]
-        assert len(replies) == len(writers)
+        replies = await write_meanwhile(bot, writers)
         during = [n for n in notice_calls(api) if replies[0] < n < replies[-1]]
         assert len(during) <= 2, "replies waited behind bulk sends"
         assert len(notice_calls(api)) < 60, "the bulk had not finished when people wrote"
@@ -97,11 +106,7 @@ async def test_replies_overtake_bulk_sends_already_waiting_in_the_limiter(
         bulk = [asyncio.create_task(sender.send_message(r.id, NOTICE, **BULK))
                 for r in readers]
         await until(api, lambda: len(notice_calls(api)) >= 5)
-        for writer in writers:
-            writer.send_text("/start")
-        await bot.deliver_concurrently()
-        replies = [n for n, c in enumerate(api.calls) if c.method == "sendMessage"
-                   and c.params.get("chat_id") in {w.id for w in writers}]
+        replies = await write_meanwhile(bot, writers)
         before = [n for n in notice_calls(api) if n < replies[-1]]
         assert len(before) <= 5 + 2, "the replies waited behind the queued bulk"
         await asyncio.gather(*bulk)
@@ -216,6 +221,11 @@ class Counted:
         self.updates += 1
         await self.bot.act(self.user, action)
 
+    async def walk(self, steps: list[tuple[str, str]]) -> None:
+        """Each step: ("say", text), ("tap", label) or ("act", a SimUser action)."""
+        for kind, value in steps:
+            await getattr(self, kind)(value)
+
     def calls(self) -> list[str]:
         return [c.method for c in self.bot.api.calls[self.mark:] if "chat_id" in c.params]
 
@@ -244,8 +254,6 @@ async def facilitator(bot: SandboxBot, user_id: int, name: str) -> SimUser:
 async def test_a_field_report_costs_about_one_call_per_step_and_shows_its_answers(
     limited: SandboxBot
 ) -> None:
-    from bot.locale.text import t
-
     maryam = await facilitator(limited, 20, "مریم")
     person = Counted(limited, maryam)
     await person.say(t("menu.report"))
@@ -277,33 +285,20 @@ async def test_a_field_report_costs_about_one_call_per_step_and_shows_its_answer
     await person.tap(t("form.confirm"))
     assert "ثبت شد" in maryam.last.text
     assert person.updates == 20
-    print(f"{person.updates} updates, {len(person.calls())} counted calls")
     assert person.per_update() <= 1.15, person.calls()
 
 
 async def test_a_needs_assessment_costs_about_one_call_per_step(limited: SandboxBot) -> None:
-    from bot.locale.text import t
-
     ali = await facilitator(limited, 21, "علی")
     person = Counted(limited, ali)
-    await person.say(t("menu.need"))
-    await person.tap("قلعه محمود")
-    await person.tap(t("form.yesterday"))
-    await person.tap("کار کودک و کودکان خیابانی")
-    await person.tap("بحرانی")
-    await person.say("۴۵")
-    await person.tap("▫️ کودکان")
-    await person.tap("▫️ مهاجران")
-    await person.tap(t("form.done"))
-    await person.say("کودکان در چهارراه‌ها دست‌فروشی می‌کنند و به مدرسه نمی‌روند.")
-    await person.tap("مشاهده")
-    await person.say("جلسه با خانواده‌ها و ثبت‌نام مدرسه")
-    await person.tap("بهزیستی")
-    await person.tap(t("form.skip"))
-    await person.tap(t("form.skip"))
-    await person.tap(t("form.confirm"))
+    await person.walk([
+        ("say", t("menu.need")), ("tap", "قلعه محمود"), ("tap", t("form.yesterday")),
+        ("tap", "کار کودک و کودکان خیابانی"), ("tap", "بحرانی"), ("say", "۴۵"),
+        ("tap", "▫️ کودکان"), ("tap", "▫️ مهاجران"), ("tap", t("form.done")),
+        ("say", "کودکان در چهارراه‌ها دست‌فروشی می‌کنند و به مدرسه نمی‌روند."),
+        ("tap", "مشاهده"), ("say", "جلسه با خانواده‌ها و ثبت‌نام مدرسه"), ("tap", "بهزیستی"),
+        ("tap", t("form.skip")), ("tap", t("form.skip")), ("tap", t("form.confirm"))])
     assert "ثبت شد" in ali.last.text
-    print(f"{person.updates} updates, {len(person.calls())} counted calls")
     assert person.per_update() <= 1.15, person.calls()
 
 
@@ -311,24 +306,16 @@ async def test_a_needs_assessment_costs_about_one_call_per_step(limited: Sandbox
 async def test_a_residents_request_costs_about_one_call_per_step(
     limited: SandboxBot, share: bool
 ) -> None:
-    from bot.locale.text import t
-
     zahra = limited.user(30, "زهرا")
     person = Counted(limited, zahra)
-    await person.say("/start")
-    await person.say(t("menu.request"))
-    await person.tap("خدمات شهری و زیرساخت")
-    await person.tap("قلعه محمود")
-    await person.say("چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها تاریک است.")
-    await person.act("send_photo")
-    await person.tap(t("form.done"))
-    await person.tap(t("form.skip"))  # the location, on the share keyboard
-    if share:
-        await person.tap("بله، شماره‌ام را می‌فرستم")
-        await person.tap(t("form.send_contact"))
-    else:
-        await person.tap("نه، بی‌نام بماند")
-    await person.tap(t("form.confirm"))
-    assert "۱" in zahra.last.text or "1" in zahra.last.text  # the tracking code
-    print(f"{person.updates} updates, {len(person.calls())} counted calls")
+    contact = ([("tap", "بله، شماره‌ام را می‌فرستم"), ("tap", t("form.send_contact"))] if share
+               else [("tap", "نه، بی‌نام بماند")])
+    await person.walk([
+        ("say", "/start"), ("say", t("menu.request")), ("tap", "خدمات شهری و زیرساخت"),
+        ("tap", "قلعه محمود"),
+        ("say", "چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها تاریک است."),
+        ("act", "send_photo"), ("tap", t("form.done")),
+        ("tap", t("form.skip")),  # the location, on the share keyboard
+        *contact, ("tap", t("form.confirm"))])
+    assert zahra.last.text.startswith("درخواست شما ثبت شد")
     assert person.per_update() <= 1.15, person.calls()
