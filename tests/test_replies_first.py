@@ -319,3 +319,21 @@ async def test_a_residents_request_costs_about_one_call_per_step(
         *contact, ("tap", t("form.confirm"))])
     assert zahra.last.text.startswith("درخواست شما ثبت شد")
     assert person.per_update() <= 1.15, person.calls()
+
+
+async def test_the_pace_never_puts_more_than_its_rate_in_a_window() -> None:
+    """Sixty-one calls at once through a limiter of 100 a second: any 31 in a row span at
+    least 30 slots, less the catch-up a late timer may take back (half a slot here)."""
+    limiter = RepliesFirstLimiter(per_second=100)
+    loop = asyncio.get_running_loop()
+    moments: list[float] = []
+
+    async def send() -> bool:
+        moments.append(loop.time())
+        return True
+
+    await asyncio.gather(*(limiter.process_request(send, (), {}, "sendMessage",
+                                                   {"chat_id": n}, None)
+                           for n in range(61)))
+    spans = [b - a for a, b in zip(moments, moments[30:], strict=False)]
+    assert min(spans) >= 30 * 0.01 - 0.005
