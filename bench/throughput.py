@@ -17,6 +17,16 @@ shipped, with it on. The bare bot runs twice: with PTB's default (one update at 
 and with 32 updates at once, as many as Tashilyar's own processor runs. "done p95" is the
 time until the bot has finished answering (the next question on screen), not just its first
 reaction; in the open loop every latency counts from the moment the update was due.
+
+    .venv/bin/python bench/throughput.py --shipped  # only table 5 (issue 15), ~2.5 minutes
+
+Table 5 runs Tashilyar as shipped (its replies-first limiter on) against a messenger that
+answers 429 past 30 sends a second, with people filing the three forms in turn (request,
+needs assessment, field report with a photo and the location): a closed loop of 20 and of
+50 people; an open loop at 15 updates a second during which 300 supervisors' daily digests
+fall due (reply latency then, seconds until the last digest is delivered, 429s), beside the
+same run with one lane for replies and the outbox; and the counted calls (sends and edits,
+not acknowledgements) per update of each form.
 """
 
 from __future__ import annotations
@@ -48,9 +58,11 @@ from telegram.ext import (
     filters,
 )
 
+import bot.app as bot_app
 from bot.app import ALLOWED_UPDATES, build_application, open_services
 from bot.config import SHIPPED_ORG_FILE, Settings
 from bot.locale.text import t
+from bot.ratelimit import RepliesFirstLimiter
 from bot.sandbox import FakeBotAPI, FakeRequest, SimUser
 from bot.sandbox.fake_api import Call
 from bot.schedule import deliver_due, enqueue_due_digests
@@ -510,7 +522,17 @@ def run_in_child(kind: str, people: int, rate: float, seconds: float,
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-KINDS = ("bare", "bare-concurrent", "tashilyar", "tashilyar-limited", "shipped")
+KINDS = ("bare", "bare-concurrent", "tashilyar", "tashilyar-limited", "shipped", "one-lane")
+
+
+class OneLane(RepliesFirstLimiter):
+    """For comparison only: the shipped limiter with its bulk mark ignored, so replies and
+    the outbox wait in one lane, first come first served (the pace is the same)."""
+
+    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any],
+                              endpoint: str, data: dict[str, Any],
+                              rate_limit_args: dict[str, Any] | None) -> Any:
+        return await super().process_request(callback, args, kwargs, endpoint, data, None)
 
 
 # A table column: heading, the figure's key, its format.
@@ -575,15 +597,18 @@ def run_shipped_tables(rate: float, seconds: float, supervisors: int) -> None:
           flush=True)
     twenty = run_in_child("shipped", 20, rate, 0, 0)
     fifty = run_in_child("shipped", 50, rate, seconds, 0, supervisors)
+    one_lane = run_in_child("one-lane", 50, rate, seconds, 0, supervisors)
     print("\n5a. as shipped, closed loop: the replies-first limiter on (29 sends a second), "
           "the messenger answering 429 past 30; people filing the three forms in turn")
     print_table({f"{r['closed']['people']} people": r["closed"] for r in (twenty, fifty)},
                 SHIPPED_CLOSED)
     print(f"\n5b. as shipped, open loop: {rate:.0f} updates/s for {seconds:.0f} s; two "
           f"seconds in, the daily digests of {supervisors} supervisors fall due")
-    print_table({"all updates": fifty["open"]}, SHIPPED_OPEN)
+    print_table({"all updates": fifty["open"], "one lane": one_lane["open"]}, SHIPPED_OPEN)
     print("while the digests were delivered (from their time to the last one):")
-    print_table({"digests": fifty["open"]}, SHIPPED_DIGESTS)
+    print_table({"replies first": fifty["open"], "one lane": one_lane["open"]},
+                SHIPPED_DIGESTS)
+    print("(one lane: the same limiter with the outbox's bulk mark ignored, for comparison)")
     print("\n5c. counted calls (sends and edits; no acknowledgements) per update, by form, "
           "50-people closed loop")
     print_table(fifty["forms"], FORM_COLUMNS)
@@ -624,7 +649,9 @@ def main() -> None:
     parser.add_argument("--supervisors", type=int, default=300,
                         help="table 5: supervisors whose digests fall due in the open loop")
     args = parser.parse_args()
-    if args.bot == "shipped":
+    if args.bot in ("shipped", "one-lane"):
+        if args.bot == "one-lane":
+            bot_app.RepliesFirstLimiter = OneLane  # type: ignore[misc]
         print(json.dumps(asyncio.run(run_shipped(args.people, args.rate, args.seconds,
                                                  args.supervisors))))
         return
