@@ -14,7 +14,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.locale.text import t
-from bot.ratelimit import BULK, BULK_ARGS, RepliesFirstLimiter
+from bot.ratelimit import BULK, BULK_ARGS, BULK_LANE, RepliesFirstLimiter
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
 from bot.schedule import deliver_due
 from storage import outbox
@@ -53,25 +53,52 @@ async def owe_notices(bot: SandboxBot, people: list[SimUser]) -> None:
                                  now=bot.clock.now())
 
 
+def overtaken(bot: SandboxBot) -> list[int]:
+    """Watch the bot's limiter: for each reply (a call with a chat and no bulk mark), how
+    many bulk sends were let through between the reply asking for a slot and its going
+    out (filled in as replies go)."""
+    assert bot.application is not None
+    limiter = bot.application.bot.rate_limiter
+    assert isinstance(limiter, RepliesFirstLimiter)
+    through = limiter.process_request
+    counts: list[int] = []
+
+    async def watched(callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
+                      data: dict[str, Any], rate_limit_args: Any) -> Any:
+        if rate_limit_args or "chat_id" not in data:
+            return await through(callback, args, kwargs, endpoint, data, rate_limit_args)
+        asked = limiter.granted[BULK_LANE]
+
+        async def call(*a: Any, **k: Any) -> Any:
+            counts.append(limiter.granted[BULK_LANE] - asked)
+            return await callback(*a, **k)
+
+        return await through(call, args, kwargs, endpoint, data, rate_limit_args)
+
+    limiter.process_request = watched  # type: ignore[method-assign]
+    return counts
+
+
 async def write_meanwhile(bot: SandboxBot, writers: list[SimUser]) -> list[int]:
-    """Each writer sends /start, all handled at once; the indexes in `api.calls` of the
-    replies (one each)."""
+    """Each writer sends /start, all handled at once; how many bulk sends overtook each
+    reply (one reply each)."""
+    counts = overtaken(bot)
     for writer in writers:
         writer.send_text("/start")
     await bot.deliver_concurrently()
     ids = {w.id for w in writers}
-    replies = [n for n, c in enumerate(bot.api.calls)
-               if c.method == "sendMessage" and c.params.get("chat_id") in ids]
-    assert len(replies) == len(writers)
-    return replies
+    assert len([c for c in bot.api.calls if c.method == "sendMessage"
+                and c.params.get("chat_id") in ids]) == len(writers)
+    assert len(counts) == len(writers)
+    return counts
 
 
 async def test_a_reply_goes_out_before_the_rest_of_a_queued_bulk(
     settings: Settings, clock: ManualClock
 ) -> None:
-    """80 notices are being delivered at the messenger's pace when eight people write: each
-    of them is answered before more than one or two further notices go out, every notice
-    still arrives once, and the messenger never says 429."""
+    """80 notices are being delivered at the messenger's pace when eight people write: no
+    notice goes out while one of their replies waits, every notice still arrives once, and
+    the messenger never says 429."""
     api = FakeBotAPI(max_rate=30)
     async with SandboxBot(settings, api, clock=clock) as bot:
         assert bot.db is not None and bot.application is not None
@@ -80,10 +107,8 @@ async def test_a_reply_goes_out_before_the_rest_of_a_queued_bulk(
         await owe_notices(bot, readers)
         delivery = asyncio.create_task(deliver_due(bot.application.bot, bot.db))
         await until(api, lambda: len(notice_calls(api)) >= 10)
-        replies = await write_meanwhile(bot, writers)
-        during = [n for n in notice_calls(api) if replies[0] < n < replies[-1]]
-        assert len(during) <= 2, "replies waited behind bulk sends"
-        assert len(notice_calls(api)) < 60, "the bulk had not finished when people wrote"
+        assert await write_meanwhile(bot, writers) == [0] * 8, "a reply waited for the bulk"
+        assert len(notice_calls(api)) < 80, "the bulk had not finished when people wrote"
         report = await delivery
     assert report.sent == 80 and len(notice_calls(api)) == 80
     assert all(len([m for m in r.messages() if m.text == NOTICE]) == 1 for r in readers)
@@ -106,9 +131,8 @@ async def test_replies_overtake_bulk_sends_already_waiting_in_the_limiter(
         bulk = [asyncio.create_task(sender.send_message(r.id, NOTICE, **BULK))
                 for r in readers]
         await until(api, lambda: len(notice_calls(api)) >= 5)
-        replies = await write_meanwhile(bot, writers)
-        before = [n for n in notice_calls(api) if n < replies[-1]]
-        assert len(before) <= 5 + 2, "the replies waited behind the queued bulk"
+        assert await write_meanwhile(bot, writers) == [0] * 8, "a reply waited for the bulk"
+        assert len(notice_calls(api)) < 60, "the bulk had not finished when people wrote"
         await asyncio.gather(*bulk)
     assert len(notice_calls(api)) == 60 and api.rejected_calls(429) == []
 
