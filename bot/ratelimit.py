@@ -3,13 +3,12 @@
 The messenger allows about 30 sends a second per bot and 20 a minute per group. Every call
 that carries a `chat_id` takes a slot, one slot every 1/29 s and no bursts (a slot the busy
 event loop opened late may be made up, see `CATCH_UP`), so never more than 30 start in any
-second. Two lanes wait for the slots: **replies** (whatever a handler
-sends or edits while answering someone) and **bulk** (digests, notices and reminders from
-the outbox, which mark their calls with `rate_limit_args={"bulk": True}`, see `BULK`). A
-slot goes to the oldest waiting reply; a bulk send gets it only when no reply is waiting,
-so a reply never waits behind more than the one send already under way, and bulk sends
-use what the replies leave of the budget. Group chats (negative ids) also keep their 20 a
-minute, in order, in either lane.
+second. Two lanes wait for the slots: **replies** (whatever a handler sends or edits while
+answering someone) and **bulk** (digests, notices and reminders from the outbox, which mark
+their calls with `rate_limit_args={"bulk": True}`, see `BULK`). A slot goes to the oldest
+waiting reply; a bulk send gets one only when no reply is waiting, so no bulk send ever
+starts while a reply waits, and bulk sends use what the replies leave of the budget. Group
+chats (negative ids) also keep their 20 a minute, in order, in either lane.
 
 A `RetryAfter` from the messenger stops every lane until `retry_after` (+0.1 s) has
 passed; then the call is tried again, up to `max_retries` times, before the error reaches
@@ -52,8 +51,8 @@ Result = bool | JSONDict | list[JSONDict]
 
 
 def _seconds(error: RetryAfter) -> float:
-    """The wait as float seconds; read as PTB's own limiter does (the public attribute
-    warns of its coming change from int to timedelta, and truncates to whole seconds)."""
+    """The wait in seconds, read as PTB's own limiter reads it (the public attribute warns
+    of its coming change from int to timedelta)."""
     return error._retry_after.total_seconds()
 
 
