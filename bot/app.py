@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.forms.model import load_forms
 from bot.ordering import PerSenderUpdateProcessor
 from bot.org import load_organisation
+from bot.ratelimit import RepliesFirstLimiter
 from bot.services import Services
 from handlers import (
     access,
@@ -71,27 +72,6 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Servi
     return Services(settings=settings, db=db, org=org, forms=forms, clock=clock)
 
 
-class _OneLineForRateLimits(logging.Filter):
-    """PTB's limiter logs a traceback at ERROR when a rate limit outlasts its retries; the
-    caller handles that (the outbox waits and retries, a reply gets the error handler), so
-    a one-line warning says all there is to say."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info:
-            error = record.exc_info[1]
-            record.msg, record.args = f"{record.getMessage()}: {error}", None
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
-def quiet_rate_limit_tracebacks() -> None:
-    """Install `_OneLineForRateLimits` on PTB's limiter logger (once)."""
-    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
-    if not any(isinstance(f, _OneLineForRateLimits) for f in limiter_log.filters):
-        limiter_log.addFilter(_OneLineForRateLimits())
-
-
 def build_application(
     services: Services, *, request: BaseRequest | None = None, rate_limit: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -108,13 +88,11 @@ def build_application(
         .persistence(SqlitePersistence(lambda: db))
         .concurrent_updates(PerSenderUpdateProcessor())
     )
-    if rate_limit:
-        # One message per 1/29 s, no bursts: never more than 30 in any second, as Telegram
-        # asks; a RetryAfter is obeyed (slept) up to three times before it surfaces.
-        quiet_rate_limit_tracebacks()
-        builder = builder.rate_limiter(AIORateLimiter(
-            overall_max_rate=1, overall_time_period=1 / 29, group_max_rate=20,
-            group_time_period=60, max_retries=3))
+    # One limiter for every send of the bot: replies first, the outbox's bulk sends in what
+    # they leave, 29 a second and 20 a minute per group, `retry_after` obeyed (bot/ratelimit).
+    # Without `rate_limit` it only passes calls through (the outbox still marks its bulk).
+    builder = builder.rate_limiter(RepliesFirstLimiter() if rate_limit
+                                   else RepliesFirstLimiter(per_second=0))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()

@@ -33,6 +33,7 @@ from bot.forms.model import FormDefinition
 from bot.locale.jalali import weekday_index
 from bot.locale.normalize import to_persian_digits
 from bot.locale.text import t
+from bot.ratelimit import BULK
 from bot.reports.digest import Labels, build_digest, form_digests
 from bot.reports.periods import DigestTimes, due_periods, period_of, send_moment
 from bot.services import Services
@@ -102,9 +103,9 @@ async def _deliver(bot: Bot, db: Database, notice: outbox.Notice, now: datetime,
     try:
         if notice.photo is not None:
             await bot.send_photo(chat_id=notice.chat_id, photo=notice.photo,
-                                 caption=notice.text[:1024])
-        else:
-            await bot.send_message(chat_id=notice.chat_id, text=notice.text)
+                                 caption=notice.text[:1024], **BULK)
+        else:  # BULK: the limiter's bulk lane, behind every reply (bot/ratelimit.py)
+            await bot.send_message(chat_id=notice.chat_id, text=notice.text, **BULK)
     except RetryAfter as error:
         wait = _seconds(error.retry_after)
         await outbox.retry_later(db, notice.id, now + timedelta(seconds=wait), "RetryAfter")

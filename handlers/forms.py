@@ -46,7 +46,7 @@ from bot.locale.normalize import fa_number, match_key
 from bot.locale.numbers import in_words
 from bot.locale.phones import Phone, read_phone
 from bot.locale.text import t
-from handlers.context import BotContext, answer_once, number_in, send
+from handlers.context import BotContext, answer_once, number_in, send, show
 from handlers.menu import FEATURES, feature_for_label, main_menu
 from storage import drafts, offices
 from storage.drafts import Draft
@@ -140,7 +140,8 @@ def _controls(draft: Draft, question: Question) -> list[InlineKeyboardButton]:
     if question.optional and not (question.type == "photos" and draft.answers.get(question.id)):
         row.append(InlineKeyboardButton(t("form.skip"),
                                         callback_data=_data(draft, "s", question.id)))
-    row.append(InlineKeyboardButton(t("form.cancel"), callback_data=_data(draft, "x")))
+    row.append(InlineKeyboardButton(t("form.cancel"),
+                                    callback_data=_data(draft, "x", question.id)))
     return row
 
 
@@ -221,20 +222,68 @@ async def summary(context: BotContext, form: FormDefinition, draft: Draft) -> tu
     return text, InlineKeyboardMarkup(rows)
 
 
+def trail_line(label: str, answer: str) -> str:
+    """One answer as the live question message keeps it: '✔ محله: قلعه محمود'."""
+    return t("form.trail", label=label, answer=answer)
+
+
+TRAIL_MARK = trail_line("\0", "\0").split("\0")[0]
+TRAIL_LENGTH = 3
+
+
+def trail_shown(update: Update) -> list[str]:
+    """The trail the tapped message shows above its question."""
+    query = update.callback_query
+    shown = query.message.text if query is not None and isinstance(query.message, Message) \
+        else None
+    lines = []
+    for line in (shown or "").split("\n"):
+        if not line.startswith(TRAIL_MARK):
+            break
+        lines.append(line)
+    return lines
+
+
+def trail_after(update: Update, label: str, answer: str) -> list[str]:
+    """The trail the tapped message showed above its question, with this answer added (the
+    same question answered again replaces its line), the newest `TRAIL_LENGTH` kept."""
+    lines = trail_shown(update)
+    same = trail_line(label, "")
+    lines = [line for line in lines if not line.startswith(same)] + [trail_line(label, answer)]
+    return lines[-TRAIL_LENGTH:]
+
+
 async def ask(
-    update: Update, context: BotContext, form: FormDefinition, draft: Draft, note: str = ""
+    update: Update, context: BotContext, form: FormDefinition, draft: Draft, note: str = "",
+    *, in_place: bool = False, trail: list[str] | None = None,
 ) -> None:
-    """Send the current question (or the summary), after an optional note."""
+    """Show the current question (or the summary), after an optional note: one call.
+
+    `in_place` (a tap on the live question message): that message is edited into the next
+    question, under a short trail of the answers tapped on it, so a person who only taps
+    sees one message move on; otherwise (a typed answer, a command) a new message is sent,
+    below what the person wrote. The summary is shown without a trail, as it always was."""
     prefix = f"{note}\n\n" if note else ""
     if draft.at_summary:
         text, markup = await summary(context, form, draft)
-        await send(update, context, prefix + text, markup)
+        await _put(update, context, prefix + text, markup, in_place)
         return
     question = form.question(draft.current)
     assert question is not None
     choices = await choices_for(context, draft, question)
-    await send(update, context, prefix + question_text(form, draft, question, choices),
-               question_markup(draft, question, choices))
+    above = "\n".join(trail) + "\n\n" if trail else ""
+    await _put(update, context, above + prefix + question_text(form, draft, question, choices),
+               question_markup(draft, question, choices), in_place)
+
+
+async def _put(update: Update, context: BotContext, text: str,
+               markup: InlineKeyboardMarkup | ReplyKeyboardMarkup, in_place: bool) -> None:
+    """Edit the tapped message (inline keyboards only: a reply keyboard needs a new
+    message) or send a new one."""
+    if in_place and isinstance(markup, InlineKeyboardMarkup):
+        await show(update, context, text, markup)
+    else:
+        await send(update, context, text, markup)
 
 
 def answered_count(draft: Draft) -> int:
@@ -271,13 +320,16 @@ async def advance(
     question: Question, value: Any, tapped: str | None = None,
 ) -> State:
     """Take an answer: check it against the form's rules, store it, ask what comes next.
-    `tapped`: the label of the button that gave the answer, shown on its message once the
-    answer is stored."""
+    `tapped`: the answer as shown, for the trail above the next question: when a button on
+    the live question message gave it, that message becomes the next question; when a
+    shared location or contact did, the next question is sent with it."""
+    in_place = tapped is not None and update.callback_query is not None
+    trail = trail_after(update, question.label, tapped) if tapped is not None else None
     candidate = {**draft.answers, question.id: value}
     candidate.pop(PENDING, None)
     failed = model.failing_check(form, candidate, involving=question.id)
     if failed is not None:
-        await ask(update, context, form, draft, note=failed.message)
+        await ask(update, context, form, draft, note=failed.message, in_place=in_place)
         return FILLING
     draft.answers = candidate
     remember_message(update, draft, question.id)
@@ -293,17 +345,13 @@ async def advance(
         draft.current = ""
         if not form.confirm:
             await save(draft, update, context)
-            if tapped is not None:
-                await mark_answered(update, context, tapped)
-            return await confirm(update, context, form, draft)
+            return await confirm(update, context, form, draft, trail=trail)
     else:
         draft.current = following.id
         if following.id not in draft.history:
             draft.history.append(following.id)
     await save(draft, update, context)
-    if tapped is not None:
-        await mark_answered(update, context, tapped)
-    await ask(update, context, form, draft)
+    await ask(update, context, form, draft, in_place=in_place, trail=trail)
     return FILLING
 
 
@@ -323,11 +371,9 @@ async def take_judgement(
 ) -> State:
     """Act on what the model made of an answer: take it, ask to confirm it, or hint."""
     if isinstance(result, Accepted):
-        if question.type in ("location", "contact"):
-            key = "form.location_address" if question.type == "location" and \
-                "address" in result.value else f"form.{question.type}_received"
-            await send(update, context, t(key), ReplyKeyboardRemove())
-        return await advance(update, context, form, draft, question, result.value)
+        shown = (model.format_answer(question, result.value, [])
+                 if question.type in ("location", "contact") else None)  # above the next one
+        return await advance(update, context, form, draft, question, result.value, shown)
     if isinstance(result, Confirm):
         draft.answers[PENDING] = {"question": question.id, "value": result.value}
         remember_message(update, draft, question.id)
@@ -353,8 +399,6 @@ async def settle_pending(update: Update, context: BotContext, form: FormDefiniti
         await ask(update, context, form, draft)
         return FILLING
     if agreed:
-        if question.type == "contact":
-            await send(update, context, t("form.contact_received"), ReplyKeyboardRemove())
         return await advance(update, context, form, draft, question, pending["value"], tapped)
     await save(draft, update, context)
     if tapped is not None:
@@ -364,8 +408,9 @@ async def settle_pending(update: Update, context: BotContext, form: FormDefiniti
 
 
 async def go_back(update: Update, context: BotContext, form: FormDefinition,
-                  draft: Draft) -> State:
-    """Back one question (from the summary: to the last question)."""
+                  draft: Draft, in_place: bool = False) -> State:
+    """Back one question (from the summary: to the last question); `in_place`: tapped on
+    the live message, which shows the question again."""
     if draft.mode == "edit" and not draft.at_summary:
         draft.mode, draft.current = "forward", ""
     elif draft.at_summary:
@@ -380,21 +425,22 @@ async def go_back(update: Update, context: BotContext, form: FormDefinition,
             draft.history.pop()
         draft.current = draft.history[-1]
     await save(draft, update, context)
-    await ask(update, context, form, draft)
+    await ask(update, context, form, draft, in_place=in_place)
     return FILLING
 
 
 async def ask_to_cancel(update: Update, context: BotContext, form: FormDefinition,
-                        draft: Draft) -> State:
-    """One tap must not throw answers away: ask first (unless nothing was answered yet)."""
+                        draft: Draft, in_place: bool = False) -> State:
+    """One tap must not throw answers away: ask first (unless nothing was answered yet);
+    `in_place`: on the live question message, which «no, go on» turns back."""
     if not draft.answers:
         return await cancel_draft(update, context, form.title, draft)
     markup = InlineKeyboardMarkup([[
         InlineKeyboardButton(t("form.cancel_yes"), callback_data=_data(draft, "xx")),
         InlineKeyboardButton(t("form.cancel_no"), callback_data=_data(draft, "r")),
     ]])
-    await send(update, context, t("form.cancel_confirm", title=form.title,
-                                  count=in_words(answered_count(draft))), markup)
+    await _put(update, context, t("form.cancel_confirm", title=form.title,
+                                  count=in_words(answered_count(draft))), markup, in_place)
     return FILLING
 
 
@@ -408,8 +454,10 @@ async def cancel_draft(update: Update, context: BotContext, form_title: str,
 
 
 async def confirm(update: Update, context: BotContext, form: FormDefinition,
-                  draft: Draft) -> State:
-    """Store the completed form once (its sink decides where) and say what was saved."""
+                  draft: Draft, trail: list[str] | None = None) -> State:
+    """Store the completed form once (its sink decides where) and say what was saved.
+    `trail`: a form without a summary ended by a tap on its live message: that message
+    says it, under the answer, with the menu still on screen (no summary removed it)."""
     missing = model.first_unanswered(form, draft.answers)
     final = model.final_answers(form, draft.answers)
     failed = model.failing_check(form, final)
@@ -417,15 +465,19 @@ async def confirm(update: Update, context: BotContext, form: FormDefinition,
         draft.mode = "edit"
         draft.current = missing.id if missing is not None else failed.revisit  # type: ignore[union-attr]
         await save(draft, update, context)
-        await ask(update, context, form, draft, note=failed.message if failed else "")
+        await ask(update, context, form, draft, note=failed.message if failed else "",
+                  in_place=trail is not None)
         return FILLING
     text = await SINKS[form.sink](update, context, form, draft, final)
-    await send(update, context, text, main_menu(context.me().effective_role))
+    if trail is not None and not form.confirm:
+        await show(update, context, "\n".join(trail) + "\n\n" + text)
+    else:
+        await send(update, context, text, main_menu(context.me().effective_role))
     return END
 
 
 async def mark_answered(update: Update, context: BotContext, label: str) -> None:
-    """Turn the tapped question into a record of the answer (no stale buttons left)."""
+    """Turn a tapped yes/no prompt into a record of the answer (no stale buttons left)."""
     query = update.callback_query
     if query is None or not isinstance(query.message, Message) or not query.message.text:
         return
@@ -448,9 +500,14 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
     if draft_id != str(draft.id):
         await answer_once(update, context, t("access.stale_button"), alert=True)
         return FILLING
+    # The tapped message shows the draft's current question (or, qid "", its summary): it
+    # is the live one, and becomes whatever comes next; a tap on an older one gets a new
+    # message below, where the person is.
+    live = isinstance(query.message, Message) and bool(query.message.text) and (
+        qid == draft.current or (action == "e" and draft.at_summary))
     if action == "x":
         await answer_once(update, context)
-        return await ask_to_cancel(update, context, form, draft)
+        return await ask_to_cancel(update, context, form, draft, in_place=live)
     if action == "xx":
         await answer_once(update, context)
         return await cancel_draft(update, context, form.title, draft)
@@ -461,16 +518,21 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         await answer_once(update, context)
         draft.mode, draft.current = "edit", qid
         await save(draft, update, context)
-        await ask(update, context, form, draft)
+        await ask(update, context, form, draft, in_place=live)
         return FILLING
     if action == "b":
         await answer_once(update, context)
-        return await go_back(update, context, form, draft)
+        return await go_back(update, context, form, draft, in_place=live)
     question = form.question(draft.current)
     if question is None or qid != question.id:
         await answer_once(update, context, t("form.stale_button").split("\n")[0])
         return FILLING
     choices = await choices_for(context, draft, question)
+
+    def shown(value: Any) -> str | None:
+        """The answer for the live message's trail (None: not tapped on the live one)."""
+        return model.format_answer(question, value, choices) if live else None
+
     if action in ("py", "pn"):
         await answer_once(update, context)
         label = t("form.confirm_yes") if action == "py" else t("form.confirm_no")
@@ -479,10 +541,12 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
     if action == "s":
         await answer_once(update, context)
         if not question.optional:
-            await ask(update, context, form, draft, note=model.not_skippable(question))
+            await ask(update, context, form, draft, note=model.not_skippable(question),
+                      in_place=live)
             return FILLING
         kept = draft.answers.get(qid) if question.type == "photos" else None
-        return await advance(update, context, form, draft, question, kept or None)
+        return await advance(update, context, form, draft, question, kept or None,
+                             shown(kept or None))
     if action == "t" and question.type == "multi":
         selected = model.toggle(draft.answers.get(qid) or [], value, choices)
         if selected is None:
@@ -491,30 +555,27 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         await answer_once(update, context)
         draft.answers[qid] = selected
         await save(draft, update, context)
-        if isinstance(query.message, Message):
-            shown = query.message.text or ""
-            markup = question_markup(draft, question, choices)
-            if "\n\n" in shown:  # a hint above the question: a choice is made, it goes
-                await context.bot.edit_message_text(
-                    chat_id=query.message.chat.id, message_id=query.message.message_id,
-                    text=shown.split("\n\n")[-1], reply_markup=markup)  # type: ignore[arg-type]
-            else:
-                await context.bot.edit_message_reply_markup(
-                    chat_id=query.message.chat.id, message_id=query.message.message_id,
-                    reply_markup=markup)  # type: ignore[arg-type]
+        if live:  # one edit: the ticks change, a hint above the question goes
+            await ask(update, context, form, draft, in_place=True,
+                      trail=trail_shown(update) or None)
+        elif isinstance(query.message, Message):
+            await context.bot.edit_message_reply_markup(
+                chat_id=query.message.chat.id, message_id=query.message.message_id,
+                reply_markup=question_markup(draft, question, choices))  # type: ignore[arg-type]
         return FILLING
     if action == "d" and question.type == "multi":
         result = model.multi_done(question, draft.answers.get(qid) or [])
         await answer_once(update, context)
         if isinstance(result, Rejected):
-            await ask(update, context, form, draft, note=result.hint)
+            await ask(update, context, form, draft, note=result.hint, in_place=live)
             return FILLING
         return await advance(update, context, form, draft, question, result.value,
-                             model.format_answer(question, result.value, choices))
+                             shown(result.value))
     if action == "d" and question.type == "photos":
         await answer_once(update, context)
         photos = draft.answers.get(qid) or []
-        return await advance(update, context, form, draft, question, photos or None)
+        return await advance(update, context, form, draft, question, photos or None,
+                             shown(photos or None))
     if action == "a":
         accepted = tapped_answer(question, value, choices, context.today())
         if accepted is None:
@@ -522,7 +583,7 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
             return FILLING
         await answer_once(update, context)
         return await advance(update, context, form, draft, question, accepted.value,
-                             model.format_answer(question, accepted.value, choices))
+                             shown(accepted.value))
     await answer_once(update, context, t("access.stale_button"), alert=True)
     return FILLING
 
@@ -592,18 +653,21 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
         return await take_judgement(update, context, form, draft, question,
                                     model.accept_voice(question, *voice_of(message)))
     if question.type == "location" and message.location:
+        # One message: the next question, «✔ location: given» above it (the share keyboard is
+        # one-time: the phone hides it once used; the form's end brings the menu back).
         value = {"latitude": message.location.latitude, "longitude": message.location.longitude}
-        await send(update, context, t("form.location_received"), ReplyKeyboardRemove())
-        return await advance(update, context, form, draft, question, value)
+        return await advance(update, context, form, draft, question, value,
+                             model.format_answer(question, value, []))
     if question.type == "contact" and message.contact:
         user = update.effective_user
         if user is None or message.contact.user_id != user.id:
             await ask(update, context, form, draft, note=t("form.contact_not_own"))
             return FILLING
-        await send(update, context, t("form.contact_received"), ReplyKeyboardRemove())
         shared = read_phone(message.contact.phone_number)
-        phone = shared.e164 if isinstance(shared, Phone) else message.contact.phone_number
-        return await advance(update, context, form, draft, question, {"phone": phone})
+        phone = {"phone": shared.e164 if isinstance(shared, Phone)
+                 else message.contact.phone_number}
+        return await advance(update, context, form, draft, question, phone,
+                             model.format_answer(question, phone, []))
     if text and question.type in ("choice", "multi", "integer", "decimal", "text", "date",
                                   "yesno", "contact", "location"):
         choices = await choices_for(context, draft, question)
@@ -763,7 +827,8 @@ async def handle(update: Update, context: BotContext) -> State:
     if action == ["r"]:
         await answer_once(update, context)
         await save(draft, update, context)
-        await ask(update, context, form, draft, note=t("form.resumed", title=form.title))
+        await ask(update, context, form, draft, note=t("form.resumed", title=form.title),
+                  in_place=True)  # the tapped offer (or «abandon?») becomes the question
         return FILLING
     if action == ["n"]:
         await answer_once(update, context)

@@ -221,8 +221,8 @@ async def test_reject_duplicate_and_notes(
     question = (await sandbox.tap(maryam, t("inbox.note")))[-1].text
     assert "توضیح را بنویسید" in question
     await sandbox.say(maryam, "با همسایه‌ها هم صحبت شد")
-    done = (await sandbox.tap(maryam, t("form.no")))[-1].text
-    assert done.startswith("توضیح داخلی")
+    done = (await sandbox.tap(maryam, t("form.no")))[-1].text  # the question, edited
+    assert done.startswith(f"✔ به ساکن نشان داده شود: {t('form.no')}\n\nتوضیح داخلی")
     assert notices(zahra) == []
     await open_card(sandbox, maryam)
     await sandbox.tap(maryam, t("inbox.note"))
