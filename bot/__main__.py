@@ -14,12 +14,14 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.forms.model import FormDefinitionError
@@ -47,9 +49,55 @@ def polling_trouble(error: TelegramError) -> None:
     log.warning("polling failed (%s); retrying", type(error).__name__)
 
 
+async def _until_done(stop: asyncio.Event, what: str, action: Callable[[], Awaitable[Any]]
+                      ) -> bool:
+    """Run `action` until it succeeds, retrying every 5 s while the messenger is
+    unreachable; False if a stop came first."""
+    while not stop.is_set():
+        try:
+            await action()
+            return True
+        except InvalidToken:
+            raise ConfigError("BOT_TOKEN", "the server rejected this token; copy it again "
+                              "from BotFather") from None
+        except NetworkError as error:
+            log.warning("cannot reach the messenger to %s (%s); retrying in 5 s", what,
+                        type(error).__name__)
+            try:
+                await asyncio.wait_for(stop.wait(), 5)
+            except TimeoutError:
+                pass
+    return False
+
+
+async def start_updates(application: Application[Any, Any, Any, Any, Any, Any],
+                        settings: Settings, stop: asyncio.Event) -> bool:
+    """Start receiving updates: the webhook when WEBHOOK_URL is set (PTB's tornado server
+    on the URL's path; it sets the webhook), else polling (which deletes any webhook)."""
+    from bot.app import ALLOWED_UPDATES
+
+    updater = application.updater
+    assert updater is not None
+    if not settings.uses_webhook:
+        return await _until_done(stop, "start polling", lambda: updater.start_polling(
+            poll_interval=settings.poll_interval, timeout=10, bootstrap_retries=0,
+            allowed_updates=ALLOWED_UPDATES, error_callback=polling_trouble))
+    if settings.is_bale:  # Bale's setWebhook takes only the URL; the secret is in its path
+        options: dict[str, Any] = {"secret_token": None, "allowed_updates": None,
+                                   "max_connections": None}
+    else:
+        options = {"secret_token": settings.webhook_secret, "allowed_updates": ALLOWED_UPDATES,
+                   "max_connections": 40}
+    return await _until_done(stop, "set the webhook", lambda: updater.start_webhook(
+        listen=settings.webhook_listen, port=settings.webhook_port,
+        url_path=settings.webhook_path, webhook_url=settings.webhook_target,
+        bootstrap_retries=0, **options))
+
+
 async def run_bot(settings: Settings) -> None:
-    """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
-    from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
+    """Receive updates (polling, or the webhook) until SIGINT/SIGTERM, then stop cleanly
+    (finishing the update in hand)."""
+    from bot.app import announce_commands, build_application, open_services
     from bot.schedule import schedule_jobs
     from handlers.context import acknowledgements_sent
 
@@ -62,38 +110,27 @@ async def run_bot(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        while not stop.is_set():
-            try:
-                await application.initialize()
-                break
-            except InvalidToken:
-                raise ConfigError("BOT_TOKEN", "the server rejected this token; copy it again "
-                                  "from BotFather") from None
-            except NetworkError as error:
-                log.warning("cannot reach the messenger (%s); retrying in 5 s",
-                            type(error).__name__)
-                try:
-                    await asyncio.wait_for(stop.wait(), 5)
-                except TimeoutError:
-                    pass
-        if stop.is_set():
+        if not await _until_done(stop, "start", application.initialize):
             return
         await announce_commands(application)
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=settings.poll_interval, timeout=10,
-            allowed_updates=ALLOWED_UPDATES, error_callback=polling_trouble,
-        )
+        if not await start_updates(application, settings, stop):
+            return
         schedule_jobs(application)
         await application.start()
-        log.info("running as @%s on %s", application.bot.username, settings.messenger)
+        how = f"webhook on {settings.webhook_listen}:{settings.webhook_port}" if (
+            settings.uses_webhook) else "polling"
+        log.info("running as @%s on %s (%s)", application.bot.username, settings.messenger, how)
         await stop.wait()
         log.info("stopping")
-        await application.updater.stop()
+        assert application.updater is not None
+        if application.updater.running:
+            await application.updater.stop()
         await application.stop()
     finally:
         if application.running:
             await application.stop()
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
         await acknowledgements_sent()  # taps answered while the last updates were handled
         await application.shutdown()
         await db.close()

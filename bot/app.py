@@ -19,6 +19,8 @@ from telegram.warnings import PTBUserWarning
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.forms.model import load_forms
+from bot.ops.monitor import InstrumentedApplication, Monitor
+from bot.ops.network import messenger_requests
 from bot.ordering import PerSenderUpdateProcessor
 from bot.org import load_organisation
 from bot.services import Services
@@ -113,10 +115,15 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(
             overall_max_rate=1, overall_time_period=1 / 29, group_max_rate=20,
             group_time_period=60, max_retries=3))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    application = builder.build()
+    # Operations (bot/ops): every update counted, timed and de-duplicated; every call to the
+    # messenger through PROXY_URL when set, its answer reported to the monitor.
+    monitor = Monitor(services)
+    calls, updates = (request, request) if request is not None else messenger_requests(
+        settings, monitor)
+    builder = builder.application_class(InstrumentedApplication).request(calls)
+    application = builder.get_updates_request(updates).build()
     application.bot_data["services"] = services
+    application.bot_data["monitor"] = monitor
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
     application.add_handler(forms.conversation(services.forms))
