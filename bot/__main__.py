@@ -25,6 +25,7 @@ from telegram.ext import Application
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.forms.model import FormDefinitionError
+from bot.ops.network import messenger_requests, shown_proxy
 from bot.org import OrgFileError
 from storage.db import DatabaseTooNew
 
@@ -153,7 +154,13 @@ async def check(settings: Settings) -> int:
     finally:
         await services.db.close()
     token = settings.require_token()
-    bot = Bot(token, base_url=settings.bot_api_url, base_file_url=settings.bot_file_url)
+    calls, _ = messenger_requests(settings)
+    bot = Bot(token, base_url=settings.bot_api_url, base_file_url=settings.bot_file_url,
+              request=calls)
+    through = f" through the proxy {shown_proxy(settings.proxy_url)}" if (
+        settings.proxy_url) else ""
+    if through:
+        print(f"proxy: {shown_proxy(settings.proxy_url or '')} (PROXY_URL)")
     try:
         async with bot:
             me = await bot.get_me()
@@ -162,11 +169,21 @@ async def check(settings: Settings) -> int:
               "BotFather", file=sys.stderr)
         return EXIT_UNREACHABLE
     except TelegramError as error:
-        print(f"error: could not reach the messenger at BOT_API_URL={settings.bot_api_url} "
-              f"({type(error).__name__}: {error}); check the URL and the network",
-              file=sys.stderr)
+        hint = "check PROXY_URL, the proxy and the network" if through else (
+            "check the URL and the network")
+        print(f"error: could not reach the messenger at BOT_API_URL={settings.bot_api_url}"
+              f"{through} ({type(error).__name__}: {error}); {hint}", file=sys.stderr)
         return EXIT_UNREACHABLE
+    if through:
+        print(f"the API answered{through}")
     print(f"bot: @{me.username} ({me.first_name}), id {me.id}, on {settings.messenger}")
+    if settings.uses_webhook:
+        secret = settings.webhook_secret or ""
+        print(f"updates: webhook {settings.webhook_target.replace(secret, '***')}, listening "
+              f"on {settings.webhook_listen}:{settings.webhook_port}"
+              f"{settings.webhook_path.replace(secret, '***')}")
+    else:
+        print("updates: polling")
     return 0
 
 
