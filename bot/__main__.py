@@ -1,6 +1,9 @@
-"""The command line: `tashilyar run | check | invite | backup | export | console | demo`.
+"""The command line: `tashilyar run | check | status | invite | backup | restore | export |
+console | demo`.
 
-`run` (the default) polls the messenger until SIGINT or SIGTERM. `check` validates the
+`run` (the default) receives updates (polling, or a webhook with WEBHOOK_URL) until SIGINT
+or SIGTERM. `status` prints the bot's health from its database; `restore` puts a backup
+back. `check` validates the
 settings and the organisation file, migrates the database and asks the server who the bot
 is. `invite` prints a one-time invite code. `backup` copies the live database. `console`
 lets a person chat with the bot in the terminal, with no token, through the fake messenger.
@@ -23,8 +26,10 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.forms.model import FormDefinitionError
+from bot.ops.logs import setup_logging
 from bot.ops.network import messenger_requests, shown_proxy
 from bot.org import OrgFileError
 from storage.db import DatabaseTooNew
@@ -33,15 +38,6 @@ log = logging.getLogger("tashilyar")
 
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 1
-
-
-def setup_logging(level: str) -> None:
-    """Log to stderr; HTTP client loggers stay at WARNING (their URLs carry the token)."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def polling_trouble(error: TelegramError) -> None:
@@ -99,10 +95,14 @@ async def run_bot(settings: Settings) -> None:
     """Receive updates (polling, or the webhook) until SIGINT/SIGTERM, then stop cleanly
     (finishing the update in hand)."""
     from bot.app import announce_commands, build_application, open_services
+    from bot.ops.jobs import schedule_operations
+    from bot.ops.monitor import monitor_of
+    from bot.ops.server import serve_health
     from bot.schedule import schedule_jobs
     from handlers.context import acknowledgements_sent
 
     settings.require_token()
+    health: asyncio.Server | None = None
     services = await open_services(settings)
     db = services.db
     application = build_application(services)
@@ -117,7 +117,13 @@ async def run_bot(settings: Settings) -> None:
         if not await start_updates(application, settings, stop):
             return
         schedule_jobs(application)
+        schedule_operations(application)
         await application.start()
+        if settings.health_port is not None:
+            health = await serve_health(monitor_of(application), settings.health_listen,
+                                        settings.health_port)
+            log.info("health endpoint on %s:%d (/healthz, /metrics)", settings.health_listen,
+                     settings.health_port)
         how = f"webhook on {settings.webhook_listen}:{settings.webhook_port}" if (
             settings.uses_webhook) else "polling"
         log.info("running as @%s on %s (%s)", application.bot.username, settings.messenger, how)
@@ -128,6 +134,8 @@ async def run_bot(settings: Settings) -> None:
             await application.updater.stop()
         await application.stop()
     finally:
+        if health is not None:
+            health.close()
         if application.running:
             await application.stop()
         if application.updater is not None and application.updater.running:
@@ -227,6 +235,39 @@ async def make_invite(settings: Settings, role: str, office: str | None,
     return 0
 
 
+async def status(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Print the bot's health as its database records it; 1 if the outbox is stuck."""
+    from bot.ops.status import status_lines
+    from storage.db import Database
+
+    if not settings.database_path.is_file():
+        raise ConfigError("DATABASE_PATH", f"no database at {settings.database_path}; "
+                          "point DATABASE_PATH at the bot's database")
+    db = await Database.open(settings.database_path, clock=clock.now, migrate=False)
+    try:
+        lines, problem = await status_lines(db, settings, clock.now())
+    finally:
+        await db.close()
+    print("\n".join(lines))
+    return 1 if problem else 0
+
+
+def restore(settings: Settings, backup_file: Path) -> int:
+    """Put a backup in place of the database (the bot must be stopped)."""
+    from bot.ops.backups import RestoreError
+    from bot.ops.backups import restore as put_back
+
+    try:
+        aside = put_back(backup_file, settings.database_path, SYSTEM_CLOCK.now())
+    except RestoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    if aside is not None:
+        print(f"the previous database was moved to {aside}")
+    print(f"restored {backup_file} to {settings.database_path}; start the bot again")
+    return 0
+
+
 def backup(settings: Settings, destination: Path) -> int:
     """Copy the live database to `destination` with SQLite's online backup."""
     from storage.db import backup_database
@@ -318,6 +359,10 @@ def parser() -> argparse.ArgumentParser:
     inv.add_argument("--days", type=int, default=None, help="days until it expires (default 7)")
     bak = sub.add_parser("backup", help="online backup of the live database")
     bak.add_argument("path", type=Path, help="new file to write the copy to")
+    sub.add_parser("status", help="the bot's health from its database: last update, outbox, "
+                   "jobs, backups")
+    res = sub.add_parser("restore", help="put a backup in place of the database (bot stopped)")
+    res.add_argument("path", type=Path, help="the backup file (e.g. from BACKUP_DIR)")
     exp = sub.add_parser("export", help="write an Excel file of a period (Jalali dates)")
     exp.add_argument("--from", dest="first", required=True, help="first day, e.g. 1405/08/01")
     exp.add_argument("--to", dest="last", required=True, help="last day, e.g. 1405/08/30")
@@ -344,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings = load_settings()
-        setup_logging(settings.log_level)
+        setup_logging(settings.log_level, settings.log_format)
         if command == "run":
             asyncio.run(run_bot(settings))
             return 0
@@ -357,6 +402,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                            args.days or settings.invite_days))
         if command == "backup":
             return backup(settings, args.path)
+        if command == "status":
+            return asyncio.run(status(settings))
+        if command == "restore":
+            return restore(settings, args.path)
         if command == "export":
             return asyncio.run(export(settings, args))
         if command == "demo":

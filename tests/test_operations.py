@@ -3,20 +3,35 @@ the health endpoint and metrics, scheduled backups and restore, JSON logs."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
+import re
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from apscheduler.events import EVENT_JOB_ADDED, EVENT_JOB_EXECUTED, JobExecutionEvent
 
-from bot.config import ConfigError, load_settings
-from bot.sandbox import FakeHTTPServer, SimUser
+from bot.__main__ import status
+from bot.clock import ManualClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.ops.backups import backup_name, backups_in, restore
+from bot.ops.jobs import job_recorder, run_backup
+from bot.ops.monitor import monitor_of
+from bot.ops.server import serve_health
+from bot.ops.status import status_lines
+from bot.sandbox import FakeBotAPI, FakeHTTPServer, SandboxBot, SimUser
+from bot.schedule import deliver_due
+from storage import outbox
 from tests.test_process import RunningBot, bot_env, tashilyar
 
 # ----- settings -------------------------------------------------------------------------------
@@ -179,3 +194,175 @@ def test_the_bot_polls_and_answers_through_the_proxy(
         assert bot.stop() == 0
     assert {"getMe", "getUpdates", "sendMessage"} <= set(proxy.carried)
     assert "p@ss" not in bot.log()
+
+
+# ----- status, /healthz and /metrics ------------------------------------------------------------
+
+
+async def http_get(port: int, path: str) -> tuple[int, str]:
+    """GET a path of the health endpoint; status and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode()
+
+
+async def test_status_and_healthz_on_a_bot_with_a_stuck_outbox(
+    settings: Settings, api: FakeBotAPI, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock.set(clock.now().replace(microsecond=0))  # the outbox stores whole seconds
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert bot.application is not None and bot.db is not None
+        health = await serve_health(monitor_of(bot.application), "127.0.0.1", 0)
+        port = health.sockets[0].getsockname()[1]
+        try:
+            assert await http_get(port, "/healthz") == (503, "no answer from the messenger yet\n")
+            zahra, sara = bot.user(500, "زهرا"), bot.user(600, "سارا")
+            await bot.say(zahra, "/start")
+            assert await http_get(port, "/healthz") == (200, "ok\n")
+
+            async with bot.db.transaction() as tx:  # owed to Sara, whose chat fails
+                await outbox.enqueue(tx, "request:7:v2", sara.id, "خبر", now=clock.now())
+            api.fail_next(502, method="sendMessage", chat_id=sara.id, count=1000)
+            for _ in range(4):
+                report = await deliver_due(bot.application.bot, bot.db)
+                assert report.retried == 1
+                clock.advance(timedelta(minutes=4))
+            code, body = await http_get(port, "/healthz")
+            assert code == 503
+            assert body.splitlines() == [
+                "no answer from the messenger for 960 s",
+                "outbox not draining: a request notice owed for 960 s (4 attempts)"]
+
+            await bot.say(zahra, "/help")  # updates flow again; the outbox still does not
+            assert await http_get(port, "/healthz") == (
+                503, "outbox not draining: a request notice owed for 960 s (4 attempts)\n")
+            code, metrics = await http_get(port, "/metrics")
+            assert code == 200
+            assert 'tashilyar_outbox_backlog{kind="request"} 1.0' in metrics
+            assert "tashilyar_outbox_oldest_seconds 960.0" in metrics
+            assert 'tashilyar_updates_total{kind="command"} 2.0' in metrics
+            assert "tashilyar_handler_seconds_count 2.0" in metrics
+            assert "tashilyar_digests_sent_total 0.0" in metrics
+
+            assert await status(bot.settings, clock) == 1  # the CLI's exit code: a problem
+            printed = capsys.readouterr().out
+            assert "last update handled: " in printed and "(command)" in printed
+            assert "outbox: 1 notices owed" in printed
+            assert re.search(r"request: 1 pending, the oldest owed .*, 16 min ago, up to 4 "
+                             r"attempts  <- not draining", printed), printed
+            assert "undeliverable notices: 0" in printed
+            assert "job daily-digest: last ran never" in printed
+
+            api.failures.clear()
+            clock.advance(timedelta(minutes=5))
+            assert (await deliver_due(bot.application.bot, bot.db)).sent == 1
+            await bot.say(zahra, "/help")
+            assert await http_get(port, "/healthz") == (200, "ok\n")
+            assert await status(bot.settings, clock) == 0
+            assert "outbox: nothing owed" in capsys.readouterr().out
+            assert (await http_get(port, "/nothing"))[0] == 404
+        finally:
+            health.close()
+            await health.wait_closed()
+
+
+def test_status_command_reads_the_database(server: FakeHTTPServer, tmp_path: Path) -> None:
+    env = bot_env(tmp_path, server)
+    missing = tashilyar("status", env=env, cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: DATABASE_PATH")
+    bot = RunningBot(server, tmp_path)
+    try:
+        bot.say(SimUser(server.api, 500, "زهرا"), "/start")
+    finally:
+        assert bot.stop() == 0
+    result = tashilyar("status", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "schema version" in result.stdout and "outbox: nothing owed" in result.stdout
+    assert re.search(r"last update handled: \d{4}-\d\d-\d\d \d\d:\d\d \(\+0330\), \d+ s ago "
+                     r"\(command\)", result.stdout), result.stdout
+
+
+async def test_every_job_run_is_recorded_for_status(settings: Settings, api: FakeBotAPI,
+                                                    clock: ManualClock) -> None:
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert bot.application is not None and bot.application.job_queue is not None
+        queue = bot.application.job_queue
+        record = job_recorder(bot.application)
+        queue.scheduler.add_listener(record, EVENT_JOB_ADDED)
+
+        async def nothing(context: object) -> None:
+            """A job."""
+
+        job = queue.run_once(nothing, when=3600, name="reminders")  # named as it is added
+        task = record(JobExecutionEvent(EVENT_JOB_EXECUTED, job.job.id, "default",
+                                        clock.now()))
+        assert task is not None
+        await task
+        assert record(JobExecutionEvent(EVENT_JOB_EXECUTED, "outbox-id", "default",
+                                        clock.now())) is None
+        lines, _ = await status_lines(bot.db, bot.settings, clock.now())  # type: ignore[arg-type]
+    assert any(re.fullmatch(r"job reminders: last ran .*, 0 s ago \(ok\)", x) for x in lines)
+
+
+# ----- backups and restore ----------------------------------------------------------------------
+
+
+def residents(path: Path) -> list[int]:
+    with sqlite3.connect(path) as db:
+        return [r[0] for r in db.execute(
+            "SELECT user_id FROM people WHERE role = 'resident' ORDER BY user_id")]
+
+
+async def test_daily_backups_rotate_and_a_restored_backup_runs_the_bot(
+    settings: Settings, api: FakeBotAPI, clock: ManualClock, tmp_path: Path
+) -> None:
+    settings = replace(settings, backup_dir=tmp_path / "backups", backup_keep=2)
+    zahra, sara = SimUser(api, 500, "زهرا"), SimUser(api, 600, "سارا")
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        await bot.say(zahra, "/start")
+        taken = []
+        for _ in range(3):
+            await run_backup(bot.services)
+            taken.append(backup_name(clock.now()))
+            clock.advance(timedelta(days=1))
+        kept = backups_in(tmp_path / "backups")
+        assert [p.name for p in kept] == taken[1:], "the oldest of three is removed"
+        assert db_marks(tmp_path) == taken[-1]
+        await bot.say(sara, "/start")  # after the last backup
+    assert residents(settings.database_path) == [500, 600]
+
+    aside = restore(kept[-1], settings.database_path, clock.now())
+    assert aside is not None and residents(aside) == [500, 600], "the old one is kept aside"
+    assert residents(settings.database_path) == [500]
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert (await bot.say(zahra, "/help"))[-1].text.startswith("راهنما")
+        assert (await bot.say(sara, "/start"))[-1].text
+
+
+def db_marks(tmp_path: Path) -> str:
+    with sqlite3.connect(tmp_path / "data" / "tashilyar.db") as db:
+        return str(db.execute("SELECT detail FROM operations WHERE name = 'backup'")
+                   .fetchone()[0]).split()[0]
+
+
+def test_restore_refuses_a_broken_backup_and_keeps_the_database(
+    server: FakeHTTPServer, tmp_path: Path
+) -> None:
+    env = bot_env(tmp_path, server)
+    assert tashilyar("check", env=env, cwd=tmp_path).returncode == 0
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    result = tashilyar("restore", str(broken), env=env, cwd=tmp_path)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "broken.db" in lines[0], result.stderr
+    assert (tmp_path / "data" / "bot.db").is_file()
+    copy = tmp_path / "copy.db"
+    assert tashilyar("backup", str(copy), env=env, cwd=tmp_path).returncode == 0
+    result = tashilyar("restore", str(copy), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "moved to" in result.stdout and "start the bot again" in result.stdout
+    assert tashilyar("check", env=env, cwd=tmp_path).returncode == 0
