@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.client
+import json
 import re
 import sqlite3
 import sys
@@ -366,3 +367,27 @@ def test_restore_refuses_a_broken_backup_and_keeps_the_database(
     assert result.returncode == 0, result.stderr
     assert "moved to" in result.stdout and "start the bot again" in result.stdout
     assert tashilyar("check", env=env, cwd=tmp_path).returncode == 0
+
+
+# ----- logs -------------------------------------------------------------------------------------
+
+
+def test_json_logs_and_one_line_for_a_stop_while_the_messenger_is_down(
+    server: FakeHTTPServer, tmp_path: Path
+) -> None:
+    api = server.api
+    bot = RunningBot(server, tmp_path, LOG_FORMAT="json")
+    bot.say(SimUser(api, 500, "زهرا", phone="+989121112233"), "/start")
+    seen = len(api.calls)
+    api.outage(120)
+    assert api.wait_until(lambda: any(c.method == "getUpdates" and c.status == 502
+                                      for c in api.calls[seen:]), timeout=30)
+    assert bot.stop() == 0
+    entries = [json.loads(line) for line in bot.log().splitlines()]  # every line is JSON
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    after_stop = entries[[e["message"] for e in entries].index("stopping") + 1:]
+    trouble = [e for e in after_stop if e["level"] in ("WARNING", "ERROR", "CRITICAL")]
+    assert len(trouble) == 1 and "traceback" not in trouble[0], trouble
+    assert trouble[0]["message"].startswith("stopped while the messenger was unreachable")
+    assert not any("traceback" in e or e["level"] == "ERROR" for e in entries)
+    assert "زهرا" not in bot.log() and "989121112233" not in bot.log()

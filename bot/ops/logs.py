@@ -50,7 +50,11 @@ class OneLineForNetworkErrors(logging.Filter):
         """Rewrite the record in place; every record is kept."""
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, NetworkError):
-            record.msg, record.args = f"{record.getMessage()} ({type(error).__name__})", None
+            text = record.getMessage()
+            if text.startswith("Error while calling `get_updates` one more time"):
+                text = ("stopped while the messenger was unreachable: the last updates are "
+                        "confirmed at the next start")
+            record.msg, record.args = f"{text} ({type(error).__name__})", None
             record.exc_info, record.exc_text = None, None
             if record.levelno > logging.WARNING:
                 record.levelno, record.levelname = logging.WARNING, "WARNING"

@@ -412,6 +412,7 @@ class FakeBotAPI:
             if self.clock.monotonic() < self.outage_until:
                 self.calls.append(Call("getUpdates", {"offset": offset}, 502, "Bad Gateway",
                                        self._stamp()))
+                self.changed.notify_all()  # a waiter may be watching for failed polls
                 raise ApiError(502, "Bad Gateway")
             if offset:
                 self._confirmed = max(self._confirmed, offset - 1)
