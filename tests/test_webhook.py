@@ -5,6 +5,7 @@ as the last segment of the URL's path, since Bale's setWebhook takes only the UR
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import ChatMessage, FakeBotAPI, FakeHTTPServer, SimUser
+from bot.sandbox import ApiError, ChatMessage, FakeBotAPI, FakeHTTPServer, SimUser
 from tests.conftest import PROCESS_TOKEN
 from tests.test_process import bot_env
 
@@ -192,3 +193,56 @@ def test_going_back_to_polling_deletes_the_webhook(fake: FakeHTTPServer, tmp_pat
             assert process.wait(timeout=30) == 0
     assert api.webhook is None
     assert [c.method for c in api.calls[seen:]].count("deleteWebhook") >= 1
+
+
+def test_health_and_metrics_of_a_bot_on_a_webhook(tmp_path: Path) -> None:
+    with FakeHTTPServer(FakeBotAPI(), token=PROCESS_TOKEN) as fake:
+        health_port = free_port()
+        bot = WebhookBot(fake, tmp_path, "telegram", HEALTH_PORT=str(health_port))
+        zahra = SimUser(fake.api, 500, "زهرا")
+        try:
+            bot.say(zahra, "/start")
+            fake.api.fail_next(502, method="sendMessage", chat_id=zahra.id)
+            bot.say(zahra, "/help")  # the answer fails once; the apology goes out
+            bot.say(zahra, "/start")  # her updates are handled in order: /help is done
+            with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/healthz",
+                                        timeout=10) as answer:
+                assert (answer.status, answer.read()) == (200, b"ok\n")
+            with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/metrics",
+                                        timeout=10) as answer:
+                metrics = answer.read().decode()
+        finally:
+            assert bot.stop() == 0
+    def value(name: str) -> float:
+        found = re.search(rf"^{re.escape(name)} (\S+)$", metrics, re.MULTILINE)
+        assert found, name
+        return float(found.group(1))
+
+    assert value('tashilyar_updates_total{kind="command"}') >= 2  # the third may be running
+    assert value("tashilyar_handler_seconds_count") >= 2
+    assert value('tashilyar_messenger_errors_total{code="502"}') == 1
+    assert "health endpoint on 127.0.0.1" in bot.log()
+
+
+def test_the_fake_messenger_keeps_telegrams_and_bales_webhook_rules() -> None:
+    telegram, bale = FakeBotAPI(), FakeBotAPI(bale=True)
+    with pytest.raises(ApiError, match="unknown parameter secret_token"):
+        bale.call("setWebhook", {"url": "https://x.example/h", "secret_token": "abc"}, {})
+    with pytest.raises(ApiError, match="HTTP URL"):
+        telegram.call("setWebhook", {"url": "x.example/h"}, {})
+    assert telegram.call("setWebhook", {"url": "https://x.example/h", "secret_token": "abc",
+                                        "max_connections": 40}, {}) is True
+    SimUser(telegram, 500, "زهرا").send_text("سلام")
+    with pytest.raises(ApiError) as conflict:
+        telegram.poll(None)
+    assert conflict.value.status == 409
+    info = telegram.call("getWebhookInfo", {}, {})
+    assert info["url"] == "https://x.example/h" and info["pending_update_count"] == 1
+    due = telegram.webhook_due()
+    assert due is not None and due[1] == "abc"
+    assert telegram.webhook_answered(due[0], due[2]["update_id"], 500) is False
+    assert telegram.call("getWebhookInfo", {}, {})["last_error_message"]
+    assert telegram.webhook_answered(due[0], due[2]["update_id"], 200) is True
+    assert telegram.webhook_due() is None
+    assert telegram.call("deleteWebhook", {}, {}) is True
+    assert telegram.poll(None) == [] and telegram.webhook is None
