@@ -57,7 +57,7 @@ async def backlog(db: Database) -> list[Backlog]:
 
 
 async def oldest_pending(db: Database) -> tuple[str, str, int] | None:
-    """The oldest pending notice: its key, when it was owed, and its last error's attempts."""
+    """The oldest pending notice: its key, when it was owed, and how often it was tried."""
     row = await db.fetchone(
         "SELECT key, created_at, attempts FROM outbox WHERE status = 'pending' "
         "ORDER BY created_at, id LIMIT 1")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import ApiError, ChatMessage, FakeBotAPI, FakeHTTPServer, SimUser
+from bot.sandbox import ApiError, FakeBotAPI, FakeHTTPServer, SimUser
 from tests.conftest import PROCESS_TOKEN
-from tests.test_process import bot_env
+from tests.test_process import RunningBot, bot_env
 
 SECRET = "s3cret-webhook-token-0123456789"
 
@@ -43,7 +43,7 @@ def fake(messenger: str) -> FakeHTTPServer:
         yield running  # type: ignore[misc]
 
 
-class WebhookBot:
+class WebhookBot(RunningBot):
     """`python -m bot run` with the webhook settings, in a child process."""
 
     def __init__(self, server: FakeHTTPServer, tmp_path: Path, messenger: str,
@@ -64,23 +64,6 @@ class WebhookBot:
             lambda: any(c.method == "setWebhook" and c.status == 200
                         for c in self.api.calls[seen:]), timeout=30)
         assert started, f"the bot never set its webhook:\n{self.log()}"
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def say(self, user: SimUser, text: str, expect: int = 1) -> list[ChatMessage]:
-        """Send a text and wait (on the server's condition) for the replies."""
-        mark = self.api.last_seq
-        user.send_text(text)
-        arrived = self.api.wait_until(lambda: len(user.messages(mark)) >= expect, timeout=20)
-        assert arrived, f"no reply to {text!r}:\n{self.log()}"
-        return user.messages(mark)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=30)
-        self._log.close()
-        return code
 
 
 def post(url: str, update: dict[str, object], secret: str | None = None) -> int:
