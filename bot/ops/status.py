@@ -24,9 +24,9 @@ def when(at: str | None, now: datetime, tz: ZoneInfo) -> str:
     moment = datetime.fromisoformat(at)
     seconds = max(0.0, (now - moment).total_seconds())
     if seconds < 120:
-        age = f"{seconds:.0f} s ago"
+        age = f"{int(seconds)} s ago"
     elif seconds < 7200:
-        age = f"{seconds / 60:.0f} min ago"
+        age = f"{int(seconds // 60)} min ago"
     elif seconds < 172800:
         age = f"{seconds / 3600:.1f} h ago"
     else:
