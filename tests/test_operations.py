@@ -28,6 +28,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.ops.backups import backup_name, backups_in, restore
 from bot.ops.jobs import job_recorder, run_backup
 from bot.ops.monitor import monitor_of
+from bot.ops.network import messenger_requests, shown_proxy
 from bot.ops.server import serve_health
 from bot.ops.status import status_lines
 from bot.sandbox import FakeBotAPI, FakeHTTPServer, SandboxBot, SimUser
@@ -392,3 +393,10 @@ def test_json_logs_and_one_line_for_a_stop_while_the_messenger_is_down(
     assert trouble[0]["message"].startswith("stopped while the messenger was unreachable")
     assert not any("traceback" in e or e["level"] == "ERROR" for e in entries)
     assert "زهرا" not in bot.log() and "989121112233" not in bot.log()
+
+
+def test_a_socks_proxy_with_credentials_is_taken_by_the_requests() -> None:
+    settings = settings_from(PROXY_URL="socks5://ops:secret@127.0.0.1:1080")
+    calls, updates = messenger_requests(settings)  # needs PTB's socks extra (socksio)
+    assert calls is not updates
+    assert shown_proxy(settings.proxy_url) == "socks5://***@127.0.0.1:1080"
