@@ -400,3 +400,20 @@ def test_a_socks_proxy_with_credentials_is_taken_by_the_requests() -> None:
     calls, updates = messenger_requests(settings)  # needs PTB's socks extra (socksio)
     assert calls is not updates
     assert shown_proxy(settings.proxy_url) == "socks5://***@127.0.0.1:1080"
+
+
+async def test_health_on_a_webhook_when_updates_pile_up_at_the_messenger(
+    settings: Settings, api: FakeBotAPI, clock: ManualClock
+) -> None:
+    async with SandboxBot(settings, api, clock=clock) as bot:
+        assert bot.application is not None
+        monitor = monitor_of(bot.application)
+        await bot.say(bot.user(500, "زهرا"), "/start")
+        monitor.webhook_pending = 3  # as getWebhookInfo reported it
+        assert await monitor.problems() == []  # an update was just handled
+        clock.advance(timedelta(minutes=4))
+        monitor.answered(200)  # the messenger answers getWebhookInfo, but nothing arrives
+        assert await monitor.problems() == [
+            "3 updates wait at the messenger and none was handled lately"]
+        monitor.webhook_pending = 0
+        assert await monitor.problems() == []
