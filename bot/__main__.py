@@ -1,6 +1,9 @@
-"""The command line: `tashilyar run | check | invite | backup | export | console | demo`.
+"""The command line: `tashilyar run | check | status | invite | backup | restore | export |
+console | demo`.
 
-`run` (the default) polls the messenger until SIGINT or SIGTERM. `check` validates the
+`run` (the default) receives updates (polling, or a webhook with WEBHOOK_URL) until SIGINT
+or SIGTERM. `status` prints the bot's health from its database; `restore` puts a backup
+back. `check` validates the
 settings and the organisation file, migrates the database and asks the server who the bot
 is. `invite` prints a one-time invite code. `backup` copies the live database. `console`
 lets a person chat with the bot in the terminal, with no token, through the fake messenger.
@@ -14,15 +17,20 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.forms.model import FormDefinitionError
+from bot.ops.logs import setup_logging
+from bot.ops.network import messenger_requests, shown_proxy
 from bot.org import OrgFileError
 from storage.db import DatabaseTooNew
 
@@ -32,28 +40,69 @@ EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 1
 
 
-def setup_logging(level: str) -> None:
-    """Log to stderr; HTTP client loggers stay at WARNING (their URLs carry the token)."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-
-
 def polling_trouble(error: TelegramError) -> None:
     """The messenger is unreachable or failing: one line per failed poll, no traceback (PTB
     keeps retrying with a growing pause)."""
     log.warning("polling failed (%s); retrying", type(error).__name__)
 
 
+async def _until_done(stop: asyncio.Event, what: str, action: Callable[[], Awaitable[Any]]
+                      ) -> bool:
+    """Run `action` until it succeeds, retrying every 5 s while the messenger is
+    unreachable; False if a stop came first."""
+    while not stop.is_set():
+        try:
+            await action()
+            return True
+        except InvalidToken:
+            raise ConfigError("BOT_TOKEN", "the server rejected this token; copy it again "
+                              "from BotFather") from None
+        except NetworkError as error:
+            log.warning("cannot reach the messenger to %s (%s); retrying in 5 s", what,
+                        type(error).__name__)
+            try:
+                await asyncio.wait_for(stop.wait(), 5)
+            except TimeoutError:
+                pass
+    return False
+
+
+async def start_updates(application: Application[Any, Any, Any, Any, Any, Any],
+                        settings: Settings, stop: asyncio.Event) -> bool:
+    """Start receiving updates: the webhook when WEBHOOK_URL is set (PTB's tornado server
+    on the URL's path; it sets the webhook), else polling (which deletes any webhook)."""
+    from bot.app import ALLOWED_UPDATES
+
+    updater = application.updater
+    assert updater is not None
+    if not settings.uses_webhook:
+        return await _until_done(stop, "start polling", lambda: updater.start_polling(
+            poll_interval=settings.poll_interval, timeout=10, bootstrap_retries=0,
+            allowed_updates=ALLOWED_UPDATES, error_callback=polling_trouble))
+    if settings.is_bale:  # Bale's setWebhook takes only the URL; the secret is in its path
+        options: dict[str, Any] = {"secret_token": None, "allowed_updates": None,
+                                   "max_connections": None}
+    else:
+        options = {"secret_token": settings.webhook_secret, "allowed_updates": ALLOWED_UPDATES,
+                   "max_connections": 40}
+    return await _until_done(stop, "set the webhook", lambda: updater.start_webhook(
+        listen=settings.webhook_listen, port=settings.webhook_port,
+        url_path=settings.webhook_path, webhook_url=settings.webhook_target,
+        bootstrap_retries=0, **options))
+
+
 async def run_bot(settings: Settings) -> None:
-    """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
-    from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
+    """Receive updates (polling, or the webhook) until SIGINT/SIGTERM, then stop cleanly
+    (finishing the update in hand)."""
+    from bot.app import announce_commands, build_application, open_services
+    from bot.ops.jobs import schedule_operations
+    from bot.ops.monitor import monitor_of
+    from bot.ops.server import serve_health
     from bot.schedule import schedule_jobs
     from handlers.context import acknowledgements_sent
 
     settings.require_token()
+    health: asyncio.Server | None = None
     services = await open_services(settings)
     db = services.db
     application = build_application(services)
@@ -62,38 +111,35 @@ async def run_bot(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        while not stop.is_set():
-            try:
-                await application.initialize()
-                break
-            except InvalidToken:
-                raise ConfigError("BOT_TOKEN", "the server rejected this token; copy it again "
-                                  "from BotFather") from None
-            except NetworkError as error:
-                log.warning("cannot reach the messenger (%s); retrying in 5 s",
-                            type(error).__name__)
-                try:
-                    await asyncio.wait_for(stop.wait(), 5)
-                except TimeoutError:
-                    pass
-        if stop.is_set():
+        if not await _until_done(stop, "start", application.initialize):
             return
         await announce_commands(application)
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=settings.poll_interval, timeout=10,
-            allowed_updates=ALLOWED_UPDATES, error_callback=polling_trouble,
-        )
+        if not await start_updates(application, settings, stop):
+            return
         schedule_jobs(application)
+        schedule_operations(application)
         await application.start()
-        log.info("running as @%s on %s", application.bot.username, settings.messenger)
+        if settings.health_port is not None:
+            health = await serve_health(monitor_of(application), settings.health_listen,
+                                        settings.health_port)
+            log.info("health endpoint on %s:%d (/healthz, /metrics)", settings.health_listen,
+                     settings.health_port)
+        how = f"webhook on {settings.webhook_listen}:{settings.webhook_port}" if (
+            settings.uses_webhook) else "polling"
+        log.info("running as @%s on %s (%s)", application.bot.username, settings.messenger, how)
         await stop.wait()
         log.info("stopping")
-        await application.updater.stop()
+        assert application.updater is not None
+        if application.updater.running:
+            await application.updater.stop()
         await application.stop()
     finally:
+        if health is not None:
+            health.close()
         if application.running:
             await application.stop()
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
         await acknowledgements_sent()  # taps answered while the last updates were handled
         await application.shutdown()
         await db.close()
@@ -116,7 +162,13 @@ async def check(settings: Settings) -> int:
     finally:
         await services.db.close()
     token = settings.require_token()
-    bot = Bot(token, base_url=settings.bot_api_url, base_file_url=settings.bot_file_url)
+    calls, _ = messenger_requests(settings)
+    bot = Bot(token, base_url=settings.bot_api_url, base_file_url=settings.bot_file_url,
+              request=calls)
+    through = f" through the proxy {shown_proxy(settings.proxy_url)}" if (
+        settings.proxy_url) else ""
+    if through:
+        print(f"proxy: {shown_proxy(settings.proxy_url or '')} (PROXY_URL)")
     try:
         async with bot:
             me = await bot.get_me()
@@ -125,11 +177,21 @@ async def check(settings: Settings) -> int:
               "BotFather", file=sys.stderr)
         return EXIT_UNREACHABLE
     except TelegramError as error:
-        print(f"error: could not reach the messenger at BOT_API_URL={settings.bot_api_url} "
-              f"({type(error).__name__}: {error}); check the URL and the network",
-              file=sys.stderr)
+        hint = "check PROXY_URL, the proxy and the network" if through else (
+            "check the URL and the network")
+        print(f"error: could not reach the messenger at BOT_API_URL={settings.bot_api_url}"
+              f"{through} ({type(error).__name__}: {error}); {hint}", file=sys.stderr)
         return EXIT_UNREACHABLE
+    if through:
+        print(f"the API answered{through}")
     print(f"bot: @{me.username} ({me.first_name}), id {me.id}, on {settings.messenger}")
+    if settings.uses_webhook:
+        secret = settings.webhook_secret or ""
+        print(f"updates: webhook {settings.webhook_target.replace(secret, '***')}, listening "
+              f"on {settings.webhook_listen}:{settings.webhook_port}"
+              f"{settings.webhook_path.replace(secret, '***')}")
+    else:
+        print("updates: polling")
     return 0
 
 
@@ -170,6 +232,39 @@ async def make_invite(settings: Settings, role: str, office: str | None,
         except TelegramError as error:
             print(f"(no deep link: the messenger could not be asked for the bot's name: "
                   f"{type(error).__name__})")
+    return 0
+
+
+async def status(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Print the bot's health as its database records it; 1 if the outbox is stuck."""
+    from bot.ops.status import status_lines
+    from storage.db import Database
+
+    if not settings.database_path.is_file():
+        raise ConfigError("DATABASE_PATH", f"no database at {settings.database_path}; "
+                          "point DATABASE_PATH at the bot's database")
+    db = await Database.open(settings.database_path, clock=clock.now, migrate=False)
+    try:
+        lines, problem = await status_lines(db, settings, clock.now())
+    finally:
+        await db.close()
+    print("\n".join(lines))
+    return 1 if problem else 0
+
+
+def restore(settings: Settings, backup_file: Path) -> int:
+    """Put a backup in place of the database (the bot must be stopped)."""
+    from bot.ops.backups import RestoreError
+    from bot.ops.backups import restore as put_back
+
+    try:
+        aside = put_back(backup_file, settings.database_path, SYSTEM_CLOCK.now())
+    except RestoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    if aside is not None:
+        print(f"the previous database was moved to {aside}")
+    print(f"restored {backup_file} to {settings.database_path}; start the bot again")
     return 0
 
 
@@ -264,6 +359,10 @@ def parser() -> argparse.ArgumentParser:
     inv.add_argument("--days", type=int, default=None, help="days until it expires (default 7)")
     bak = sub.add_parser("backup", help="online backup of the live database")
     bak.add_argument("path", type=Path, help="new file to write the copy to")
+    sub.add_parser("status", help="the bot's health from its database: last update, outbox, "
+                   "jobs, backups")
+    res = sub.add_parser("restore", help="put a backup in place of the database (bot stopped)")
+    res.add_argument("path", type=Path, help="the backup file (e.g. from BACKUP_DIR)")
     exp = sub.add_parser("export", help="write an Excel file of a period (Jalali dates)")
     exp.add_argument("--from", dest="first", required=True, help="first day, e.g. 1405/08/01")
     exp.add_argument("--to", dest="last", required=True, help="last day, e.g. 1405/08/30")
@@ -290,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings = load_settings()
-        setup_logging(settings.log_level)
+        setup_logging(settings.log_level, settings.log_format)
         if command == "run":
             asyncio.run(run_bot(settings))
             return 0
@@ -303,6 +402,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                            args.days or settings.invite_days))
         if command == "backup":
             return backup(settings, args.path)
+        if command == "status":
+            return asyncio.run(status(settings))
+        if command == "restore":
+            return restore(settings, args.path)
         if command == "export":
             return asyncio.run(export(settings, args))
         if command == "demo":

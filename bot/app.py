@@ -19,6 +19,8 @@ from telegram.warnings import PTBUserWarning
 from bot.clock import Clock, clock_starting_at
 from bot.config import Settings
 from bot.forms.model import load_forms
+from bot.ops.monitor import InstrumentedApplication, Monitor
+from bot.ops.network import messenger_requests
 from bot.ordering import PerSenderUpdateProcessor
 from bot.org import load_organisation
 from bot.ratelimit import RepliesFirstLimiter
@@ -93,10 +95,15 @@ def build_application(
     # Without `rate_limit` it only passes calls through (the outbox still marks its bulk).
     builder = builder.rate_limiter(RepliesFirstLimiter() if rate_limit
                                    else RepliesFirstLimiter(per_second=0))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    application = builder.build()
+    # Operations (bot/ops): every update counted, timed and de-duplicated; every call to the
+    # messenger through PROXY_URL when set, its answer reported to the monitor.
+    monitor = Monitor(services)
+    calls, updates = (request, request) if request is not None else messenger_requests(
+        settings, monitor)
+    builder = builder.application_class(InstrumentedApplication).request(calls)
+    application = builder.get_updates_request(updates).build()
     application.bot_data["services"] = services
+    application.bot_data["monitor"] = monitor
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
     xlsforms.install(services)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,6 +72,18 @@ class Settings:
     overdue_days: int = 7
     flood_per_minute: int = 60  # updates one person may send in a minute before being slowed
     clock_start: datetime | None = None  # rehearsals and tests: the bot's clock starts here
+    # ----- operations (issue 14): webhook, proxy, health, backups, log format -----
+    webhook_url: str | None = None  # the public URL the messenger posts to; None: polling
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_secret: str | None = None
+    proxy_url: str | None = None  # every call to the messenger and file downloads
+    health_listen: str = "127.0.0.1"
+    health_port: int | None = None  # /healthz and /metrics; None: no endpoint
+    backup_dir: Path | None = None  # daily online backup there; None: none
+    backup_keep: int = 7
+    backup_time: time = time(3, 30)
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def poll_interval(self) -> float:
@@ -82,6 +94,26 @@ class Settings:
     def is_bale(self) -> bool:
         """True when the bot talks to Bale, which lacks some Telegram features."""
         return self.messenger == "bale"
+
+    @property
+    def uses_webhook(self) -> bool:
+        """True when updates arrive by webhook rather than by polling."""
+        return self.webhook_url is not None
+
+    @property
+    def webhook_target(self) -> str:
+        """The URL given to `setWebhook`: WEBHOOK_URL on Telegram (the secret travels in a
+        header); on Bale, which takes only a URL, WEBHOOK_URL with the secret as its last
+        path segment."""
+        assert self.webhook_url is not None
+        if self.is_bale:
+            return f"{self.webhook_url.rstrip('/')}/{self.webhook_secret}"
+        return self.webhook_url
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the bot's webhook server answers on (every other path is refused)."""
+        return urlsplit(self.webhook_target).path or "/"
 
     def deep_link(self, bot_username: str, payload: str) -> str:
         """The link that opens the bot with `/start payload` on this messenger."""
@@ -176,6 +208,60 @@ def _positive_int(variable: str, value: str) -> int:
     return int(value)
 
 
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def _port(variable: str, value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(variable, f"must be a TCP port between 1 and 65535, got {value!r}")
+    return int(value)
+
+
+def _operations(get: Callable[[str], str]) -> dict[str, Any]:
+    """The operations block: webhook, proxy, health endpoint, backups, log format."""
+    found: dict[str, Any] = {}
+    url = get("WEBHOOK_URL")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ConfigError("WEBHOOK_URL", "must be the public http:// or https:// URL the "
+                              f"messenger posts to, such as https://bot.example.org/hook; got "
+                              f"{url!r}")
+        secret = get("WEBHOOK_SECRET")
+        if not _SECRET_SHAPE.match(secret):
+            raise ConfigError("WEBHOOK_SECRET", "required with WEBHOOK_URL: 16 to 256 letters, "
+                              "digits, _ or - (e.g. the output of: openssl rand -hex 24)")
+        found.update(webhook_url=url, webhook_secret=secret)
+    found["webhook_listen"] = get("WEBHOOK_LISTEN") or "127.0.0.1"
+    found["webhook_port"] = _port("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8080")
+    proxy = get("PROXY_URL")
+    if proxy:
+        parts = urlsplit(proxy)
+        if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
+            raise ConfigError("PROXY_URL", "must be http://, https:// or socks5:// with a host "
+                              "(and user:password@ if the proxy wants them), such as "
+                              "socks5://user:pass@127.0.0.1:1080; got a value with scheme "
+                              f"{parts.scheme or 'none'!r}")
+        try:
+            parts.port  # noqa: B018 (a malformed port raises here)
+        except ValueError:
+            raise ConfigError("PROXY_URL", "has a malformed port") from None
+        found["proxy_url"] = proxy
+    found["health_listen"] = get("HEALTH_LISTEN") or "127.0.0.1"
+    if get("HEALTH_PORT"):
+        found["health_port"] = _port("HEALTH_PORT", get("HEALTH_PORT"))
+    if get("BACKUP_DIR"):
+        found["backup_dir"] = Path(get("BACKUP_DIR"))
+    found["backup_keep"] = _positive_int("BACKUP_KEEP", get("BACKUP_KEEP") or "7")
+    found["backup_time"] = _clock("BACKUP_TIME", get("BACKUP_TIME") or "03:30")
+    log_format = get("LOG_FORMAT").lower() or "text"
+    if log_format not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT", f"must be text or json, got {log_format!r}")
+    found["log_format"] = log_format
+    return found
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: Path | None = None
 ) -> Settings:
@@ -247,4 +333,5 @@ def load_settings(
         overdue_days=_positive_int("OVERDUE_DAYS", get("OVERDUE_DAYS") or "7"),
         flood_per_minute=_positive_int("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60"),
         clock_start=_instant("CLOCK_START", get("CLOCK_START")) if get("CLOCK_START") else None,
+        **_operations(get),
     )

@@ -125,6 +125,16 @@ def decode_params(raw: dict[str, str]) -> dict[str, Any]:
     return params
 
 
+@dataclass
+class WebhookPost:
+    """One post of an update to the bot's webhook, as the messenger saw it."""
+
+    update_id: int
+    url: str
+    status: int  # the bot's HTTP status; 0: no answer (refused connection, timeout, lost)
+    note: str = ""
+
+
 class FakeBotAPI:
     """The state and rules of a fake Bot API server; every public method is thread-safe."""
 
@@ -137,6 +147,7 @@ class FakeBotAPI:
         max_rate: int | None = None,
         reject_reply_parameters: bool = False,
         clock: Clock = SYSTEM_CLOCK,
+        bale: bool = False,
     ) -> None:
         self.bot_user = {
             "id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
@@ -174,6 +185,11 @@ class FakeBotAPI:
         self._holds: list[Callable[[str, dict[str, Any]], bool]] = []
         self.held: list[Call] = []  # calls left unanswered by `hold`, in order
         self._released = threading.Event()
+        # Webhooks: on Bale `setWebhook` takes only `url` and `getUpdates` never waits.
+        self.bale = bale
+        self.webhook: dict[str, Any] | None = None  # url and secret_token once set
+        self.webhook_posts: list[WebhookPost] = []  # every post to the bot, in order
+        self._answers_to_lose = 0
 
     # ----- bookkeeping shared with users.py -------------------------------------------------
 
@@ -393,9 +409,15 @@ class FakeBotAPI:
     def poll(self, offset: int | None, limit: int = 100) -> list[dict[str, Any]]:
         """getUpdates without waiting: confirm below `offset`, return what is queued."""
         with self._lock:
+            if self.webhook is not None:
+                self.calls.append(Call("getUpdates", {"offset": offset}, 409, "Conflict",
+                                       self._stamp()))
+                raise ApiError(409, "Conflict: can't use getUpdates method while webhook is "
+                               "active; use deleteWebhook to delete the webhook first")
             if self.clock.monotonic() < self.outage_until:
                 self.calls.append(Call("getUpdates", {"offset": offset}, 502, "Bad Gateway",
                                        self._stamp()))
+                self.changed.notify_all()  # a waiter may be watching for failed polls
                 raise ApiError(502, "Bad Gateway")
             if offset:
                 self._confirmed = max(self._confirmed, offset - 1)
@@ -425,8 +447,72 @@ class FakeBotAPI:
     def _m_getMe(self, params: dict[str, Any], files: Uploads) -> Any:
         return self.bot_user
 
-    def _m_deleteWebhook(self, params: dict[str, Any], files: Uploads) -> Any:
+    # ----- webhooks ------------------------------------------------------------------------
+
+    def _m_setWebhook(self, params: dict[str, Any], files: Uploads) -> Any:
+        url = params.get("url", "")
+        if not url.startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: an HTTP URL must be provided")
+        extra = sorted(set(params) - {"url"})
+        if self.bale and extra:  # Bale's setWebhook knows only the URL
+            raise ApiError(400, f"Bad Request: unknown parameter {extra[0]}")
+        secret = params.get("secret_token")
+        if secret is not None and not (1 <= len(secret) <= 256):
+            raise ApiError(400, "Bad Request: secret token is invalid")
+        self.webhook = {"url": url, "secret_token": secret, "last_error": None}
         return True
+
+    def _m_deleteWebhook(self, params: dict[str, Any], files: Uploads) -> Any:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._confirmed = max([self._confirmed] + [u["update_id"] for u in self._updates])
+        return True
+
+    def _m_getWebhookInfo(self, params: dict[str, Any], files: Uploads) -> Any:
+        info: dict[str, Any] = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": sum(
+                1 for u in self._updates if u["update_id"] > self._confirmed),
+        }
+        if self.webhook and self.webhook["last_error"]:
+            info["last_error_date"], info["last_error_message"] = self.webhook["last_error"]
+        return info
+
+    def lose_webhook_answers(self, count: int = 1) -> None:
+        """The bot's answers to the next `count` posts are lost on the way back: the
+        messenger posts the same update again, as Telegram does after a timeout."""
+        with self._lock:
+            self._answers_to_lose += count
+
+    def webhook_due(self) -> tuple[str, str | None, dict[str, Any]] | None:
+        """For the poster: the webhook's URL, the secret to send (none on Bale) and the
+        oldest update the bot has not answered; None while there is nothing to post."""
+        with self._lock:
+            if self.webhook is None or self.clock.monotonic() < self.outage_until:
+                return None
+            for update in self._updates[self._skip:]:
+                if update["update_id"] > self._confirmed:
+                    secret = None if self.bale else self.webhook["secret_token"]
+                    return self.webhook["url"], secret, update
+            return None
+
+    def webhook_answered(self, url: str, update_id: int, status: int, note: str = "") -> bool:
+        """For the poster: record one post and its answer; True if the update is done with
+        (a 200 that was not lost), False if it is to be posted again."""
+        with self._lock:
+            if status == 200 and self._answers_to_lose > 0:
+                self._answers_to_lose -= 1
+                status, note = 0, "answer lost"
+            self.webhook_posts.append(WebhookPost(update_id, url, status, note))
+            done = status == 200
+            if done:
+                self._confirmed = max(self._confirmed, update_id)
+            elif self.webhook is not None:
+                self.webhook["last_error"] = (self.clock.timestamp(),
+                                              note or f"Wrong response from the webhook: {status}")
+            self._notify()
+            return done
 
     def _m_close(self, params: dict[str, Any], files: Uploads) -> Any:
         return True

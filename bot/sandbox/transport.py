@@ -3,7 +3,8 @@
 `FakeRequest` plugs into `Application.builder().request(...)`: PTB believes it is talking
 to a server, and every call goes through the same rules as on the wire. `FakeHTTPServer`
 serves the same `FakeBotAPI` on a loopback port, so a bot started as a separate process
-with `BOT_API_URL=http://127.0.0.1:PORT/bot` talks to it over real HTTP.
+with `BOT_API_URL=http://127.0.0.1:PORT/bot` talks to it over real HTTP; once that bot sets
+a webhook, `WebhookPoster` posts it the updates, as the messenger would.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import json
 import re
 import sys
 import threading
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -99,7 +102,7 @@ class FakeRequest(BaseRequest):
 
     async def _long_poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         loop = asyncio.get_running_loop()
-        timeout = float(params.get("timeout") or 0)
+        timeout = 0.0 if self.api.bale else float(params.get("timeout") or 0)  # Bale: no wait
         deadline = loop.time() + timeout
         while True:
             event = asyncio.Event()
@@ -221,7 +224,7 @@ class _Server(ThreadingHTTPServer):
 
     def long_poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset")
-        timeout = min(float(params.get("timeout") or 0), 30.0)
+        timeout = 0.0 if self.api.bale else min(float(params.get("timeout") or 0), 30.0)
         result = self.api.poll(offset, int(params.get("limit") or 100))
         if result or timeout <= 0:
             return result
@@ -237,8 +240,68 @@ class _Server(ThreadingHTTPServer):
         return [] if self.closing.is_set() else self.api.poll(offset)
 
 
+class WebhookPoster:
+    """The messenger's side of a webhook: posts each update, oldest first and one at a
+    time, as JSON to the URL the bot set, with Telegram's secret header (Bale sends none:
+    its secret is in the URL). An update the bot did not answer with 200 (refused, timed
+    out, or its answer lost) is posted again after a pause that grows, as Telegram does."""
+
+    TIMEOUT = 5.0  # seconds the messenger waits for the bot's answer
+    FIRST_RETRY, LAST_RETRY = 0.2, 2.0
+
+    def __init__(self, api: FakeBotAPI, closing: threading.Event) -> None:
+        self.api = api
+        self.closing = closing
+        self._thread = threading.Thread(target=self._run, name="fake-webhook", daemon=True)
+
+    def start(self) -> None:
+        """Start posting in a background thread."""
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the thread after `closing` was set."""
+        self._thread.join(timeout=self.TIMEOUT + 1)
+
+    def _run(self) -> None:
+        pause = self.FIRST_RETRY
+        while not self.closing.is_set():
+            due = None
+
+            def ready() -> bool:
+                nonlocal due
+                due = self.api.webhook_due()
+                return due is not None or self.closing.is_set()
+
+            self.api.wait_until(ready, timeout=0.5)
+            if due is None:
+                continue
+            url, secret, update = due
+            status, note = self._post(url, secret, update)
+            if self.api.webhook_answered(url, update["update_id"], status, note):
+                pause = self.FIRST_RETRY
+            else:
+                self.closing.wait(pause)  # the messenger's back-off, not a test's wait
+                pause = min(pause * 2, self.LAST_RETRY)
+
+    def _post(self, url: str, secret: str | None, update: dict[str, Any]) -> tuple[int, str]:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        body = json.dumps(update, ensure_ascii=False).encode()
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.TIMEOUT) as answer:
+                answer.read()
+                return answer.status, ""
+        except urllib.error.HTTPError as error:
+            return error.code, f"Wrong response from the webhook: {error.code}"
+        except (OSError, TimeoutError) as error:
+            return 0, f"Connection failed: {type(error).__name__}"
+
+
 class FakeHTTPServer:
-    """The fake Bot API on a loopback port, served from a background thread."""
+    """The fake Bot API on a loopback port, served from a background thread; it posts
+    updates to the bot once the bot has set a webhook."""
 
     def __init__(self, api: FakeBotAPI, token: str | None = None) -> None:
         self.api = api
@@ -246,6 +309,7 @@ class FakeHTTPServer:
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fake-bot-api", daemon=True
         )
+        self._poster = WebhookPoster(api, self._server.closing)
 
     @property
     def port(self) -> int:
@@ -265,6 +329,7 @@ class FakeHTTPServer:
     def start(self) -> FakeHTTPServer:
         """Start serving; returns self."""
         self._thread.start()
+        self._poster.start()
         return self
 
     def stop(self) -> None:
@@ -275,6 +340,7 @@ class FakeHTTPServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        self._poster.join()
 
     def __enter__(self) -> FakeHTTPServer:
         return self.start()
