@@ -50,7 +50,7 @@ def polling_trouble(error: TelegramError) -> None:
 async def run_bot(settings: Settings) -> None:
     """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
     from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
-    from bot.schedule import schedule_jobs
+    from bot.jobs import schedule_jobs
     from handlers.context import acknowledgements_sent
 
     settings.require_token()

@@ -65,6 +65,8 @@ class Settings:
     work_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Saturday = 0 … Friday = 6
     overdue_days: int = 7
     flood_per_minute: int = 60  # updates one person may send in a minute before being slowed
+    # Case loop: non-urgent notices to staff wait out these hours (local time), e.g. 22:00-07:00.
+    quiet_hours: tuple[time, time] | None = None
 
     @property
     def poll_interval(self) -> float:
@@ -149,6 +151,18 @@ def _clock(variable: str, value: str) -> time:
         raise ConfigError(variable, f"must be a time of day as HH:MM, got {value!r}") from None
 
 
+def _quiet_hours(value: str | None) -> tuple[time, time] | None:
+    if not value or not value.strip():
+        return None
+    parts = value.replace(" ", "").split("-")
+    if len(parts) != 2:
+        raise ConfigError("QUIET_HOURS", f"must be two times as HH:MM-HH:MM, got {value!r}")
+    start, end = (_clock("QUIET_HOURS", part) for part in parts)
+    if start == end:
+        raise ConfigError("QUIET_HOURS", "must start and end at different times")
+    return start, end
+
+
 def _work_days(value: str) -> frozenset[int]:
     days = [part.strip().lower()[:3] for part in value.split(",") if part.strip()]
     unknown = [d for d in days if d not in WEEKDAYS]
@@ -231,4 +245,5 @@ def load_settings(
         work_days=_work_days(get("WORK_DAYS") or "sat,sun,mon,tue,wed"),
         overdue_days=_positive_int("OVERDUE_DAYS", get("OVERDUE_DAYS") or "7"),
         flood_per_minute=_positive_int("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60"),
+        quiet_hours=_quiet_hours(get("QUIET_HOURS")),
     )

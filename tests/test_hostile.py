@@ -302,7 +302,7 @@ async def test_a_429_storm_is_obeyed_and_nothing_is_lost(sandbox: SandboxBot, cl
                                                           api: FakeBotAPI) -> None:
     from datetime import timedelta
 
-    from bot.schedule import deliver_due
+    from bot.delivery import deliver_due
     from storage import outbox
 
     people = [sandbox.user(900 + n, f"ساکن {n}") for n in range(12)]

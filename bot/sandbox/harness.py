@@ -17,10 +17,10 @@ from telegram.ext import Application
 from bot.app import announce_commands, build_application, open_services
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
+from bot.jobs import schedule_jobs
 from bot.sandbox.fake_api import ChatMessage, FakeBotAPI
 from bot.sandbox.transport import FakeRequest
 from bot.sandbox.users import SimUser
-from bot.schedule import schedule_jobs
 from handlers.context import acknowledgements_sent
 from storage.db import Database
 
