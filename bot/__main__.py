@@ -49,8 +49,13 @@ def polling_trouble(error: TelegramError) -> None:
 
 async def run_bot(settings: Settings) -> None:
     """Poll until SIGINT/SIGTERM, then stop cleanly (finishing the update in hand)."""
-    from bot.app import ALLOWED_UPDATES, announce_commands, build_application, open_services
-    from bot.jobs import schedule_jobs
+    from bot.app import (
+        ALLOWED_UPDATES,
+        announce_commands,
+        build_application,
+        open_services,
+        start_jobs,
+    )
     from handlers.context import acknowledgements_sent
 
     settings.require_token()
@@ -84,7 +89,7 @@ async def run_bot(settings: Settings) -> None:
             poll_interval=settings.poll_interval, timeout=10,
             allowed_updates=ALLOWED_UPDATES, error_callback=polling_trouble,
         )
-        schedule_jobs(application)
+        start_jobs(application)
         await application.start()
         log.info("running as @%s on %s", application.bot.username, settings.messenger)
         await stop.wait()

@@ -1,5 +1,7 @@
 """Build the PTB `Application`: handlers in their groups, persistence, rate limiter, the
-error handler; and open what it stands on (settings → organisation → database).
+error handler, and its jobs (`start_jobs`: `bot.jobs`, which plans with `bot.planning` and
+delivers with `bot.delivery`); and open what it stands on (settings → organisation →
+database).
 
 Datasette-style: this is the one place where the parts are wired together.
 """
@@ -19,6 +21,7 @@ from telegram.warnings import PTBUserWarning
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.forms.model import load_forms
+from bot.jobs import schedule_jobs
 from bot.ordering import PerSenderUpdateProcessor
 from bot.org import load_organisation
 from bot.services import Services
@@ -125,6 +128,11 @@ def build_application(
     application.add_handlers(start.fallback_handlers())
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return application
+
+
+def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Outbox delivery, digests, reminders and first-response checks on the job queue."""
+    schedule_jobs(application)
 
 
 async def announce_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -11,15 +11,21 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
 from bot.delivery import deliver_due
-from bot.planning import tick
+from bot.planning import case_tick, tick
 
 OUTBOX_INTERVAL = 5.0
+CASE_INTERVAL = 600.0  # first-response reminders are looked for every ten minutes
 
 
 async def _outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The repeating delivery job."""
     services = context.application.bot_data["services"]
     await deliver_due(context.bot, services.db)
+
+
+async def _case_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The repeating first-response check."""
+    await case_tick(context.application)
 
 
 async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,6 +48,9 @@ def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> Non
                          ("reminders", settings.reminder_time)):
         queue.run_daily(_tick_job, time=moment.replace(tzinfo=settings.timezone), name=name,
                         job_kwargs=once)
+    queue.run_repeating(_case_job, interval=CASE_INTERVAL, first=CASE_INTERVAL, name="case",
+                        job_kwargs={"misfire_grace_time": 300, "coalesce": True,
+                                    "max_instances": 1})
     queue.run_once(_tick_job, when=2.0, name="catch-up", job_kwargs=once)
 
 

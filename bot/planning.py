@@ -15,10 +15,12 @@ from bot.forms.model import FormDefinition
 from bot.locale.jalali import weekday_index
 from bot.locale.normalize import to_persian_digits
 from bot.locale.text import t
+from bot.quiet_hours import quiet_until
 from bot.reports.digest import Labels, build_digest
 from bot.reports.periods import DigestTimes, due_periods, period_of, send_moment
 from bot.services import Services
 from storage import offices, outbox, people, stats
+from storage import requests as request_store
 from storage.people import Person
 
 LATE_AFTER = timedelta(hours=1)
@@ -121,10 +123,49 @@ async def enqueue_reminders(services: Services, now: datetime) -> int:
     return owed
 
 
+async def enqueue_first_response_reminders(services: Services, now: datetime) -> int:
+    """Remind the office's staff of each open request nobody has answered within its
+    category's first-response time (once per request and person; held in quiet hours
+    unless the category is urgent)."""
+    org, settings, db = services.org, services.settings, services.db
+    cutoffs = {category: (now - timedelta(hours=hours)).isoformat(timespec="seconds")
+               for category, hours in org.response_hours.items() if category != "default"}
+    default = (now - timedelta(hours=org.first_response_hours(""))).isoformat(timespec="seconds")
+    waiting = await request_store.waiting_first_response(db, cutoffs, default)
+    if not waiting:
+        return 0
+    labels = labels_from(services.forms).request_categories
+    hold = quiet_until(now, settings.quiet_hours, settings.timezone)
+    staff = {office_id: await request_store.staff_of_office(db, office_id)
+             for office_id in {request.office_id for request in waiting}}
+    owed = 0
+    async with db.transaction() as tx:
+        for request in waiting:
+            text = t("case.staff_first_response",
+                     code=to_persian_digits(f"{request.code[:4]}-{request.code[4:]}"),
+                     category=labels.get(request.category, request.category),
+                     hood=request.neighbourhood_name or t("request.unsure"),
+                     hours=org.first_response_hours(request.category))
+            for pid, user_id, _name in staff[request.office_id]:
+                owed += await outbox.enqueue(
+                    tx, f"firstresp:{request.id}:{pid}", user_id, text, now=now,
+                    buttons=[[(t("case.open"), f"req:show:{request.id}")]],
+                    not_before=None if request.category in org.urgent else hold)
+    return owed
+
+
+async def case_tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every few minutes: first-response reminders owed now, then the outbox."""
+    services: Services = application.bot_data["services"]
+    await enqueue_first_response_reminders(services, services.clock.now())
+    await deliver_due(application.bot, services.db)
+
+
 async def tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Owe what is due now, by the app's clock (digests, reminders); deliver the outbox."""
     services: Services = application.bot_data["services"]
     now = services.clock.now()
     await enqueue_due_digests(services, now)
     await enqueue_reminders(services, now)
+    await enqueue_first_response_reminders(services, now)
     await deliver_due(application.bot, services.db)

@@ -441,8 +441,8 @@ async def change_status(
     if new_status not in TRANSITIONS.get(request.status, ()):
         raise await _current_or_conflict(db, request.id, "transition")
     sets: dict[str, Any] = {"status": new_status}
-    if new_status == "resolved":
-        sets["resolved_at"] = db.now_iso()
+    if new_status == "resolved":  # a new resolution: «was it solved?» is asked again
+        sets |= {"resolved_at": db.now_iso(), "solved": None, "solved_at": None}
     if duplicate_of is not None:
         sets["duplicate_of"] = duplicate_of
     event = {"actor_id": actor_id, "kind": "status", "old_status": request.status,
