@@ -149,7 +149,7 @@ async def enqueue_first_response_reminders(services: Services, now: datetime) ->
             for pid, user_id, _name in staff[request.office_id]:
                 owed += await outbox.enqueue(
                     tx, f"firstresp:{request.id}:{pid}", user_id, text, now=now,
-                    buttons=[[(t("case.open"), f"req:show:{request.id}")]],
+                    buttons=[[(t("case.open"), f"req:open:{request.id}")]],
                     not_before=None if request.category in org.urgent else hold)
     return owed
 

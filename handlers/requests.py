@@ -10,7 +10,8 @@ Every staff button names a request and the version the staff member saw:
 actor's scope on every tap (forged data cannot reach another office's request), and the
 change is compare-and-set on the version, so of two staff acting at once only one wins.
 Resident buttons (`trk:ACTION:ID`) act only on the resident's own requests. Inbox views
-are `req:ls:STATUS:HOOD:CATEGORY:OFFSET` ('-' for no filter).
+are `req:ls:STATUS:HOOD:CATEGORY:OFFSET` ('-' for no filter); `req:open:ID`, under a
+notice, sends the card as a new message where `req:show:ID` edits the tapped one.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ def held_until(context: BotContext, category: str) -> datetime | None:
 
 
 def open_button(request_id: int) -> Rows:
-    """The «open» button under a notice to staff."""
-    return [[(t("case.open"), f"req:show:{request_id}")]]
+    """The «open» button under a notice to staff (the card comes as a new message, so the
+    notice stays in the chat)."""
+    return [[(t("case.open"), f"req:open:{request_id}")]]
 
 
 async def staff_notices(context: BotContext, request: Request, cause: str, text: str,
@@ -789,6 +791,11 @@ async def staff_button(update: Update, context: BotContext) -> None:
     if action == "show":
         await answer_once(update, context)
         await refresh_card(update, context, request)
+        return
+    if action == "open":
+        await answer_once(update, context)
+        await send(update, context, await card_text(context, request, for_staff=True),
+                   inline(await card_buttons(context, request)))
         return
     if action == "media":
         await send_media(update, context, request)

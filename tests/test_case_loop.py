@@ -463,3 +463,38 @@ async def test_nothing_is_sent_twice_across_a_restart(
         assert [tuple(r) for r in sent] == [("sent", 2)]
     cards = staff_cards(maryam)
     assert len(cards) == 1 and cards[0].startswith("📥 درخواست تازه " + shown(code))
+
+
+async def test_one_requests_whole_life_as_the_resident_and_the_facilitator_saw_it(
+    sandbox: SandboxBot, clock: ManualClock,
+    office: tuple[SimUser, SimUser, SimUser, SimUser],
+) -> None:
+    """A request from filing to «solved», both chats printed (`pytest -s` shows them: the
+    transcript for the closing note)."""
+    zahra, maryam, _, _ = office
+    await sandbox.say(zahra, "/start")
+    await sandbox.say(maryam, "/start")
+    code = await file_request(sandbox, zahra)
+    await sandbox.tap(maryam, t("case.open"))
+    await sandbox.tap(maryam, t("inbox.take"))
+    await sandbox.tap(maryam, t("inbox.to_referred"))
+    await sandbox.tap(maryam, "شرکت توزیع نیروی برق")
+    clock.advance(timedelta(hours=3))
+    await sandbox.say(zahra, "پیگیری درخواست")
+    await sandbox.tap(zahra, f"جزئیات {shown(code)}")
+    await sandbox.tap(zahra, t("case.add"))
+    await sandbox.say(zahra, "دیشب تیر چراغ کنار مدرسه هم خاموش بود")
+    await sandbox.tap(zahra, t("form.done"))
+    await sandbox.tap(maryam, t("case.open"))
+    clock.advance(timedelta(days=1))
+    await resolve(sandbox, maryam, "شرکت برق لامپ‌های کوچه را عوض کرد.")
+    await sandbox.tap(zahra, t("case.solved_no"))
+    await sandbox.say(zahra, "تیر کنار مدرسه هنوز خاموش است")
+    await sandbox.tap(maryam, t("case.open"))
+    clock.advance(timedelta(days=1))
+    await resolve(sandbox, maryam, "تیر کنار مدرسه هم تعمیر شد.")
+    await sandbox.tap(zahra, t("case.solved_yes"))
+    request = await row(sandbox, code)
+    assert (request.status, request.solved) == ("resolved", "yes")
+    print("\n===== زهرا (ساکن) =====\n" + zahra.transcript())
+    print("\n===== مریم (تسهیل‌گر) =====\n" + maryam.transcript())

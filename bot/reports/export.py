@@ -164,7 +164,7 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
     events = _sheet(book, t("export.events_sheet"), [
         t("export.code"), t("export.when_jalali"), t("export.when_iso"), t("export.event"),
         t("export.old_status"), t("export.new_status"), t("export.note"), t("export.public"),
-        t("export.actor"), t("export.original"), t("export.target")])
+        t("export.original"), t("export.target"), t("export.actor")])
     first, last = _utc_bounds(start, end, tz)
     marks = ", ".join("?" for _ in office_ids) or "NULL"
     sql = ("SELECT r.id, r.code, r.created_at, r.category, r.status, r.description, r.phone, "
@@ -202,7 +202,7 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
                 t(f"status.{event['old_status']}") if event["old_status"] else "",
                 t(f"status.{event['new_status']}") if event["new_status"] else "",
                 event["note"] or "", t("form.yes") if event["public"] else t("form.no"),
-                event["actor"] or "", event["other_code"] or "", event["target"] or ""])
+                event["other_code"] or "", event["target"] or "", event["actor"] or ""])
             events_count += 1
     return count, events_count
 
