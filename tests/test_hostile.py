@@ -53,7 +53,8 @@ FORGED = [
     "frm:" + "9" * 40 + ":ok", "req:show:" + "9" * 30, "req:st:1:resolved:" + "9" * 30,
     "ppl:d:" + "9" * 30 + ":o", "trk:show:" + "9" * 30, "req:show:²", "trk:reopen:۱",
     # the case loop's buttons
-    "req:open:1", "req:open:" + "9" * 30, "req:undo:1:1", "req:rel:1:1", "req:hand:1:1", "req:hto:1:2:1", "req:hto:1:999:1",
+    "req:open:1", "req:open:" + "9" * 30, "req:undo:1:1", "req:rel:1:1", "req:hand:1:1",
+    "req:hto:1:2:1", "req:hto:1:999:1",
     "req:to:1:other:1", "req:to:1:nowhere:1", "req:ls:-:-:-:0", "req:ls:x:y:z:w",
     "req:ls:resolved:1:urban:10", "req:ls:-:-:-:" + "9" * 30, "req:fs:-:-:-", "req:fh:-:-:-",
     "req:fc:-:-:-", "req:fs", "trk:add:1", "trk:wd:1", "trk:wdy:1", "trk:yes:1", "trk:no:1",
