@@ -50,6 +50,14 @@ async def row(bot: SandboxBot, code: str) -> store.Request:
     return found
 
 
+async def filed_and_opened(bot: SandboxBot, resident: SimUser, staff: SimUser) -> str:
+    """The resident files a request (no photo, place or phone); the staff member opens its
+    card from the inbox. Its code."""
+    code = await file_request(bot, resident, extras=False)
+    await open_card(bot, staff)
+    return code
+
+
 @pytest.fixture
 async def office(sandbox: SandboxBot) -> tuple[SimUser, SimUser, SimUser, SimUser]:
     """(resident Zahra, facilitators Maryam and Hamid of Sarasiab, Ali of Pamenar)."""
@@ -103,8 +111,7 @@ async def test_resolve_asks_for_a_note_and_a_confirmation_and_can_be_undone(
     office: tuple[SimUser, SimUser, SimUser, SimUser],
 ) -> None:
     zahra, maryam, hamid, _ = office
-    code = await file_request(sandbox, zahra, extras=False)
-    await open_card(sandbox, maryam)
+    code = await filed_and_opened(sandbox, zahra, maryam)
     asked = (await sandbox.tap(maryam, t("inbox.to_resolved")))[-1].text
     assert asked.startswith("برای ساکن بنویسید چه کاری انجام شد")
     assert (await row(sandbox, code)).status == "received"
@@ -146,8 +153,7 @@ async def test_reject_asks_to_confirm_and_cancelling_it_shows_the_card_again(
     sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser, SimUser]
 ) -> None:
     zahra, maryam, _, _ = office
-    code = await file_request(sandbox, zahra, extras=False)
-    await open_card(sandbox, maryam)
+    code = await filed_and_opened(sandbox, zahra, maryam)
     await sandbox.tap(maryam, t("inbox.to_rejected"))
     await sandbox.say(maryam, "در حوزهٔ کار دفتر نیست")
     await sandbox.tap(maryam, t("form.cancel"))
@@ -161,8 +167,7 @@ async def test_a_public_note_does_not_announce_an_unchanged_status(
     sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser, SimUser]
 ) -> None:
     zahra, maryam, _, _ = office
-    code = await file_request(sandbox, zahra, extras=False)
-    await open_card(sandbox, maryam)
+    code = await filed_and_opened(sandbox, zahra, maryam)
     await sandbox.tap(maryam, t("inbox.note"))
     await sandbox.say(maryam, "کارشناس شهرداری فردا بازدید می‌کند")
     await sandbox.tap(maryam, t("form.yes"))
@@ -175,8 +180,7 @@ async def test_agencies_come_from_the_org_file_and_other_asks_which(
     sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser, SimUser]
 ) -> None:
     zahra, maryam, _, _ = office
-    code = await file_request(sandbox, zahra, extras=False)
-    await open_card(sandbox, maryam)
+    code = await filed_and_opened(sandbox, zahra, maryam)
     agencies = (await sandbox.tap(maryam, t("inbox.to_referred")))[-1].buttons()
     for name in ("شرکت آب و فاضلاب (آبفا)", "شرکت توزیع نیروی برق", "شرکت گاز", "شهرداری",
                  t("case.other_agency")):
@@ -194,8 +198,7 @@ async def test_hand_over_to_a_colleague_who_is_told_and_release(
     sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser, SimUser]
 ) -> None:
     zahra, maryam, hamid, _ = office
-    code = await file_request(sandbox, zahra, extras=False)
-    await open_card(sandbox, maryam)
+    code = await filed_and_opened(sandbox, zahra, maryam)
     await sandbox.tap(maryam, t("inbox.take"))
     colleagues = (await sandbox.tap(maryam, t("case.hand")))[-1]
     assert colleagues.buttons() == ["حمید", t("inbox.back_to_card")]
@@ -270,8 +273,7 @@ async def test_not_solved_reopens_with_the_reason_and_tells_the_office(
     sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser, SimUser]
 ) -> None:
     zahra, maryam, hamid, _ = office
-    code = await file_request(sandbox, zahra, extras=False)
-    await open_card(sandbox, maryam)
+    code = await filed_and_opened(sandbox, zahra, maryam)
     await sandbox.tap(maryam, t("inbox.take"))
     await resolve(sandbox, maryam)
     asked = (await sandbox.tap(zahra, t("case.solved_no")))[-1].text
