@@ -623,10 +623,11 @@ async def resident_button(update: Update, context: BotContext) -> None:
             changed = await store.reopen(
                 context.db, request, resident_id=me.id,
                 within_days=context.services.settings.reopen_days,
-                notices=await staff_notices(context, request, "reopen", t(
+                notices=[*await staff_notices(context, request, "reopen", t(
                     "case.staff_reopened", code=code,
                     category=category_label(context, request.category),
-                    hood=hood_of(request))))
+                    hood=hood_of(request))),
+                    *await follower_notices(context, request, "in_review")])
             await answer_once(update, context)
             await send(update, context, t("request.reopened", code=shown_code(changed.code)))
             await deliver_now(update, context)
@@ -641,10 +642,10 @@ async def resident_button(update: Update, context: BotContext) -> None:
                 (t("case.withdraw_yes"), f"trk:wdy:{request.id}"),
                 (t("case.withdraw_no"), f"trk:show:{request.id}")]]))
         elif action == "wdy":
-            await store.withdraw(context.db, request, resident_id=me.id,
-                                 notices=await staff_notices(
-                                     context, request, "withdrawn",
-                                     t("case.staff_withdrawn", code=code)))
+            await store.withdraw(context.db, request, resident_id=me.id, notices=[
+                *await staff_notices(context, request, "withdrawn",
+                                     t("case.staff_withdrawn", code=code)),
+                *await follower_notices(context, request, "withdrawn")])
             await answer_once(update, context)
             await send(update, context, t("case.withdrawn", code=code),
                        main_menu(me.effective_role))
@@ -831,10 +832,13 @@ async def triage(update: Update, context: BotContext, request: Request, action: 
         return (await store.release(db, request, actor_id=me.id),
                 t("case.released", code=code))
     if action == "undo":
+        last = await store.undoable(db, request, me.id)
+        followers = await follower_notices(context, request, last.old_status) if (
+            last is not None and last.old_status) else []
         changed = await store.undo(
             db, request, actor_id=me.id,
             notices=lambda status: [resident_notice(request, t(
-                "case.notice_undo", code=code, status=t(f"status.{status}")))])
+                "case.notice_undo", code=code, status=t(f"status.{status}"))), *followers])
         return changed, t("case.undone", code=code, status=t(f"status.{changed.status}"))
     if action == "st" and len(parts) == 5 and parts[3] == "resolved":
         await begin(update, context, forms["request_resolve"], draft_context)

@@ -3,13 +3,15 @@ PTB, from both phones: staff told of a new request at once; resolve and reject w
 public note and a confirmation; undo; hand-over and release; agencies from the
 organisation file; a duplicate's resident following the original; the resident adding to,
 withdrawing and answering «was it solved?»; emergency numbers; first-response reminders
-and quiet hours; inbox filters, search and pages; nothing sent twice across a restart."""
+and quiet hours; inbox filters, search and pages; nothing sent twice across a restart; and
+the migration that rebuilds the request tables."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import replace
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +28,7 @@ from bot.reports.periods import period_of
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
 from storage import offices
 from storage import requests as store
+from storage.db import Database
 from tests.test_requests import file_request, join, notices, open_card, resolve
 
 TZ = ZoneInfo("Asia/Tehran")
@@ -268,6 +271,12 @@ async def test_a_duplicates_resident_follows_the_original(
     by_code = {r[0]: r for r in requests[1:]}
     assert by_code[copy][requests[0].index(t("export.original"))] == original
 
+    # The resolution was a slip: the follower is told of the correction too.
+    await sandbox.say(maryam, f"/track {original}")
+    await sandbox.tap(maryam, t("case.undo"))
+    assert reza.last.text == t("case.follow_notice", original=shown(original),
+                               code=shown(copy), status="دریافت شد")
+
 
 async def test_not_solved_reopens_with_the_reason_and_tells_the_office(
     sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser, SimUser]
@@ -500,3 +509,44 @@ async def test_one_requests_whole_life_as_the_resident_and_the_facilitator_saw_i
     assert (request.status, request.solved) == ("resolved", "yes")
     print("\n===== زهرا (ساکن) =====\n" + zahra.transcript())
     print("\n===== مریم (تسهیل‌گر) =====\n" + maryam.transcript())
+
+
+async def test_migration_0007_keeps_every_request_its_trail_and_its_attachments(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The two rebuilt tables keep their rows, the links to them and the duplicate's
+    original; the first response is taken from the trail; foreign keys still hold."""
+    db = await Database.open(tmp_path / "old.db", clock=clock.now, target=6)
+    try:
+        await db.execute("INSERT INTO provinces VALUES (1, 'k', 'کرمان')")
+        await db.execute("INSERT INTO offices (id, slug, name, province_id, city) "
+                         "VALUES (1, 'o', 'دفتر', 1, 'کرمان')")
+        await db.execute("INSERT INTO people (id, user_id, role, created_at, updated_at) "
+                         "VALUES (1, 5, 'resident', 'x', 'x'), (2, 6, 'facilitator', 'x', 'x')")
+        for rid, code, status, dup in ((1, "11112222", "received", None),
+                                       (2, "33334444", "duplicate", "11112222")):
+            await db.execute(
+                "INSERT INTO requests (id, code, draft_id, resident_id, office_id, category, "
+                "description, status, duplicate_of, created_at, updated_at) "
+                "VALUES (?, ?, ?, 1, 1, 'urban', 'شرح', ?, ?, '2026-01-01T08:00:00+00:00', "
+                "'2026-01-01T08:00:00+00:00')", (rid, code, rid, status, dup))
+        await db.execute(
+            "INSERT INTO request_events (request_id, at, actor_id, kind, new_status) VALUES "
+            "(1, '2026-01-01T08:00:00+00:00', 1, 'filed', 'received'), "
+            "(2, '2026-01-01T08:00:00+00:00', 1, 'filed', 'received'), "
+            "(2, '2026-01-01T10:30:00+00:00', 2, 'status', 'duplicate')")
+        await db.execute("INSERT INTO attachments (request_id, question, kind, file_id) "
+                         "VALUES (2, 'photos', 'photo', 'f')")
+        assert await db.migrate() == [7]
+        copy = await store.by_id(db, 2)
+        assert copy is not None and copy.duplicate_of == "11112222"
+        assert copy.first_response_at == "2026-01-01T10:30:00+00:00"
+        trail = await store.events(db, 2, public_only=False)
+        assert [(e.kind, e.other_code) for e in trail] == [
+            ("filed", None), ("status", "11112222")]
+        assert [a["file_id"] for a in await store.attachments(db, 2)] == ["f"]
+        assert await db.fetchall("PRAGMA foreign_key_check") == []
+        fk = await db.fetchone("PRAGMA foreign_keys")
+        assert fk is not None and fk[0] == 1
+    finally:
+        await db.close()
