@@ -825,6 +825,9 @@ async def triage(update: Update, context: BotContext, request: Request, action: 
     code = shown_code(request.code)
     forms = context.services.forms
     draft_context = {"request_id": request.id, "version": request.version}
+    wanted = {"rej": "rejected", "dup": "duplicate", "st": parts[3] if len(parts) == 5 else ""}
+    if action in wanted and wanted[action] not in store.TRANSITIONS[request.status]:
+        raise Conflict(request, "transition")  # before asking for a note it cannot use
     if action == "take":
         return (await store.assign(db, request, actor_id=me.id),
                 t("inbox.done_take", code=code))

@@ -550,3 +550,19 @@ async def test_migration_0007_keeps_every_request_its_trail_and_its_attachments(
         assert fk is not None and fk[0] == 1
     finally:
         await db.close()
+
+
+async def test_a_closed_request_is_not_asked_for_a_note_it_cannot_take(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _, _ = office
+    code = await filed_and_opened(sandbox, zahra, maryam)
+    await resolve(sandbox, maryam)
+    request = await row(sandbox, code)
+    for data in (f"req:st:{request.id}:resolved:{request.version}",
+                 f"req:rej:{request.id}:{request.version}"):
+        maryam.tap_data(data)
+        await sandbox.deliver()
+        assert maryam.last.text.startswith(t("inbox.transition", status="حل شد"))
+    assert sandbox.db is not None
+    assert await sandbox.db.fetchall("SELECT id FROM drafts") == []
