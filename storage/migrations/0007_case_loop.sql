@@ -44,7 +44,8 @@ INSERT INTO requests (id, code, draft_id, resident_id, office_id, neighbourhood_
 SELECT id, code, draft_id, resident_id, office_id, neighbourhood_id, category, description,
        phone, anonymous, status, version, assignee_id, duplicate_of, created_at, updated_at,
        resolved_at,
-       (SELECT min(e.at) FROM request_events e WHERE e.request_id = r.id AND e.kind <> 'filed')
+       (SELECT min(e.at) FROM request_events e WHERE e.request_id = r.id  -- staff's first act
+        AND (e.kind IN ('status', 'assign') OR (e.kind = 'note' AND e.public = 1)))
 FROM requests_before_0007 r;
 DROP TABLE requests_before_0007;
 CREATE INDEX requests_office_status ON requests(office_id, status, created_at);
