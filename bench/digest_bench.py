@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.clock import SYSTEM_CLOCK
 from bot.forms.model import load_forms
+from bot.planning import labels_from
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export
 from bot.reports.periods import period_of
-from bot.schedule import labels_from
 from storage.db import Database
 
 TZ = ZoneInfo("Asia/Tehran")

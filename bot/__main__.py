@@ -94,11 +94,9 @@ async def start_updates(application: Application[Any, Any, Any, Any, Any, Any],
 async def run_bot(settings: Settings) -> None:
     """Receive updates (polling, or the webhook) until SIGINT/SIGTERM, then stop cleanly
     (finishing the update in hand)."""
-    from bot.app import announce_commands, build_application, open_services
-    from bot.ops.jobs import schedule_operations
+    from bot.app import announce_commands, build_application, open_services, start_jobs
     from bot.ops.monitor import monitor_of
     from bot.ops.server import serve_health
-    from bot.schedule import schedule_jobs
     from handlers.context import acknowledgements_sent
 
     settings.require_token()
@@ -116,8 +114,7 @@ async def run_bot(settings: Settings) -> None:
         await announce_commands(application)
         if not await start_updates(application, settings, stop):
             return
-        schedule_jobs(application)
-        schedule_operations(application)
+        start_jobs(application)
         await application.start()
         if settings.health_port is not None:
             health = await serve_health(monitor_of(application), settings.health_listen,

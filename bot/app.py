@@ -1,5 +1,7 @@
 """Build the PTB `Application`: handlers in their groups, persistence, rate limiter, the
-error handler; and open what it stands on (settings → organisation → database).
+error handler, and its jobs (`start_jobs`: `bot.jobs`, which plans with `bot.planning` and
+delivers with `bot.delivery`); and open what it stands on (settings → organisation →
+database).
 
 Datasette-style: this is the one place where the parts are wired together.
 """
@@ -19,6 +21,8 @@ from telegram.warnings import PTBUserWarning
 from bot.clock import Clock, clock_starting_at
 from bot.config import Settings
 from bot.forms.model import load_forms
+from bot.jobs import schedule_jobs
+from bot.ops.jobs import schedule_operations
 from bot.ops.monitor import InstrumentedApplication, Monitor
 from bot.ops.network import messenger_requests
 from bot.ordering import PerSenderUpdateProcessor
@@ -114,6 +118,13 @@ def build_application(
     application.add_handlers(start.fallback_handlers())
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return application
+
+
+def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The tick (digests, reminders, first-response checks, outbox delivery) and the
+    operations' jobs (backups, the webhook check, the record of job runs)."""
+    schedule_jobs(application)
+    schedule_operations(application)
 
 
 async def announce_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

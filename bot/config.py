@@ -84,6 +84,8 @@ class Settings:
     backup_keep: int = 7
     backup_time: time = time(3, 30)
     log_format: Literal["text", "json"] = "text"
+    # Case loop: non-urgent notices to staff wait out these hours (local time), e.g. 22:00-07:00.
+    quiet_hours: tuple[time, time] | None = None
 
     @property
     def poll_interval(self) -> float:
@@ -191,6 +193,16 @@ def _instant(variable: str, value: str) -> datetime:
         raise ConfigError(variable, "must be an instant with its offset, such as "
                           f"2026-03-20T23:55:00+03:30, got {value!r}")
     return moment
+def _quiet_hours(value: str | None) -> tuple[time, time] | None:
+    if not value or not value.strip():
+        return None
+    parts = value.replace(" ", "").split("-")
+    if len(parts) != 2:
+        raise ConfigError("QUIET_HOURS", f"must be two times as HH:MM-HH:MM, got {value!r}")
+    start, end = (_clock("QUIET_HOURS", part) for part in parts)
+    if start == end:
+        raise ConfigError("QUIET_HOURS", "must start and end at different times")
+    return start, end
 
 
 def _work_days(value: str) -> frozenset[int]:
@@ -334,4 +346,5 @@ def load_settings(
         flood_per_minute=_positive_int("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60"),
         clock_start=_instant("CLOCK_START", get("CLOCK_START")) if get("CLOCK_START") else None,
         **_operations(get),
+        quiet_hours=_quiet_hours(get("QUIET_HOURS")),
     )

@@ -19,11 +19,11 @@ from bot.clock import SYSTEM_CLOCK, ManualClock
 from bot.config import Settings
 from bot.locale.jalali import local_date
 from bot.locale.text import t
+from bot.planning import labels_from, scope_of, tick
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export
 from bot.reports.periods import period_of
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
-from bot.schedule import labels_from, scope_of, tick
 from storage import offices
 from storage.people import get_person
 

@@ -1,4 +1,6 @@
-"""The organisation data file (TOML): provinces, offices and neighbourhoods.
+"""The organisation data file (TOML): provinces, offices and neighbourhoods; and for
+residents' requests, the agencies they are referred to, emergency numbers, first-response and
+resolution times, and the urgent categories.
 
 `load_organisation(path)` reads and checks the file; any problem raises `OrgFileError`
 with one line that names the file, the entry and what is wrong.
@@ -51,6 +53,17 @@ class Province:
 
 
 @dataclass(frozen=True)
+class Agency:
+    """A body a request is referred to (the water company, the municipality …)."""
+
+    slug: str
+    name: str
+
+
+DEFAULT_RESPONSE_HOURS = 48
+
+
+@dataclass(frozen=True)
 class Organisation:
     """Everything the organisation file declares."""
 
@@ -59,10 +72,23 @@ class Organisation:
     offices: tuple[Office, ...]
     holidays: frozenset[date] = frozenset()
     overdue_days: dict[str, int] = field(default_factory=dict)  # request category → days
+    agencies: tuple[Agency, ...] = ()
+    response_hours: dict[str, int] = field(default_factory=dict)  # category → hours
+    emergency: dict[str, str] = field(default_factory=dict)       # category → numbers
+    urgent: frozenset[str] = frozenset()                          # never held by quiet hours
 
     def office(self, slug: str) -> Office | None:
         """The office with this slug, if any."""
         return next((o for o in self.offices if o.slug == slug), None)
+
+    def agency(self, slug: str) -> Agency | None:
+        """The agency with this slug, if any."""
+        return next((a for a in self.agencies if a.slug == slug), None)
+
+    def first_response_hours(self, category: str) -> int:
+        """Hours within which the office should first answer a request of this category."""
+        return self.response_hours.get(
+            category, self.response_hours.get("default", DEFAULT_RESPONSE_HOURS))
 
 
 def _text(where: str, entry: dict[str, Any], key: str) -> str:
@@ -145,11 +171,29 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
             holidays.add(parse_jalali_date(str(text)))
         except JalaliDateError:
             raise OrgFileError(f"holidays: {text!r} is not a Jalali date like 1405/01/01") from None
-    overdue = data.get("requests", {}).get("overdue_days", {})
+    requests = data.get("requests", {})
+    overdue = requests.get("overdue_days", {})
     if not isinstance(overdue, dict) or not all(
             isinstance(v, int) and v > 0 for v in overdue.values()):
         raise OrgFileError("[requests] overdue_days must map categories to whole days")
-    return Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue))
+    hours = requests.get("response_hours", {})
+    if not isinstance(hours, dict) or not all(
+            isinstance(v, int) and v > 0 for v in hours.values()):
+        raise OrgFileError("[requests] response_hours must map categories to whole hours")
+    emergency = requests.get("emergency", {})
+    if not isinstance(emergency, dict) or not all(
+            isinstance(v, str) and v.strip() for v in emergency.values()):
+        raise OrgFileError("[requests] emergency must map categories to texts")
+    urgent = requests.get("urgent", [])
+    if not isinstance(urgent, list) or not all(isinstance(v, str) for v in urgent):
+        raise OrgFileError("[requests] urgent must be a list of categories")
+    agencies = tuple(
+        Agency(_slug(f"agency #{i}", a), _text(f"agency #{i}", a, "name"))
+        for i, a in enumerate(_table_list(data, "agencies"), start=1))
+    _unique("agencies", [a.slug for a in agencies])
+    return Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue),
+                        agencies, dict(hours), {k: v.strip() for k, v in emergency.items()},
+                        frozenset(urgent))
 
 
 def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:

@@ -104,6 +104,27 @@ def register_guard(form_name: str, guard: Guard) -> None:
     GUARDS[form_name] = guard
 
 
+# What follows a completed or cancelled form of a sink (the request card shown again);
+# `done` is False after a cancel.
+After = Callable[[Update, BotContext, Draft, bool], Awaitable[None]]
+AFTERS: dict[str, After] = {}
+
+
+def register_after(sink: str, after: After) -> None:
+    """Let a feature act once its form was confirmed (and answered) or cancelled."""
+    AFTERS[sink] = after
+
+
+# A line shown above the next question after an answer (an emergency number for a category).
+AnswerNote = Callable[[BotContext, str, Any], str | None]
+ANSWER_NOTES: dict[str, AnswerNote] = {}
+
+
+def register_answer_note(form_name: str, note: AnswerNote) -> None:
+    """Let a feature say something about an answer of one of its forms."""
+    ANSWER_NOTES[form_name] = note
+
+
 def forms_of(context: BotContext) -> dict[str, FormDefinition]:
     """The loaded form definitions."""
     return context.services.forms
@@ -117,10 +138,8 @@ async def choices_for(context: BotContext, draft: Draft, question: Question) -> 
     if question.choices_from == "offices":
         return [Choice(str(o.id), o.name) for o in await offices.list_offices(context.db)]
     if question.choices_from == "all_neighbourhoods":
-        rows = await context.db.fetchall(
-            "SELECT n.id, n.name FROM neighbourhoods n JOIN offices o ON o.id = n.office_id "
-            "WHERE n.active = 1 AND o.active = 1 ORDER BY n.id")
-        return [Choice(str(r["id"]), r["name"]) for r in rows] + list(question.choices)
+        hoods = await offices.all_neighbourhoods(context.db)
+        return [Choice(str(h.id), h.name) for h in hoods] + list(question.choices)
     return model.choices_now(question, draft.answers)
 
 
@@ -351,7 +370,9 @@ async def advance(
         if following.id not in draft.history:
             draft.history.append(following.id)
     await save(draft, update, context)
-    await ask(update, context, form, draft, in_place=in_place, trail=trail)
+    noting = ANSWER_NOTES.get(form.name)  # e.g. the emergency number of a category
+    await ask(update, context, form, draft, in_place=in_place, trail=trail,
+              note=(noting(context, question.id, value) or "") if noting else "")
     return FILLING
 
 
@@ -450,6 +471,10 @@ async def cancel_draft(update: Update, context: BotContext, form_title: str,
     await drafts.discard_draft(context.db, draft.id)
     await send(update, context, t("form.cancelled", title=form_title),
                main_menu(context.me().effective_role))
+    form = forms_of(context).get(draft.form)
+    after = AFTERS.get(form.sink) if form is not None else None
+    if after is not None:
+        await after(update, context, draft, False)
     return END
 
 
@@ -473,6 +498,9 @@ async def confirm(update: Update, context: BotContext, form: FormDefinition,
         await show(update, context, "\n".join(trail) + "\n\n" + text)
     else:
         await send(update, context, text, main_menu(context.me().effective_role))
+    after = AFTERS.get(form.sink)
+    if after is not None:
+        await after(update, context, draft, True)
     return END
 
 

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.locale.jalali import format_date, local_date
 from bot.locale.normalize import match_key
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, answer_once, inline, send, show
+from handlers.context import BotContext, answer_once, inline, number_in, send, show
 from storage import offices
 from storage.offices import OfficeRow
 from storage.people import Person, create_invite
@@ -65,9 +65,8 @@ async def ask_office(update: Update, context: BotContext, role: str) -> None:
     me = context.me()
     rows = [[(o.name, f"inv:o:{role}:{o.id}")] for o in await offices_in_scope(context, me)]
     if role == "supervisor" and me.role == "admin":
-        provinces = await context.db.fetchall("SELECT id, name FROM provinces ORDER BY name")
-        rows += [[(t("invite.whole_province", province=p["name"]), f"inv:p:{p['id']}")]
-                 for p in provinces]
+        rows += [[(t("invite.whole_province", province=name), f"inv:p:{pid}")]
+                 for pid, name in await offices.list_provinces(context.db)]
     await show(update, context, t("invite.choose_office"), inline(rows))
 
 
@@ -133,13 +132,12 @@ async def invite_button(update: Update, context: BotContext) -> None:
             return
         await make_invite(update, context, role, office=allowed[office_id])
     elif kind == "p" and me.role == "admin":
-        row = await context.db.fetchone(
-            "SELECT id, name FROM provinces WHERE id = ?", (parts[2] if len(parts) > 2 else "",)
-        )
-        if row is None:
+        number = number_in(parts[2]) if len(parts) > 2 else None
+        province = await offices.province_by_id(context.db, number) if number is not None else None
+        if province is None:
             await show(update, context, t("access.stale_button"))
             return
-        await make_invite(update, context, "supervisor", province=(row["id"], row["name"]))
+        await make_invite(update, context, "supervisor", province=province)
     else:
         await show(update, context, t("access.stale_button"))
 

@@ -21,10 +21,10 @@ async def office_list(context: BotContext) -> tuple[str, list[list[tuple[str, st
         count = len(await people_store.list_staff(context.db, office_id=office.id))
         rows.append([(t("people.office_line", office=office.name, count=count),
                       f"ppl:o:{office.id}")])
-    for province in await context.db.fetchall("SELECT id, name FROM provinces ORDER BY name"):
-        count = len(await people_store.list_staff(context.db, province_id=province["id"]))
-        rows.append([(t("people.province_line", province=province["name"], count=count),
-                      f"ppl:p:{province['id']}")])
+    for province_id, name in await offices.list_provinces(context.db):
+        count = len(await people_store.list_staff(context.db, province_id=province_id))
+        rows.append([(t("people.province_line", province=name, count=count),
+                      f"ppl:p:{province_id}")])
     return t("people.choose_office"), rows
 
 

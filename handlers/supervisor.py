@@ -14,10 +14,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
+from bot.planning import labels_from, scope_of
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export, export_file_name
 from bot.reports.periods import Period, period_of
-from bot.schedule import labels_from, scope_of
 from handlers.context import BotContext, answer_once, button, inline, send
 from storage.people import add_digest_chat
 

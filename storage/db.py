@@ -136,16 +136,25 @@ class Database:
             if migration.version <= current or (target is not None and migration.version > target):
                 continue
             async with self._lock:
-                script = (
-                    f"BEGIN IMMEDIATE;\n{migration.sql}\n"
-                    f"PRAGMA user_version = {migration.version};\nCOMMIT;"
-                )
+                # SQLite's procedure for rebuilding a table: foreign keys off for the
+                # migration, then checked before it commits.
+                await self.conn.execute("PRAGMA foreign_keys = OFF")
                 try:
-                    await self.conn.executescript(script)
+                    await self.conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n")
+                    check = await self.conn.execute("PRAGMA foreign_key_check")
+                    broken = list(await check.fetchall())
+                    if broken:
+                        raise sqlite3.IntegrityError(
+                            f"migration {migration.version} breaks foreign keys: "
+                            f"{[tuple(row) for row in broken[:3]]}")
+                    await self.conn.execute(f"PRAGMA user_version = {migration.version}")
+                    await self.conn.execute("COMMIT")
                 except BaseException:
                     if self.conn.in_transaction:
                         await self.conn.rollback()
                     raise
+                finally:
+                    await self.conn.execute("PRAGMA foreign_keys = ON")
             applied.append(migration.version)
         return applied
 

@@ -116,6 +116,18 @@ async def province_by_slug(db: Database, slug: str) -> tuple[int, str] | None:
     return (row["id"], row["name"]) if row else None
 
 
+async def list_provinces(db: Database) -> list[tuple[int, str]]:
+    """(id, name) of every province, by name."""
+    rows = await db.fetchall("SELECT id, name FROM provinces ORDER BY name")
+    return [(r["id"], r["name"]) for r in rows]
+
+
+async def province_by_id(db: Database, province_id: int) -> tuple[int, str] | None:
+    """(id, name) of the province with this id."""
+    row = await db.fetchone("SELECT id, name FROM provinces WHERE id = ?", (province_id,))
+    return (row["id"], row["name"]) if row else None
+
+
 async def province_name(db: Database, province_id: int) -> str:
     """The province's name."""
     row = await db.fetchone("SELECT name FROM provinces WHERE id = ?", (province_id,))
@@ -139,6 +151,21 @@ async def neighbourhoods_of(db: Database, office_id: int) -> list[NeighbourhoodR
         (office_id,),
     )
     return [NeighbourhoodRow(r["id"], r["office_id"], r["slug"], r["name"]) for r in rows]
+
+
+async def all_neighbourhoods(db: Database) -> list[NeighbourhoodRow]:
+    """Active neighbourhoods of every active office, in the order of the organisation file."""
+    rows = await db.fetchall(
+        "SELECT n.id, n.office_id, n.slug, n.name FROM neighbourhoods n "
+        "JOIN offices o ON o.id = n.office_id WHERE n.active = 1 AND o.active = 1 ORDER BY n.id")
+    return [NeighbourhoodRow(r["id"], r["office_id"], r["slug"], r["name"]) for r in rows]
+
+
+async def office_of_neighbourhood(db: Database, neighbourhood_id: int) -> int | None:
+    """The office that serves a neighbourhood."""
+    row = await db.fetchone("SELECT office_id FROM neighbourhoods WHERE id = ?",
+                            (neighbourhood_id,))
+    return int(row["office_id"]) if row else None
 
 
 async def scope_office_ids(

@@ -5,6 +5,7 @@ schedules a retry after a failure, or gives up on a recipient who blocked the bo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,16 +24,23 @@ class Notice:
     text: str
     attempts: int
     photo: bytes | None = None
+    buttons: list[list[tuple[str, str]]] | None = None  # inline rows of (label, data)
 
 
 async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str, *,
-                  now: datetime, photo: bytes | None = None) -> bool:
-    """Owe a message from `now` on (inside the caller's transaction); False if this key is
-    already owed. With `photo`, a PNG is sent and `text` is its caption."""
+                  now: datetime, photo: bytes | None = None,
+                  buttons: list[list[tuple[str, str]]] | None = None,
+                  not_before: datetime | None = None) -> bool:
+    """Owe a message from `now` on (or from `not_before`, e.g. the end of quiet hours),
+    inside the caller's transaction; False if this key is already owed. With `photo`, a PNG
+    is sent and `text` is its caption; `buttons` go under the message."""
     stamp = utc_now_iso(now)
+    due_at = utc_now_iso(max(now, not_before)) if not_before is not None else stamp
+    markup = json.dumps(buttons, ensure_ascii=False) if buttons else None
     cursor = await tx.execute(
-        "INSERT OR IGNORE INTO outbox (key, chat_id, text, photo, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)", (key, chat_id, text, photo, stamp, stamp))
+        "INSERT OR IGNORE INTO outbox (key, chat_id, text, photo, markup, next_attempt_at, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key, chat_id, text, photo, markup, due_at, stamp))
     return cursor.rowcount == 1
 
 
@@ -44,9 +52,12 @@ async def owed(db: Database, key: str) -> bool:
 async def due(db: Database, now: datetime, limit: int = 100) -> list[Notice]:
     """Pending notices whose time has come, oldest first."""
     rows = await db.fetchall(
-        "SELECT id, key, chat_id, text, attempts, photo FROM outbox WHERE status = 'pending' "
-        "AND next_attempt_at <= ? ORDER BY id LIMIT ?", (utc_now_iso(now), limit))
-    return [Notice(r["id"], r["key"], r["chat_id"], r["text"], r["attempts"], r["photo"])
+        "SELECT id, key, chat_id, text, attempts, photo, markup FROM outbox "
+        "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        (utc_now_iso(now), limit))
+    return [Notice(r["id"], r["key"], r["chat_id"], r["text"], r["attempts"], r["photo"],
+                   [[(label, data) for label, data in row] for row in json.loads(r["markup"])]
+                   if r["markup"] else None)
             for r in rows]
 
 

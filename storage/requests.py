@@ -1,16 +1,19 @@
 """Residents' requests: filing (with a random tracking code and abuse limits), reading,
-and every change as an event with actor, time, old and new status.
+and every change as an event with actor, time, old and new status: the case loop between
+a resident and an office (undo, hand-over, the resident's additions, withdrawal and their
+answer to «was it solved?»).
 
 Changes are compare-and-set on the request's `version`: of two staff acting on the same
 request at once, exactly one wins and the other gets `Conflict` with the current state.
-A notice to the resident is owed in the same transaction (see `outbox`).
+Every notice a change causes (to the resident, to staff, to residents following a
+duplicate) is owed in the same transaction (see `outbox`).
 """
 
 from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +24,8 @@ from storage import outbox
 from storage.db import Database, Row, utc_now_iso
 
 OPEN = ("received", "in_review", "referred")
-CLOSED = ("resolved", "rejected", "duplicate")
+CLOSED = ("resolved", "rejected", "duplicate", "withdrawn")
+STATUSES = OPEN + CLOSED
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "received": ("in_review", "referred", "resolved", "rejected", "duplicate"),
     "in_review": ("referred", "resolved", "rejected", "duplicate"),
@@ -29,10 +33,24 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "resolved": (),
     "rejected": (),
     "duplicate": (),
+    "withdrawn": (),
 }
 CODE_DIGITS = 8
+UNDO_MINUTES = 5  # a status change can be taken back this long by the one who made it
 
-NoticeSpec = tuple[str, int, str]  # (outbox key, chat id, text)
+
+@dataclass(frozen=True)
+class Owed:
+    """A notice a change causes: outbox key, chat, text; buttons; held until `not_before`."""
+
+    key: str
+    chat_id: int
+    text: str
+    buttons: list[list[tuple[str, str]]] | None = None
+    not_before: datetime | None = None
+
+
+Notices = Sequence[Owed]
 
 
 class RequestLimit(Exception):
@@ -76,6 +94,9 @@ class Request:
     created_at: str
     updated_at: str
     resolved_at: str | None
+    first_response_at: str | None = None
+    solved: str | None = None
+    neighbourhood_id: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -94,6 +115,10 @@ class Event:
     new_status: str | None
     note: str | None
     public: bool
+    id: int = 0
+    actor_id: int | None = None
+    other_code: str | None = None
+    target_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +158,8 @@ def _request(r: Row) -> Request:
         status=r["status"], version=r["version"], assignee_id=r["assignee_id"],
         assignee_name=r["assignee_name"], duplicate_of=r["duplicate_of"],
         created_at=r["created_at"], updated_at=r["updated_at"], resolved_at=r["resolved_at"],
+        first_response_at=r["first_response_at"], solved=r["solved"],
+        neighbourhood_id=r["neighbourhood_id"],
     )
 
 
@@ -173,11 +200,15 @@ async def usage(db: Database, resident_id: int, now: datetime) -> tuple[int, int
     return (row["open"] or 0, row["today"] or 0) if row else (0, 0)
 
 
+StaffNotices = Callable[[int, str], Notices]  # (request id, code) → notices to owe
+
+
 async def file_request(
     db: Database, new: NewRequest, *, max_open: int, max_per_day: int,
-    now: datetime | None = None,
+    now: datetime | None = None, notices: StaffNotices | None = None,
 ) -> tuple[Request, bool]:
-    """Store a request from its draft; return (request, filed now?). Raises RequestLimit."""
+    """Store a request from its draft; return (request, filed now?). Raises RequestLimit.
+    `notices(id, code)` are owed in the same transaction (the office's staff told)."""
     now = now or db.now()
     existing = await by_draft(db, new.draft_id)
     if existing is not None:
@@ -189,13 +220,14 @@ async def file_request(
         raise RequestLimit("daily")
     stamp = utc_now_iso(now)
     for _attempt in range(10):
+        code = new_code()
         try:
             async with db.transaction() as tx:
                 cursor = await tx.execute(
                     "INSERT INTO requests (code, draft_id, resident_id, office_id, "
                     "neighbourhood_id, category, description, phone, anonymous, created_at, "
                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (new_code(), new.draft_id, new.resident_id, new.office_id,
+                    (code, new.draft_id, new.resident_id, new.office_id,
                      new.neighbourhood_id, new.category, new.description, new.phone,
                      int(new.phone is None), stamp, stamp))
                 request_id = cursor.lastrowid
@@ -216,6 +248,8 @@ async def file_request(
                         "longitude) VALUES (?, 'location', 'location', ?, ?)",
                         (request_id, *new.location))
                 await tx.execute("DELETE FROM drafts WHERE id = ?", (new.draft_id,))
+                for owed in notices(int(request_id), code) if notices else ():  # type: ignore[arg-type]
+                    await _owe(tx, owed, now)
             break
         except sqlite3.IntegrityError as error:
             if "requests.draft_id" in str(error):
@@ -238,51 +272,136 @@ async def for_resident(db: Database, resident_id: int, limit: int = 10) -> list[
     return [_request(r) for r in rows]
 
 
-async def inbox(db: Database, office_ids: Sequence[int], limit: int = 20) -> list[Request]:
-    """Open requests of these offices, oldest first."""
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox shows: open requests (or one status), of a neighbourhood, a category,
+    with words in the text or a code; a page of them."""
+
+    status: str | None = None        # None: every open status
+    neighbourhood_id: int | None = None
+    category: str | None = None
+    words: str | None = None
+    offset: int = 0
+
+
+async def inbox(db: Database, office_ids: Sequence[int], limit: int = 20,
+                where: InboxFilter | None = None) -> list[Request]:
+    """Requests of these offices that pass the filter (open ones by default), oldest first."""
+    return (await inbox_page(db, office_ids, where or InboxFilter(), limit))[0]
+
+
+async def inbox_page(db: Database, office_ids: Sequence[int], where: InboxFilter,
+                     limit: int = 10) -> tuple[list[Request], int]:
+    """One page of the filtered inbox and how many requests pass the filter in all."""
     if not office_ids:
-        return []
+        return [], 0
     marks = ", ".join("?" for _ in office_ids)
-    rows = await db.fetchall(
-        _SELECT + f"WHERE r.office_id IN ({marks}) AND r.status IN "
-        "('received', 'in_review', 'referred') ORDER BY r.created_at, r.id LIMIT ?",
-        (*office_ids, limit))
-    return [_request(r) for r in rows]
+    sql = f"WHERE r.office_id IN ({marks}) "
+    params: list[Any] = list(office_ids)
+    if where.status is None:
+        sql += "AND r.status IN ('received', 'in_review', 'referred') "
+    else:
+        sql += "AND r.status = ? "
+        params.append(where.status)
+    if where.neighbourhood_id is not None:
+        sql += "AND r.neighbourhood_id = ? "
+        params.append(where.neighbourhood_id)
+    if where.category is not None:
+        sql += "AND r.category = ? "
+        params.append(where.category)
+    if where.words:
+        digits = canonical_code(where.words)
+        sql += "AND (instr(r.description, ?) > 0" + (" OR r.code = ?)" if digits else ")")
+        params += [where.words, digits] if digits else [where.words]
+    total = await db.fetchone(
+        "SELECT count(*) FROM requests r " + sql, params)
+    rows = await db.fetchall(_SELECT + sql + "ORDER BY r.created_at, r.id LIMIT ? OFFSET ?",
+                             (*params, limit, where.offset))
+    return [_request(r) for r in rows], int(total[0]) if total else 0
 
 
 async def events(db: Database, request_id: int, *, public_only: bool) -> list[Event]:
     """The request's trail, oldest first."""
     where = "AND e.public = 1 " if public_only else ""
     rows = await db.fetchall(
-        "SELECT e.*, p.display_name AS actor_name FROM request_events e "
-        "LEFT JOIN people p ON p.id = e.actor_id WHERE e.request_id = ? " + where
+        "SELECT e.*, p.display_name AS actor_name, t.display_name AS target_name "
+        "FROM request_events e LEFT JOIN people p ON p.id = e.actor_id "
+        "LEFT JOIN people t ON t.id = e.target_id WHERE e.request_id = ? " + where
         + "ORDER BY e.id", (request_id,))
     return [Event(r["at"], r["actor_name"], r["kind"], r["old_status"], r["new_status"],
-                  r["note"], bool(r["public"])) for r in rows]
+                  r["note"], bool(r["public"]), r["id"], r["actor_id"], r["other_code"],
+                  r["target_name"]) for r in rows]
+
+
+async def attachments(db: Database, request_id: int) -> list[Row]:
+    """The request's photos (by file id) and location, in the order they came."""
+    return await db.fetchall(
+        "SELECT kind, file_id, latitude, longitude FROM attachments WHERE request_id = ? "
+        "ORDER BY id", (request_id,))
+
+
+async def staff_of_office(db: Database, office_id: int) -> list[tuple[int, int, str]]:
+    """(person id, messenger user id, name) of the office's active staff: its facilitators
+    and the supervisors of that one office."""
+    rows = await db.fetchall(
+        "SELECT id, user_id, display_name FROM people WHERE office_id = ? AND active = 1 "
+        "AND role IN ('facilitator', 'supervisor') ORDER BY id", (office_id,))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def followers(db: Database, code: str) -> list[Request]:
+    """Requests marked duplicates of this code: their residents follow the original."""
+    rows = await db.fetchall(_SELECT + "WHERE r.duplicate_of = ? AND r.status = 'duplicate' "
+                             "ORDER BY r.id", (code,))
+    return [_request(r) for r in rows]
+
+
+async def waiting_first_response(db: Database, cutoffs: Mapping[str, str],
+                                 default_cutoff: str) -> list[Request]:
+    """Open requests no staff member has acted on, filed before their category's cutoff."""
+    cases = " ".join(f"WHEN :c{i} THEN :d{i}" for i in range(len(cutoffs)))
+    cutoff = f"CASE r.category {cases} ELSE :default END" if cases else ":default"
+    params: dict[str, str] = {"default": default_cutoff}
+    for i, (category, at) in enumerate(cutoffs.items()):
+        params[f"c{i}"], params[f"d{i}"] = category, at
+    rows = await db.fetchall(
+        _SELECT + "WHERE r.status IN ('received', 'in_review', 'referred') "
+        f"AND r.first_response_at IS NULL AND r.created_at < {cutoff} ORDER BY r.id", params)
+    return [_request(r) for r in rows]
+
+
+async def _owe(tx: aiosqlite.Connection, owed: Owed, now: datetime) -> None:
+    await outbox.enqueue(tx, owed.key, owed.chat_id, owed.text, now=now, buttons=owed.buttons,
+                         not_before=owed.not_before)
 
 
 async def _apply(
     db: Database, request_id: int, expected_version: int, sets: dict[str, Any],
-    event: dict[str, Any], notice: NoticeSpec | None, allowed_from: Sequence[str] | None,
+    event: dict[str, Any], notices: Notices, allowed_from: Sequence[str] | None,
+    *, responds: bool = False,
 ) -> Request:
-    """Change a request if it is still at `expected_version`; else raise Conflict."""
+    """Change a request if it is still at `expected_version`; else raise Conflict.
+    `responds`: a staff action, the first of which is the office's first response."""
     now = db.now()
     stamp = utc_now_iso(now)
-    assignments = ", ".join(f"{column} = ?" for column in sets)
+    assignments = "".join(f"{column} = ?, " for column in sets)
+    if responds:
+        assignments += "first_response_at = coalesce(first_response_at, ?), "
     async with db.transaction() as tx:
         where = "id = ? AND version = ?"
-        params: list[Any] = [*sets.values(), stamp, request_id, expected_version]
+        params: list[Any] = [*sets.values(), *([stamp] if responds else []), stamp,
+                             request_id, expected_version]
         if allowed_from is not None:
             where += f" AND status IN ({', '.join('?' for _ in allowed_from)})"
             params += list(allowed_from)
         cursor = await tx.execute(
-            f"UPDATE requests SET {assignments + ', ' if assignments else ''}"
-            f"version = version + 1, updated_at = ? WHERE {where}", params)
+            f"UPDATE requests SET {assignments}version = version + 1, updated_at = ? "
+            f"WHERE {where}", params)
         if cursor.rowcount != 1:
             raise _Stale()
         await _event(tx, request_id, stamp, event)
-        if notice is not None:
-            await outbox.enqueue(tx, *notice, now=now)
+        for owed in notices:
+            await _owe(tx, owed, now)
     changed = await by_id(db, request_id)
     assert changed is not None
     return changed
@@ -296,9 +415,10 @@ async def _event(tx: aiosqlite.Connection, request_id: int, stamp: str,
                  event: dict[str, Any]) -> None:
     await tx.execute(
         "INSERT INTO request_events (request_id, at, actor_id, kind, old_status, new_status, "
-        "note, public) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "note, public, other_code, target_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (request_id, stamp, event["actor_id"], event["kind"], event.get("old_status"),
-         event.get("new_status"), event.get("note"), int(event.get("public", True))))
+         event.get("new_status"), event.get("note"), int(event.get("public", True)),
+         event.get("other_code"), event.get("target_id")))
 
 
 async def _current_or_conflict(db: Database, request_id: int, reason: str) -> Conflict:
@@ -307,54 +427,157 @@ async def _current_or_conflict(db: Database, request_id: int, reason: str) -> Co
     return Conflict(current, reason)
 
 
+async def _change(db: Database, request: Request, sets: dict[str, Any], event: dict[str, Any],
+                  notices: Notices, allowed_from: Sequence[str] | None,
+                  responds: bool = False) -> Request:
+    try:
+        return await _apply(db, request.id, request.version, sets, event, notices,
+                            allowed_from, responds=responds)
+    except _Stale:
+        raise await _current_or_conflict(db, request.id, "changed") from None
+
+
 async def change_status(
     db: Database, request: Request, new_status: str, *, actor_id: int,
     note: str | None = None, duplicate_of: str | None = None,
-    notice: NoticeSpec | None = None,
+    notices: Notices = (),
 ) -> Request:
     """Move a request to `new_status` (if allowed from the state the actor saw)."""
     if new_status not in TRANSITIONS.get(request.status, ()):
         raise await _current_or_conflict(db, request.id, "transition")
     sets: dict[str, Any] = {"status": new_status}
-    if new_status == "resolved":
-        sets["resolved_at"] = db.now_iso()
+    if new_status == "resolved":  # a new resolution: «was it solved?» is asked again
+        sets |= {"resolved_at": db.now_iso(), "solved": None, "solved_at": None}
     if duplicate_of is not None:
         sets["duplicate_of"] = duplicate_of
     event = {"actor_id": actor_id, "kind": "status", "old_status": request.status,
-             "new_status": new_status, "note": note, "public": True}
-    try:
-        return await _apply(db, request.id, request.version, sets, event, notice,
-                            [request.status])
-    except _Stale:
-        raise await _current_or_conflict(db, request.id, "changed") from None
+             "new_status": new_status, "note": note, "public": True,
+             "other_code": duplicate_of}
+    return await _change(db, request, sets, event, notices, [request.status], responds=True)
+
+
+async def undoable(db: Database, request: Request, actor_id: int,
+                   now: datetime | None = None) -> Event | None:
+    """The status change this actor may still take back: the request's newest event, a
+    status change of theirs less than UNDO_MINUTES old."""
+    now = now or db.now()
+    trail = await events(db, request.id, public_only=False)
+    last = trail[-1] if trail else None
+    if (last is None or last.kind != "status" or last.actor_id != actor_id
+            or datetime.fromisoformat(last.at) < now - timedelta(minutes=UNDO_MINUTES)):
+        return None
+    return last
+
+
+async def undo(db: Database, request: Request, *, actor_id: int,
+               notices: Callable[[str], Notices] = lambda _status: ()) -> Request:
+    """Take back the actor's last status change (see `undoable`); `notices(status)` tells
+    of the status the request is back at. Raises Conflict if it can no longer be undone."""
+    last = await undoable(db, request, actor_id)
+    if last is None or last.old_status is None or last.new_status != request.status:
+        raise await _current_or_conflict(db, request.id, "undo")
+    sets: dict[str, Any] = {"status": last.old_status}
+    if request.status == "resolved":
+        sets["resolved_at"] = None
+    if request.status == "duplicate":
+        sets["duplicate_of"] = None
+    event = {"actor_id": actor_id, "kind": "undo", "old_status": request.status,
+             "new_status": last.old_status, "public": True}
+    return await _change(db, request, sets, event, notices(last.old_status), [request.status])
 
 
 async def assign(db: Database, request: Request, *, actor_id: int) -> Request:
     """The actor takes the request (an internal event: the resident is not told)."""
     event = {"actor_id": actor_id, "kind": "assign", "note": None, "public": False}
-    try:
-        return await _apply(db, request.id, request.version, {"assignee_id": actor_id}, event,
-                            None, None)
-    except _Stale:
-        raise await _current_or_conflict(db, request.id, "changed") from None
+    return await _change(db, request, {"assignee_id": actor_id}, event, (), None,
+                         responds=True)
+
+
+async def release(db: Database, request: Request, *, actor_id: int) -> Request:
+    """The assignee lets the request go back to the office (internal)."""
+    if request.assignee_id != actor_id:
+        raise await _current_or_conflict(db, request.id, "transition")
+    event = {"actor_id": actor_id, "kind": "release", "public": False}
+    return await _change(db, request, {"assignee_id": None}, event, (), None)
+
+
+async def hand_over(db: Database, request: Request, *, actor_id: int, to_id: int,
+                    notices: Notices = ()) -> Request:
+    """Give the request to a colleague (internal; the colleague is told)."""
+    event = {"actor_id": actor_id, "kind": "handover", "target_id": to_id, "public": False}
+    return await _change(db, request, {"assignee_id": to_id}, event, notices, None,
+                         responds=True)
 
 
 async def add_note(
     db: Database, request: Request, note: str, *, public: bool, actor_id: int,
-    notice: NoticeSpec | None,
+    notices: Notices = (),
 ) -> Request:
     """Add a note, public to the resident (with a notice) or internal."""
     event = {"actor_id": actor_id, "kind": "note", "note": note, "public": public}
-    try:
-        return await _apply(db, request.id, request.version, {}, event,
-                            notice if public else None, None)
-    except _Stale:
-        raise await _current_or_conflict(db, request.id, "changed") from None
+    return await _change(db, request, {}, event, notices if public else (), None,
+                         responds=public)
+
+
+async def add_from_resident(
+    db: Database, request: Request, *, resident_id: int, note: str | None,
+    photos: Sequence[tuple[str, str]], notices: Notices = (),
+) -> Request:
+    """The resident adds a detail or photos to their open request (staff are told)."""
+    if not request.is_open or request.resident_id != resident_id:
+        raise await _current_or_conflict(db, request.id, "transition")
+    now = db.now()
+    stamp = utc_now_iso(now)
+    async with db.transaction() as tx:
+        cursor = await tx.execute(
+            "UPDATE requests SET version = version + 1, updated_at = ? WHERE id = ? "
+            "AND version = ?", (stamp, request.id, request.version))
+        if cursor.rowcount != 1:
+            raise _Stale()
+        await _event(tx, request.id, stamp, {
+            "actor_id": resident_id, "kind": "addition", "public": True,
+            "note": note if note else None})
+        await tx.executemany(
+            "INSERT INTO attachments (request_id, question, kind, file_id, file_unique_id) "
+            "VALUES (?, 'addition', 'photo', ?, ?)", [(request.id, *p) for p in photos])
+        for owed in notices:
+            await _owe(tx, owed, now)
+    changed = await by_id(db, request.id)
+    assert changed is not None
+    return changed
+
+
+async def withdraw(db: Database, request: Request, *, resident_id: int,
+                   notices: Notices = ()) -> Request:
+    """The resident withdraws their open request."""
+    if not request.is_open or request.resident_id != resident_id:
+        raise await _current_or_conflict(db, request.id, "transition")
+    event = {"actor_id": resident_id, "kind": "withdraw", "old_status": request.status,
+             "new_status": "withdrawn", "public": True}
+    return await _change(db, request, {"status": "withdrawn"}, event, notices, OPEN)
+
+
+async def answer(
+    db: Database, request: Request, *, resident_id: int, solved: bool,
+    reason: str | None = None, notices: Notices = (),
+) -> Request:
+    """The resident's answer to «was it solved?»: yes closes it with the answer recorded;
+    no reopens it (in review) with their reason."""
+    if request.status != "resolved" or request.resident_id != resident_id:
+        raise await _current_or_conflict(db, request.id, "transition")
+    stamp = db.now_iso()
+    sets: dict[str, Any] = {"solved": "yes" if solved else "no", "solved_at": stamp}
+    event: dict[str, Any] = {"actor_id": resident_id, "kind": "answer", "public": True,
+                             "note": reason, "old_status": "resolved",
+                             "new_status": "resolved" if solved else "in_review"}
+    if not solved:
+        sets |= {"status": "in_review", "resolved_at": None}
+    return await _change(db, request, sets, event, notices, ["resolved"])
 
 
 async def reopen(
     db: Database, request: Request, *, resident_id: int, within_days: int,
-    now: datetime | None = None,
+    now: datetime | None = None, notices: Notices = (),
 ) -> Request:
     """The resident reopens a resolved request within the allowed days."""
     now = now or db.now()
@@ -365,9 +588,5 @@ async def reopen(
         raise await _current_or_conflict(db, request.id, "transition")
     event = {"actor_id": resident_id, "kind": "reopen", "old_status": "resolved",
              "new_status": "in_review", "public": True}
-    try:
-        return await _apply(db, request.id, request.version,
-                            {"status": "in_review", "resolved_at": None}, event, None,
-                            ["resolved"])
-    except _Stale:
-        raise await _current_or_conflict(db, request.id, "changed") from None
+    return await _change(db, request, {"status": "in_review", "resolved_at": None}, event,
+                         notices, ["resolved"])

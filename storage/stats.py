@@ -33,6 +33,10 @@ class Figures:
     requests_overdue: int = 0
     oldest_open: tuple[str, str, str] | None = None  # (code, created_at, category)
     silent: list[str] = field(default_factory=list)
+    # (category, requests answered, average hours to the office's first response)
+    first_response: list[tuple[str, int, float]] = field(default_factory=list)
+    solved_yes: int = 0  # residents' answers to «was it solved?» given in the period
+    solved_no: int = 0
 
     @property
     def empty(self) -> bool:
@@ -138,6 +142,19 @@ async def figures(
         f"SELECT code, created_at, category FROM requests WHERE {open_then} "
         "ORDER BY created_at, id LIMIT 1", {"as_of": now})
     f.oldest_open = (oldest["code"], oldest["created_at"], oldest["category"]) if oldest else None
+    f.first_response = [(r[0], r[1], r[2]) for r in await db.fetchall(
+        "SELECT category, count(*) AS n, "
+        "avg((julianday(first_response_at) - julianday(created_at)) * 24) FROM requests "
+        f"WHERE office_id IN {offices} AND created_at >= ? AND created_at < ? "
+        "AND first_response_at IS NOT NULL GROUP BY category ORDER BY n DESC, category",
+        (start, end))]
+    answers = await db.fetchone(
+        "SELECT sum(e.new_status = 'resolved') AS yes, sum(e.new_status <> 'resolved') AS no "
+        "FROM request_events e JOIN requests r ON r.id = e.request_id "
+        f"WHERE e.kind = 'answer' AND r.office_id IN {offices} AND e.at >= ? AND e.at < ?",
+        (start, end))
+    if answers:
+        f.solved_yes, f.solved_no = answers["yes"] or 0, answers["no"] or 0
     f.silent = [r[0] for r in await db.fetchall(
         "SELECT p.display_name FROM people p "
         f"WHERE p.role = 'facilitator' AND p.active = 1 AND p.office_id IN {offices} "

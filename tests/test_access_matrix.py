@@ -67,6 +67,7 @@ report                          deny  deny  deny     deny      ok    ok        d
 need                            deny  deny  deny     deny      ok    ok        deny     deny  deny
 mine                            deny  deny  deny     deny      empty empty     deny     deny  deny
 inbox                           ok    ok    ok       empty     ok    empty     deny     deny  deny
+inbox:{code}                    ok    ok    ok       ok        ok    ok        deny     deny  deny
 digest                          ok    ok    ok       ok        deny  deny      deny     deny  deny
 export                          ok    ok    ok       ok        deny  deny      deny     deny  deny
 digest_here                     ok    ok    ok       ok        deny  deny      deny     deny  deny
@@ -87,6 +88,7 @@ BUTTONS = grid("""
 family                          admin sup   sup_prov sup_other fac   fac_other resident owner gone
 req:list                        ok    ok    ok       empty     ok    empty     deny     deny  deny
 req:show:{rid}                  ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:open:{rid}                  ok    ok    ok       scope     ok    scope     deny     deny  deny
 req:media:{rid}                 ok    ok    ok       scope     ok    scope     deny     deny  deny
 req:take:{rid}:{v}              ok    ok    ok       scope     ok    scope     deny     deny  deny
 req:st:{rid}:in_review:{v}      ok    ok    ok       scope     ok    scope     deny     deny  deny
@@ -96,11 +98,27 @@ req:to:{rid}:police:{v}         ok    ok    ok       scope     ok    scope     d
 req:rej:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
 req:dup:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
 req:not:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:undo:{rid}:{v}              ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:rel:{rid}:{v}               ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:hand:{rid}:{v}              ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:hto:{rid}:{pid}:{v}         ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:to:{rid}:other:{v}          ok    ok    ok       scope     ok    scope     deny     deny  deny
+req:ls:-:-:-:0                  ok    ok    ok       empty     ok    empty     deny     deny  deny
+req:ls:in_review:-:urban:10     ok    ok    ok       ok        ok    ok        deny     deny  deny
+req:fs:-:-:-                    ok    ok    ok       ok        ok    ok        deny     deny  deny
+req:fh:-:-:-                    ok    ok    ok       ok        ok    ok        deny     deny  deny
+req:fc:-:-:-                    ok    ok    ok       ok        ok    ok        deny     deny  deny
 req:show:{far}                  ok    scope scope    scope     scope scope     deny     deny  deny
 req:st:{far}:resolved:{v}       ok    scope scope    scope     scope scope     deny     deny  deny
 req:to:{far}:police:{v}         ok    scope scope    scope     scope scope     deny     deny  deny
 trk:show:{rid}                  nf    nf    nf       nf        nf    nf        nf       ok    nf
 trk:reopen:{rid}                nf    nf    nf       nf        nf    nf        nf       ok    nf
+trk:add:{rid}                   nf    nf    nf       nf        nf    nf        nf       ok    nf
+trk:wd:{rid}                    nf    nf    nf       nf        nf    nf        nf       ok    nf
+trk:wdy:{rid}                   nf    nf    nf       nf        nf    nf        nf       ok    nf
+trk:yes:{rid}                   nf    nf    nf       nf        nf    nf        nf       ok    nf
+trk:no:{rid}                    nf    nf    nf       nf        nf    nf        nf       ok    nf
+trk:orig:{rid}                  nf    nf    nf       nf        nf    nf        nf       ok    nf
 frm:99999:a:hood:1              stale stale stale    stale     stale stale     stale    stale stale
 dig:day                         ok    ok    ok       ok        deny  deny      deny     deny  deny
 dig:month:prev                  ok    ok    ok       ok        deny  deny      deny     deny  deny
@@ -128,14 +146,23 @@ EFFECTS: dict[str, set[str]] = {
     "invite:supervisor:kerman": {"invites", "audit"},
     "req:take:{rid}:{v}": {"version", "assignee", "events"},
     "req:st:{rid}:in_review:{v}": {"status", "version", "events", "outbox"},
-    "req:st:{rid}:resolved:{v}": {"status", "version", "events", "outbox"},
+    "req:st:{rid}:resolved:{v}": {"drafts"},  # asks what was done, then a confirmation
     "req:to:{rid}:police:{v}": {"status", "version", "events", "outbox"},
-    "req:st:{far}:resolved:{v}": {"status", "version", "events", "outbox"},
+    "req:st:{far}:resolved:{v}": {"drafts"},
     "req:to:{far}:police:{v}": {"status", "version", "events", "outbox"},
     "req:rej:{rid}:{v}": {"drafts"},  # the reason form opens, for this request
     "req:dup:{rid}:{v}": {"drafts"},
     "req:not:{rid}:{v}": {"drafts"},
-    "trk:reopen:{rid}": {"status", "version", "events"},
+    "trk:reopen:{rid}": {"status", "version", "events", "outbox"},  # the office is told
+    # the tapper changed the status (or took the request) just before: undo, release
+    "req:undo:{rid}:{v}": {"status", "version", "events", "outbox"},
+    "req:rel:{rid}:{v}": {"version", "assignee", "events"},
+    "req:hto:{rid}:{pid}:{v}": {"version", "assignee", "events", "outbox"},
+    "req:to:{rid}:other:{v}": {"drafts"},
+    "trk:add:{rid}": {"drafts"},
+    "trk:wdy:{rid}": {"status", "version", "events", "outbox"},
+    "trk:yes:{rid}": {"version", "events"},
+    "trk:no:{rid}": {"drafts"},
     "inv:o:facilitator:{office}": {"invites", "audit"},
     "inv:o:facilitator:{far_office}": {"invites", "audit"},
     "inv:o:supervisor:{office}": {"invites", "audit"},
@@ -165,6 +192,10 @@ OUTCOME_OF_KEY = {
         "inbox.done_take", "inbox.done_status", "digest.choose", "digest.group_only",
         "digest.title_day", "digest.title_month", "export.choose", "export.caption",
         "invite.choose_role",
+        "case.undone", "case.released", "case.handed", "case.choose_colleague",
+        "case.no_colleague", "case.choose_status", "case.choose_hood", "case.choose_category",
+        "case.title", "case.title_words", "case.withdraw_confirm", "case.withdrawn",
+        "case.thanks_solved", "case.follow_card",
         "invite.choose_office", "invite.created", "people.choose_office", "people.title",
         "people.empty", "people.activated", "people.deactivated",
     ), "ok"),
@@ -393,9 +424,21 @@ async def test_every_button_family_for_every_role(
             await sandbox.say(person, "/cancel")  # no form open; a fresh message to tap on
             request = await file_request(
                 sandbox, cast["owner"], "yazd-markaz" if "{far}" in family else "pamenar")
-            if family.startswith("trk:reopen"):
+            if family.startswith(("trk:reopen", "trk:yes", "trk:no")):
                 request = await request_store.change_status(
                     db, request, "resolved", actor_id=admin.id)
+            tapper = await get_person(db, person.id)
+            assert tapper is not None
+            if family.startswith("req:undo"):  # a slip of the tapper's own, a moment ago
+                request = await request_store.change_status(
+                    db, request, "in_review", actor_id=tapper.id)
+            if family.startswith("req:rel"):
+                request = await request_store.assign(db, request, actor_id=tapper.id)
+            if family.startswith("trk:orig"):
+                original = await request_store.by_id(db, 1)
+                assert original is not None
+                request = await request_store.change_status(
+                    db, request, "duplicate", actor_id=admin.id, duplicate_of=original.code)
             await set_active(db, target.id, not family.startswith("ppl:a"), actor_id=admin.id)
             data = family.format(rid=request.id, far=request.id, v=request.version,
                                  office=pamenar.id, far_office=yazd.id, province=kerman[0],

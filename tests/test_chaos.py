@@ -33,7 +33,7 @@ def done(user: SimUser) -> bool:
 def next_move(user: SimUser) -> tuple[str, str]:
     """What the person does next, judging by the newest bot message: (kind, value)."""
     mine = user.messages()
-    last = max(mine, key=lambda m: m.message_id) if mine else None
+    last = max(mine, key=lambda m: m.seq) if mine else None  # the latest sent or edited
     if last is None:
         return "text", "/start"
     buttons = last.buttons()

@@ -19,14 +19,15 @@ from bot.app import build_application, open_services
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo import field_report, need, request
+from bot.jobs import schedule_jobs
 from bot.locale.jalali import format_date_numeric, local_date, weekday_index
 from bot.locale.text import t
+from bot.planning import labels_from, reminder_due, scope_of, tick
 from bot.reports.chart import digest_chart
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export
 from bot.reports.periods import DigestTimes, Period, latest_due, period_of, send_moment
 from bot.sandbox import FakeBotAPI, FakeRequest, SandboxBot, SimUser
-from bot.schedule import labels_from, reminder_due, schedule_jobs, scope_of, tick
 from storage import offices
 from storage.db import Database
 from storage.people import get_person

@@ -42,6 +42,7 @@ TEXTS = [
     "/mine", "/digest", "/export", "/export ۱۴۰۵/۸/۱ ۱۴۰۵/۸/۳۰", "/export x y z",
     "/invite", "/invite x y z", "/invite facilitator pamenar", "/people", "/foo bar",
     "/digest_here", "/start@tashilyar_test_bot", "شهرك بني هاشم", "قلعه محمود",
+    "/inbox فاضلاب", "/inbox ۱۲۳۴-۵۶۷۸", "/inbox " + "x" * 300,
 ]
 FORGED = [
     "frm:1:a:hood:1", "frm:999999:ok::", "frm:1:x::", "frm:1:t:domains:social", "frm:",
@@ -51,6 +52,13 @@ FORGED = [
     "exp:week", "zzz", "", "a" * 64, "frm:1:a:hood:" + "9" * 40,
     "frm:" + "9" * 40 + ":ok", "req:show:" + "9" * 30, "req:st:1:resolved:" + "9" * 30,
     "ppl:d:" + "9" * 30 + ":o", "trk:show:" + "9" * 30, "req:show:²", "trk:reopen:۱",
+    # the case loop's buttons
+    "req:open:1", "req:open:" + "9" * 30, "req:undo:1:1", "req:rel:1:1", "req:hand:1:1",
+    "req:hto:1:2:1", "req:hto:1:999:1",
+    "req:to:1:other:1", "req:to:1:nowhere:1", "req:ls:-:-:-:0", "req:ls:x:y:z:w",
+    "req:ls:resolved:1:urban:10", "req:ls:-:-:-:" + "9" * 30, "req:fs:-:-:-", "req:fh:-:-:-",
+    "req:fc:-:-:-", "req:fs", "trk:add:1", "trk:wd:1", "trk:wdy:1", "trk:yes:1", "trk:no:1",
+    "trk:orig:1", "trk:orig:" + "9" * 30,
 ]
 
 
@@ -89,7 +97,7 @@ def sensible_move(user: SimUser, role: str, prompts: dict[str, Question], rng: r
     """Answer whatever the newest bot message asks, sensibly: (kind, value); kind is tap,
     text, location, contact or photo."""
     mine = user.messages()
-    last = max(mine, key=lambda m: m.message_id) if mine else None
+    last = max(mine, key=lambda m: m.seq) if mine else None  # the latest sent or edited
     if last is None:
         return "text", "/start"
     buttons = last.buttons()
@@ -302,7 +310,7 @@ async def test_a_429_storm_is_obeyed_and_nothing_is_lost(sandbox: SandboxBot, cl
                                                           api: FakeBotAPI) -> None:
     from datetime import timedelta
 
-    from bot.schedule import deliver_due
+    from bot.delivery import deliver_due
     from storage import outbox
 
     people = [sandbox.user(900 + n, f"ساکن {n}") for n in range(12)]

@@ -14,10 +14,10 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.delivery import deliver_due
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
-from bot.schedule import deliver_due
 from storage import offices
 from storage.db import Database
 from storage.people import create_invite, redeem_invite
@@ -58,6 +58,14 @@ async def file_request(bot: SandboxBot, resident: SimUser, *, hood: str = "سر�
     found = CODE.search(filed)
     assert found, filed
     return to_ascii_digits(found.group(1)).replace("-", "")
+
+
+async def resolve(bot: SandboxBot, staff: SimUser,
+                  note: str = "لامپ‌های کوچه عوض شد و روشن است.") -> str:
+    """Tap «حل شد» on the card, write what was done, confirm; return the card shown after."""
+    await bot.tap(staff, t("inbox.to_resolved"))
+    await bot.say(staff, note)
+    return (await bot.tap(staff, t("form.confirm")))[-1].text
 
 
 async def open_card(bot: SandboxBot, staff: SimUser) -> str:
@@ -117,13 +125,14 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
     await sandbox.tap(maryam, t("inbox.to_in_review"))
     await sandbox.tap(maryam, t("inbox.to_referred"))
     await sandbox.tap(maryam, "شهرداری")
-    resolved = (await sandbox.tap(maryam, t("inbox.to_resolved")))[-1].text
+    resolved = await resolve(sandbox, maryam)
     assert "وضعیت: حل شد" in resolved
 
     told = notices(zahra)
     assert [n.split("\n")[1] for n in told] == [
         "وضعیت تازه: در حال بررسی", "وضعیت تازه: ارجاع به دستگاه مسئول", "وضعیت تازه: حل شد"]
-    assert "توضیح دفتر: ارجاع به شهرداری" in told[1]
+    assert t("case.notice_referred", agency="شهرداری") in told[1]
+    assert "توضیح دفتر: لامپ‌های کوچه عوض شد و روشن است." in told[2]
     trail = [tuple(r) for r in await db.fetchall(
         "SELECT e.kind, e.old_status, e.new_status, p.display_name FROM request_events e "
         "JOIN people p ON p.id = e.actor_id ORDER BY e.id")]
@@ -134,7 +143,8 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
 
     # The resident tracks it and reopens it.
     listing = (await sandbox.say(zahra, "پیگیری درخواست"))[-1]
-    assert "حل شد" in listing.text and "آخرین توضیح دفتر: ارجاع به شهرداری" in listing.text
+    assert "حل شد" in listing.text
+    assert "آخرین توضیح دفتر: لامپ‌های کوچه عوض شد و روشن است." in listing.text
     detail = (await sandbox.tap(zahra, listing.buttons()[0]))[-1]
     assert t("request.reopen") in detail.buttons() and "تلفن" not in detail.text
     reopened = (await sandbox.tap(zahra, t("request.reopen")))[-1].text
@@ -221,8 +231,9 @@ async def test_reject_duplicate_and_notes(
     question = (await sandbox.tap(maryam, t("inbox.note")))[-1].text
     assert "توضیح را بنویسید" in question
     await sandbox.say(maryam, "با همسایه‌ها هم صحبت شد")
-    done = (await sandbox.tap(maryam, t("form.no")))[-1].text  # the question, edited
-    assert done.startswith(f"✔ به ساکن نشان داده شود: {t('form.no')}\n\nتوضیح داخلی")
+    done = await sandbox.tap(maryam, t("form.no"))  # the question edited, the card again
+    assert done[-2].text.startswith(f"✔ به ساکن نشان داده شود: {t('form.no')}\n\nتوضیح داخلی")
+    assert done[-1].text.startswith("درخواست ") and t("inbox.note") in done[-1].buttons()
     assert notices(zahra) == []
     await open_card(sandbox, maryam)
     await sandbox.tap(maryam, t("inbox.note"))
@@ -234,7 +245,7 @@ async def test_reject_duplicate_and_notes(
     await sandbox.say(maryam, "/inbox")
     await sandbox.tap(maryam, "۲")
     await sandbox.tap(maryam, t("inbox.to_duplicate"))
-    assert (await sandbox.say(maryam, "۹۹۹۹۹۹۹۹"))[-1].text == t(
+    assert (await sandbox.say(maryam, "۹۹۹۹۹۹۹۹"))[-2].text == t(
         "inbox.duplicate_unknown", code="۹۹۹۹۹۹۹۹")
     await sandbox.say(maryam, "/inbox")
     await sandbox.tap(maryam, "۲")
@@ -246,6 +257,7 @@ async def test_reject_duplicate_and_notes(
     await sandbox.tap(maryam, "۱")
     await sandbox.tap(maryam, t("inbox.to_rejected"))
     await sandbox.say(maryam, "این مورد در حوزهٔ کار دفتر نیست")
+    await sandbox.tap(maryam, t("form.confirm"))
     assert "توضیح دفتر: این مورد در حوزهٔ کار دفتر نیست" in notices(zahra)[-1]
     statuses = {r["code"]: r["status"] for r in await db.fetchall(
         "SELECT code, status FROM requests")}
@@ -262,9 +274,12 @@ async def test_two_staff_resolve_and_reject_at_once_and_one_wins(
     await open_card(sandbox, maryam)
     await open_card(sandbox, hamid)
     await sandbox.tap(hamid, t("inbox.to_rejected"))  # asks for the reason
+    await sandbox.say(hamid, "این مورد در حوزهٔ کار دفتر نیست")
+    await sandbox.tap(maryam, t("inbox.to_resolved"))  # asks what was done
+    await sandbox.say(maryam, "لامپ‌های کوچه عوض شد.")
     mark = api.last_seq
-    maryam.tap(t("inbox.to_resolved"))
-    hamid.send_text("این مورد در حوزهٔ کار دفتر نیست")
+    maryam.tap(t("form.confirm"))
+    hamid.tap(t("form.confirm"))
     assert await sandbox.deliver_concurrently() == 2
 
     row = await request_row(sandbox.db)
@@ -289,9 +304,10 @@ async def test_notices_survive_failures_and_arrive_exactly_once(
     await file_request(sandbox, zahra, extras=False)
     await open_card(sandbox, maryam)
     api.fail_next(502, "injected: Bad Gateway", method="sendMessage", chat_id=zahra.id)
-    await sandbox.tap(maryam, t("inbox.to_resolved"))
+    await resolve(sandbox, maryam)
     assert notices(zahra) == []
-    row = await db.fetchone("SELECT status, attempts, last_error FROM outbox")
+    row = await db.fetchone("SELECT status, attempts, last_error FROM outbox WHERE chat_id = ?",
+                            (zahra.id,))
     assert row is not None and tuple(row) == ("pending", 1, "NetworkError")
 
     # Before its retry time nothing is sent; afterwards a 429 is obeyed and it arrives once.
@@ -303,7 +319,8 @@ async def test_notices_survive_failures_and_arrive_exactly_once(
     clock.advance(timedelta(hours=1))
     assert (await deliver_due(bot, db)).sent == 0
     assert len(notices(zahra)) == 1 and "حل شد" in notices(zahra)[0]
-    row = await db.fetchone("SELECT status, attempts FROM outbox")
+    row = await db.fetchone("SELECT status, attempts FROM outbox WHERE chat_id = ?",
+                            (zahra.id,))
     assert row is not None and tuple(row) == ("sent", 2)
     assert [c.status for c in api.calls if c.method == "sendMessage"
             and c.params.get("chat_id") == zahra.id and c.description.startswith("injected")
@@ -359,7 +376,8 @@ async def test_a_blocked_resident_is_marked_undeliverable_not_retried(
     await open_card(sandbox, maryam)
     api.block(zahra.id)
     await sandbox.tap(maryam, t("inbox.to_in_review"))
-    row = await db.fetchone("SELECT status, last_error FROM outbox")
+    row = await db.fetchone("SELECT status, last_error FROM outbox WHERE chat_id = ?",
+                            (zahra.id,))
     assert row is not None and tuple(row) == ("undeliverable", "Forbidden")
     before = len(api.calls)
     clock.advance(timedelta(days=1))

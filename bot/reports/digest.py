@@ -169,6 +169,16 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
         age = t("inbox.age_today") if days == 0 else t("inbox.age_days", days=days)
         lines.append(t("digest.oldest", code=_code(code), age=age,
                        category=labels.request_categories.get(category, category)))
+    if f.first_response:
+        lines.append(t("digest.first_response", lines="، ".join(
+            t("digest.first_response_line",
+              category=labels.request_categories.get(category, category),
+              hours=to_persian_digits(f"{hours:.1f}".removesuffix(".0").replace(".", "٫")),
+              count=count)
+            for category, count, hours in f.first_response[:MAX_LINES])))
+    if f.solved_yes or f.solved_no:
+        rate = round(100 * f.solved_yes / (f.solved_yes + f.solved_no))
+        lines.append(t("digest.solved", yes=f.solved_yes, no=f.solved_no, rate=rate))
     if f.silent:
         lines.append("")
         lines.append(t("digest.silent", names="، ".join(f.silent[:MAX_LINES])

@@ -194,22 +194,23 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
     headers = [t("export.code"), t("export.created_jalali"), t("export.created_iso"),
                t("export.office"), t("export.hood"), t("export.category"),
                t("export.status"), t("export.description"), t("export.assignee"),
-               t("export.photos"), t("export.voices")]
+               t("export.photos"), t("export.voices"), t("export.original"),
+               t("export.first_response"), t("export.solved")]
     if with_phones:
         headers.append(t("export.phone"))
     requests = _sheet(book, t("export.requests_sheet"), headers)
     events = _sheet(book, t("export.events_sheet"), [
         t("export.code"), t("export.when_jalali"), t("export.when_iso"), t("export.event"),
         t("export.old_status"), t("export.new_status"), t("export.note"), t("export.public"),
-        t("export.actor")])
+        t("export.original"), t("export.target"), t("export.actor")])
     first, last = _utc_bounds(start, end, tz)
     marks = ", ".join("?" for _ in office_ids) or "NULL"
     sql = ("SELECT r.id, r.code, r.created_at, r.category, r.status, r.description, r.phone, "
            "(SELECT COUNT(*) FROM attachments x WHERE x.request_id = r.id "
            " AND x.kind = 'photo') AS photos, "
            "(SELECT COUNT(*) FROM attachments x WHERE x.request_id = r.id "
-           " AND x.kind = 'voice') AS voices, o.name AS office, n.name AS hood, "
-           "a.display_name AS assignee FROM requests r "
+           " AND x.kind = 'voice') AS voices, r.duplicate_of, r.first_response_at, r.solved, "
+           "o.name AS office, n.name AS hood, a.display_name AS assignee FROM requests r "
            "JOIN offices o ON o.id = r.office_id "
            "LEFT JOIN neighbourhoods n ON n.id = r.neighbourhood_id "
            "LEFT JOIN people a ON a.id = r.assignee_id "
@@ -221,17 +222,21 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
                   row["office"], row["hood"] or t("request.unsure"),
                   categories.get(row["category"], row["category"]),
                   t(f"status.{row['status']}"), persian_digits_in_text(row["description"]),
-                  row["assignee"] or "", row["photos"], row["voices"]]
+                  row["assignee"] or "", row["photos"], row["voices"],
+                  row["duplicate_of"] or "", row["first_response_at"] or "",
+                  {"yes": t("form.yes"), "no": t("form.no")}.get(row["solved"], "")]
         if with_phones:
             values.append(row["phone"] or "")
         requests.append(values)
         count += 1
         for event in await db.fetchall(
                 "SELECT e.at, e.kind, e.old_status, e.new_status, e.note, e.public, "
+                "e.other_code, g.display_name AS target, "
                 "CASE WHEN r.anonymous = 1 AND e.actor_id = r.resident_id THEN ? "
                 "ELSE p.display_name END AS actor FROM request_events e "
                 "JOIN requests r ON r.id = e.request_id "
-                "LEFT JOIN people p ON p.id = e.actor_id WHERE e.request_id = ? ORDER BY e.id",
+                "LEFT JOIN people p ON p.id = e.actor_id "
+                "LEFT JOIN people g ON g.id = e.target_id WHERE e.request_id = ? ORDER BY e.id",
                 (t("export.anonymous"), row["id"])):
             events.append([
                 row["code"], jalali_instant(event["at"], tz), event["at"],
@@ -239,7 +244,7 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
                 t(f"status.{event['old_status']}") if event["old_status"] else "",
                 t(f"status.{event['new_status']}") if event["new_status"] else "",
                 event["note"] or "", t("form.yes") if event["public"] else t("form.no"),
-                event["actor"] or ""])
+                event["other_code"] or "", event["target"] or "", event["actor"] or ""])
             events_count += 1
     return count, events_count
 

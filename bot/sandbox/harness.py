@@ -14,13 +14,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import announce_commands, build_application, open_services
+from bot.app import announce_commands, build_application, open_services, start_jobs
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.sandbox.fake_api import ChatMessage, FakeBotAPI
 from bot.sandbox.transport import FakeRequest
 from bot.sandbox.users import SimUser
-from bot.schedule import schedule_jobs
 from handlers.context import acknowledgements_sent
 from storage.db import Database
 
@@ -51,7 +50,7 @@ class SandboxBot:
         await self.application.initialize()
         await announce_commands(self.application)
         if self.jobs:
-            schedule_jobs(self.application)
+            start_jobs(self.application)
         await self.application.start()
         return self
 
