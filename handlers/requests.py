@@ -27,6 +27,7 @@ from bot.delivery import deliver_due
 from bot.forms.model import FormDefinition, is_voice
 from bot.locale.jalali import format_date, format_datetime, local_date
 from bot.locale.normalize import to_ascii_digits, to_persian_digits
+from bot.locale.phones import shown_phone
 from bot.locale.text import t
 from bot.quiet_hours import quiet_until
 from handlers.context import BotContext, answer_once, button, inline, number_in, send, show
@@ -339,7 +340,7 @@ async def card_text(context: BotContext, request: Request, *, for_staff: bool) -
             text += "\n" + t("inbox.resident_named", name=request.resident_name)
             if context.me().office_id == request.office_id and request.phone:
                 # The form promises the number is shown to this office's staff only.
-                text += "\n" + t("inbox.resident_phone", phone=request.phone)
+                text += "\n" + t("inbox.resident_phone", phone=shown_phone(request.phone))
         if request.assignee_name:
             text += "\n" + t("inbox.assigned", name=request.assignee_name)
     lines = await trail(context, request, public_only=not for_staff)

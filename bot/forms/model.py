@@ -31,7 +31,7 @@ from bot.locale.normalize import (
     to_persian_digits,
 )
 from bot.locale.numbers import NumberRefusal, in_words, read_number, zero_word
-from bot.locale.phones import Phone, read_phone
+from bot.locale.phones import Phone, read_phone, shown_phone
 from bot.locale.places import Address, Coordinates, read_place
 from bot.locale.text import t
 from bot.textfile import EncodingProblem, read_text
@@ -545,15 +545,6 @@ def accept_phone(text: str) -> Confirm | Rejected:
                    t("form.phone_confirm", phone=shown_phone(phone.e164)))
 
 
-def shown_phone(e164: str) -> str:
-    """+989131234567 → ۰۹۱۳ ۱۲۳ ۴۵۶۷ (other countries as they are, in Persian digits)."""
-    if e164.startswith("+989") and len(e164) == 13:
-        national = "0" + e164[3:]
-        return to_persian_digits(f"{national[:4]} {national[4:7]} {national[7:]}")
-    if e164.startswith("+98") and len(e164) == 13:
-        national = "0" + e164[3:]
-        return to_persian_digits(f"{national[:3]} {national[3:]}")
-    return "\u200e" + to_persian_digits(e164)
 
 
 def accept_place(text: str) -> Accepted | Rejected:

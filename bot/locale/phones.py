@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.locale.normalize import strip_invisible, to_ascii_digits
+from bot.locale.normalize import strip_invisible, to_ascii_digits, to_persian_digits
 
 Reason = Literal["not_a_phone", "too_short", "too_long", "bad_mobile"]
 
@@ -81,3 +81,14 @@ def looks_like_phone(text: str) -> bool:
     typed = to_ascii_digits(text)
     digits = sum(c.isdigit() for c in typed)
     return digits >= 7 and digits >= 0.6 * len(typed.replace(" ", ""))
+
+
+def shown_phone(e164: str) -> str:
+    """+989131234567 → ۰۹۱۳ ۱۲۳ ۴۵۶۷ (other countries as they are, in Persian digits)."""
+    if e164.startswith("+989") and len(e164) == 13:
+        national = "0" + e164[3:]
+        return to_persian_digits(f"{national[:4]} {national[4:7]} {national[7:]}")
+    if e164.startswith("+98") and len(e164) == 13:
+        national = "0" + e164[3:]
+        return to_persian_digits(f"{national[:3]} {national[3:]}")
+    return "\u200e" + to_persian_digits(e164)
