@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Coroutine
 from datetime import date, datetime
 from typing import Any
 
@@ -91,9 +92,18 @@ ACKNOWLEDGING_AT_ONCE = 32
 _acknowledging: set[asyncio.Task[None]] = set()
 
 
+def beside(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` beside the update's reply (delivering the notices a change owed), so the
+    person's next update does not wait for it; it is awaited with the acknowledgements."""
+    task = asyncio.create_task(work)
+    _acknowledging.add(task)
+    task.add_done_callback(_acknowledging.discard)
+
+
 async def acknowledgements_sent() -> None:
-    """Wait until every plain acknowledgement started so far has been answered: before the
-    bot shuts down, and in the in-process sandbox to know the bot is done with an update."""
+    """Wait until every plain acknowledgement (and work run `beside` an update) started so
+    far has finished: before the bot shuts down, and in the in-process sandbox to know the
+    bot is done with an update."""
     while _acknowledging:
         await asyncio.gather(*_acknowledging, return_exceptions=True)
 

@@ -16,6 +16,7 @@ notice, sends the card as a new message where `req:show:ID` edits the tapped one
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,16 @@ from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.phones import shown_phone
 from bot.locale.text import t
 from bot.quiet_hours import quiet_until
-from handlers.context import BotContext, answer_once, button, inline, number_in, send, show
+from handlers.context import (
+    BotContext,
+    answer_once,
+    beside,
+    button,
+    inline,
+    number_in,
+    send,
+    show,
+)
 from handlers.forms import (
     begin,
     register_after,
@@ -50,6 +60,8 @@ from storage.requests import Conflict, InboxFilter, Owed, Request, RequestLimit
 Rows = list[list[tuple[str, str]]]
 PAGE = 10
 OTHER_AGENCY = "other"
+
+log = logging.getLogger("tashilyar.requests")
 
 
 def shown_code(code: str) -> str:
@@ -177,8 +189,17 @@ async def change_notices(context: BotContext, request: Request, status: str,
 
 
 async def deliver_now(update: Update, context: BotContext) -> None:
-    """Deliver owed notices now, after the reply (the repeating job retries failures)."""
-    await deliver_due(context.bot, context.db)
+    """Deliver owed notices now, beside the reply: the person's next step does not wait
+    behind them (or behind a digest round); the repeating tick retries failures."""
+    beside(_deliver_quietly(context))
+
+
+async def _deliver_quietly(context: BotContext) -> None:
+    try:
+        await deliver_due(context.bot, context.db)
+    except Exception as error:  # the notices stay owed: the tick delivers them
+        log.warning("delivery after a change failed (%s); the tick will retry",
+                    type(error).__name__)
 
 
 # ----- filing ---------------------------------------------------------------------------
