@@ -127,7 +127,7 @@ class Settings:
             raise ConfigError(
                 "BOT_TOKEN",
                 "not set. Get a token from @BotFather on Telegram (or the BotFather of Bale, "
-                "https://ble.ir/botfather), put BOT_TOKEN=... in .env, "
+                "https://ble.ir/botfather), put BOT_TOKEN=... in .env (cp .env.example .env), "
                 "or try the bot with no token: tashilyar console --as admin",
             )
         return self.bot_token

@@ -189,7 +189,7 @@ async def test_agencies_come_from_the_org_file_and_other_asks_which(
                  t("case.other_agency")):
         assert name in agencies
     asked = (await sandbox.tap(maryam, t("case.other_agency")))[-1].text
-    assert asked.startswith("به کدام دستگاه ارجاع شد؟")
+    assert asked.startswith("به کدام دستگاه ارجاع می‌دهید؟")
     await sandbox.say(maryam, "ادارهٔ ثبت احوال")
     assert (await row(sandbox, code)).status == "referred"
     told = notices(zahra)[-1]

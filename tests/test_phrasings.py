@@ -227,7 +227,8 @@ DATES: list[tuple[str, object]] = [
     ("پس فردا", ("future", date(2026, 12, 3))),
     ("۱۵ آذر ۱۴۰۵", ("future", j(1405, 9, 15))),
     ("۱۴۰۵/۹/۲۰", ("future", j(1405, 9, 20))),
-    ("۲۰ آذر", ("too_old", j(1404, 9, 20))),
+    ("۲۰ آذر", ("future", j(1405, 9, 20))),  # nine days ahead: this Azar, not come yet
+    ("۵ بهمن", ("too_old", j(1404, 11, 5))),  # two months ahead: last Bahman
     ("۱ شهریور", ("too_old", j(1405, 6, 1))),
     ("۱۴۰۴/۱/۱", ("too_old", j(1404, 1, 1))),
     ("۱۰۰ روز پیش", ("too_old", date(2026, 8, 23))),

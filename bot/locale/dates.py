@@ -27,6 +27,7 @@ from bot.locale.jalali import (
 from bot.locale.numbers import fold, read_ordinal, tokens, words_to_number
 
 Reason = Literal["format", "month", "day", "future", "too_old", "ambiguous"]
+NEAR_FUTURE = timedelta(days=31)  # a day-and-month this close ahead means this year's
 
 GREGORIAN_YEARS = range(1900, 2200)
 JALALI_YEARS = range(1300, 1500)
@@ -107,15 +108,15 @@ def jalali_day(year: int, month: int, day: int) -> date | DateRefusal:
 
 
 def _without_year(month: int, day: int, today: date, allow_future: bool) -> date | DateRefusal:
-    """A day and month in the current Jalali year, or the year before when that would be
-    in the future and the future is not allowed."""
+    """A day and month in the current Jalali year, or the year before when this year's is
+    months away and the future is not allowed («۵ دی» typed on ۱۱ آذر is last Dey; «۲۰
+    آذر» is this Azar, refused as not come yet)."""
     year = to_jalali(today).year
     result = jalali_day(year, month, day)
     if isinstance(result, DateRefusal) and result.reason == "day" and month == 12:
         result = jalali_day(year - 1, month, day)  # 30 Esfand of the last leap year
-    if isinstance(result, date) and result > today and not allow_future:
-        earlier = jalali_day(year - 1, month, day)
-        return earlier
+    if isinstance(result, date) and result - today > NEAR_FUTURE and not allow_future:
+        return jalali_day(year - 1, month, day)
     return result
 
 

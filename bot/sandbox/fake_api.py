@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -168,6 +169,9 @@ class FakeBotAPI:
         self._seq = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
+        # Tap ids are unique across runs, as the messenger's are: a console started again on
+        # the same database must not look like the taps its saved drafts have seen.
+        self._run = secrets.token_hex(3)
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[int, list[ChatMessage]] = {}
         self.calls: list[Call] = []
@@ -209,7 +213,7 @@ class FakeBotAPI:
 
     def new_callback_id(self) -> str:
         """A callback query id."""
-        return f"cbq-{next(self._callback_ids)}"
+        return f"cbq-{self._run}-{next(self._callback_ids)}"
 
     def add_waker(self, waker: Callable[[], None]) -> None:
         """Call `waker` (thread-safe) whenever something changes."""
