@@ -21,7 +21,7 @@ from bot.sandbox.fake_api import Call
 from tests.test_process import TOKEN, RunningBot
 
 PEOPLE = 50
-INTRO = re.compile(r"^درخواست — [۰-۹]+ پرسش")
+INTRO = re.compile(r"^درخواست — (تا )?[۰-۹]+ پرسش")
 CONTROLS = {t("form.back"), t("form.skip"), t("form.cancel"), t("form.done")}
 
 

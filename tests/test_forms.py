@@ -88,7 +88,7 @@ async def test_complete_field_report_with_every_question_type(
     today = jalali.today(sandbox.settings.timezone, sandbox.clock.now())
 
     replies = await say(maryam, "گزارش میدانی")
-    assert replies[0].text.startswith("گزارش میدانی — ۱۶ پرسش")
+    assert replies[0].text.startswith("گزارش میدانی — تا ۱۶ پرسش")
     assert replies[1].text.startswith("پرسش ۱ از ۱۶\nاین فعالیت در کدام محله بود؟")
     assert replies[1].buttons() == ["قلعه محمود", "میدان قلعه", t("form.cancel")]
     await tap(maryam, "میدان قلعه")
@@ -362,7 +362,7 @@ async def test_a_changed_form_definition_needs_no_code_change(
     async with SandboxBot(replace(settings, forms_dir=forms_dir), api) as bot:
         await join(bot.db, maryam, "pamenar")  # type: ignore[arg-type]
         replies = await bot.say(maryam, "/need")
-        assert replies[0].text.startswith("نیازسنجی — ۱۳ پرسش")
+        assert replies[0].text.startswith("نیازسنجی — تا ۱۳ پرسش")
         await bot.tap(maryam, "پامنار")
         await bot.tap(maryam, t("form.today"))
         await bot.tap(maryam, "اعتیاد")

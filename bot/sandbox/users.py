@@ -245,9 +245,11 @@ class SimUser:
 
 
 def format_transcript(messages: list[ChatMessage], person: str) -> str:
-    """Render a chat: '👤' for the person, '🤖' for the bot, buttons in brackets."""
+    """Render a chat: '👤' for the person, '🤖' for the bot, buttons in brackets. A message
+    the bot edited in place (a question turned into the next one) stands where its last
+    edit was made, after the taps that led to it, as it last looked."""
     lines = []
-    for message in messages:
+    for message in sorted(messages, key=lambda m: m.seq or m.message_id):
         who = "🤖 ربات" if message.from_bot else f"👤 {person}"
         body = message.text or f"[{message.kind}]"
         if message.kind == "document" and message.from_bot:
