@@ -173,7 +173,9 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
         lines.append(t("digest.first_response", lines="، ".join(
             t("digest.first_response_line",
               category=labels.request_categories.get(category, category),
-              hours=to_persian_digits(f"{hours:.1f}".removesuffix(".0").replace(".", "٫")),
+              hours=t("digest.under_an_hour") if hours < 1 else t(
+                  "digest.hours", hours=to_persian_digits(
+                      f"{hours:.1f}".removesuffix(".0").replace(".", "٫"))),
               count=count)
             for category, count, hours in f.first_response[:MAX_LINES])))
     if f.solved_yes or f.solved_no:
