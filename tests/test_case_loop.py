@@ -319,7 +319,8 @@ async def test_not_solved_reopens_with_the_reason_and_tells_the_office(
     assert (digest.figures.solved_yes, digest.figures.solved_no) == (1, 1)
     assert t("digest.solved", yes=1, no=1, rate=50) in digest.text
     assert digest.figures.first_response[0][:2] == ("urban", 1)
-    assert "اولین پاسخ دفتر: خدمات شهری و زیرساخت: کمتر از یک ساعت (میانگین ۱ درخواست)" in digest.text
+    assert ("اولین پاسخ دفتر: خدمات شهری و زیرساخت: کمتر از یک ساعت (میانگین ۱ درخواست)"
+            in digest.text)
 
 
 async def test_the_resident_adds_a_photo_and_withdraws(
