@@ -251,3 +251,30 @@ def backup_database(
         dst.close()
         src.close()
     return total
+
+
+def inspect_file(path: Path) -> tuple[str, int]:
+    """A database file opened read-only: (integrity_check's verdict, schema version).
+    sqlite3.DatabaseError if it is no Tashilyar database (not SQLite, or no outbox)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute("SELECT count(*) FROM outbox").fetchone()
+    finally:
+        conn.close()
+    return str(check), version
+
+
+def copy_file(source: Path, destination: Path) -> str:
+    """Copy a database file that no one is writing (a backup being restored) with SQLite's
+    backup API, in WAL mode; return the copy's integrity_check verdict."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(destination)
+    try:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode = WAL")
+        return str(dst.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        dst.close()
+        src.close()

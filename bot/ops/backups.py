@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.db import backup_database, latest_version
+from storage.db import backup_database, copy_file, inspect_file, latest_version
 
 PREFIX = "tashilyar-"
 SUFFIX = ".db"
@@ -68,13 +68,7 @@ def check_backup(backup: Path) -> int:
     if not backup.is_file():
         raise RestoreError(f"no file {backup}")
     try:
-        conn = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-        try:
-            check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            conn.execute("SELECT count(*) FROM outbox").fetchone()
-        finally:
-            conn.close()
+        check, version = inspect_file(backup)
     except sqlite3.DatabaseError as error:
         raise RestoreError(f"{backup} is not a Tashilyar database ({error})") from None
     if check != "ok":
@@ -100,15 +94,7 @@ def restore(backup: Path, database: Path, now: datetime) -> Path | None:
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".restoring")
     partial.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    target = sqlite3.connect(partial)
-    try:
-        source.backup(target)
-        target.execute("PRAGMA journal_mode = WAL")
-        if target.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise RestoreError("the restored copy failed its integrity check")
-    finally:
-        target.close()
-        source.close()
+    if copy_file(backup, partial) != "ok":
+        raise RestoreError("the restored copy failed its integrity check")
     partial.rename(database)
     return aside
