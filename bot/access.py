@@ -1,7 +1,11 @@
 """Who may do and see what, in one place (Datasette's `permissions.py` is the model).
 
+- `FEATURES`: roles → features, the one table the main menu, /help, the messenger's command
+  list and the access gate read; `allowed(person, feature)` is the role check, with the
+  button areas (`bot.callbacks.Area`) keyed to their feature.
 - `scope(db, person)`: which offices a person's work covers (an admin all, a supervisor
-  their office or province, a facilitator their office, a resident none).
+  their office or province, a facilitator their office, a resident none), the one office
+  scope rule; `invitable_offices` the offices a person may invite staff for.
 - `may_see_request` / `may_act_on_request` / `sees_phone`: the per-record checks the chat
   and the dashboard both ask before they show or change a request.
 
@@ -12,13 +16,107 @@ into these calls.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
+from bot.callbacks import Area
+from bot.locale.normalize import match_key
+from bot.locale.text import t
 from storage import offices
 from storage.db import Database
+from storage.offices import OfficeRow
 from storage.people import Person
 from storage.requests import Request
 
 STAFF_ROLES = frozenset({"admin", "supervisor", "facilitator"})
+EVERYONE = frozenset({"admin", "supervisor", "facilitator", "resident"})
+STAFF = STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One thing the bot does: its command, who may use it, its menu button and help line,
+    and the area of its buttons."""
+
+    command: str
+    roles: frozenset[str]
+    in_menu: bool = True
+    area: Area | None = None
+    in_help: bool = True
+    menu_for: frozenset[str] | None = None  # roles that get the menu button (default: all)
+
+    @property
+    def label(self) -> str:
+        """The menu button's Persian label."""
+        return t(f"menu.{self.command}")
+
+    @property
+    def help_line(self) -> str:
+        """The /help line."""
+        return t(f"help.{self.command}")
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("request", frozenset({"resident"})),
+    Feature("report", frozenset({"facilitator"})),
+    Feature("need", frozenset({"facilitator"})),
+    Feature("inbox", STAFF, area=Area.STAFF),
+    Feature("mine", frozenset({"facilitator"})),
+    Feature("digest", frozenset({"supervisor", "admin"}), area=Area.DIGEST),
+    Feature("export", frozenset({"supervisor", "admin"}), area=Area.EXPORT),
+    Feature("digest_here", frozenset({"supervisor", "admin"}), in_menu=False),
+    Feature("track", EVERYONE, area=Area.RESIDENT, menu_for=frozenset({"resident"})),
+    # Form buttons of any form; the engine checks each tap against the person's own draft.
+    Feature("form", EVERYONE, in_menu=False, area=Area.FORM, in_help=False),
+    Feature("invite", frozenset({"admin", "supervisor"}), area=Area.INVITE),
+    Feature("people", frozenset({"admin"}), area=Area.PEOPLE),
+    Feature("help", EVERYONE),
+    Feature("start", EVERYONE, in_menu=False),
+    Feature("cancel", EVERYONE, in_menu=False),
+)
+BY_COMMAND = {f.command: f for f in FEATURES}
+BY_AREA = {f.area: f for f in FEATURES if f.area is not None}
+
+
+def features_for(role: str) -> list[Feature]:
+    """The features a role may use, in menu order."""
+    return [f for f in FEATURES if role in f.roles]
+
+
+@cache
+def _by_label_key() -> dict[str, Feature]:
+    """Menu features by the match key of their label (labels never change while running)."""
+    by_key: dict[str, Feature] = {}
+    for feature in FEATURES:
+        if feature.in_menu:
+            by_key.setdefault(match_key(feature.label), feature)
+    return by_key
+
+
+def feature_for_label(text: str) -> Feature | None:
+    """The feature whose menu button has this label (typed or tapped)."""
+    return _by_label_key().get(match_key(text))
+
+
+def feature_of_button(data: str | None) -> tuple[Feature | None, bool]:
+    """The feature a button's data belongs to (by its area), and whether it is of an area
+    nobody owns (a forged or foreign button)."""
+    head = (data or "").split(":", 1)[0]
+    try:
+        area = Area(head)
+    except ValueError:
+        return None, True
+    feature = BY_AREA.get(area)
+    return feature, feature is None
+
+
+def allowed(person: Person, feature: Feature | str | Area | None) -> bool:
+    """Whether the person's role may use a feature (by itself, its command or its button
+    area); None (no feature asked for: plain text, a form's answer) is allowed."""
+    if isinstance(feature, Area):
+        feature = BY_AREA.get(feature)
+    elif isinstance(feature, str):
+        feature = BY_COMMAND.get(feature)
+    return feature is None or person.effective_role in feature.roles
 
 
 @dataclass(frozen=True)
@@ -35,10 +133,35 @@ class Scope:
 async def scope(db: Database, person: Person) -> Scope:
     """The offices a person sees: an admin all, a supervisor their office or province, a
     facilitator their office; a resident or an inactive person none."""
+    return Scope(frozenset(await scope_ids(db, person)))
+
+
+async def scope_ids(db: Database, person: Person) -> list[int]:
+    """The offices of `scope`, in the organisation file's order."""
     if not person.active or person.role not in STAFF_ROLES:
-        return Scope(frozenset())
-    ids = await offices.scope_office_ids(db, person.role, person.office_id, person.province_id)
-    return Scope(frozenset(ids))
+        return []
+    if person.role == "admin":
+        return [o.id for o in await offices.list_offices(db)]
+    if person.office_id is not None:
+        return [person.office_id]
+    if person.province_id is not None:
+        return [o.id for o in await offices.offices_in_province(db, person.province_id)]
+    return []
+
+
+async def invitable_offices(db: Database, person: Person) -> list[OfficeRow]:
+    """The offices a person may invite facilitators for: an admin every active office, a
+    supervisor their own (if active) or their province's; nobody else any."""
+    if not person.active:
+        return []
+    if person.role == "admin":
+        return await offices.list_offices(db)
+    if person.role == "supervisor" and person.office_id is not None:
+        office = await offices.office_by_id(db, person.office_id)
+        return [office] if office and office.active else []
+    if person.role == "supervisor" and person.province_id is not None:
+        return await offices.offices_in_province(db, person.province_id)
+    return []
 
 
 async def may_see_request(db: Database, person: Person, request: Request) -> bool:

@@ -10,11 +10,12 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot import access
+from bot.cases import hood_of, open_button, shown_code
 from bot.config import Settings
 from bot.delivery import deliver_due
 from bot.forms.model import FormDefinition
 from bot.locale.jalali import weekday_index
-from bot.locale.normalize import to_persian_digits
 from bot.locale.text import t
 from bot.quiet_hours import quiet_until
 from bot.reports.digest import Labels, build_digest, form_digests
@@ -22,6 +23,7 @@ from bot.reports.periods import DigestTimes, due_periods, period_of, send_moment
 from bot.services import Services
 from storage import offices, outbox, people, stats
 from storage import requests as request_store
+from storage.outbox import Owed
 from storage.people import Person
 
 LATE_AFTER = timedelta(hours=1)
@@ -45,9 +47,9 @@ def labels_from(forms: dict[str, FormDefinition]) -> Labels:
 
 
 async def scope_of(services: Services, person: Person) -> tuple[list[int], str]:
-    """A supervisor's offices and how the digest names them."""
+    """A supervisor's offices (`bot.access.scope`) and how the digest names them."""
     db = services.db
-    ids = await offices.scope_office_ids(db, person.role, person.office_id, person.province_id)
+    ids = await access.scope_ids(db, person)
     if person.province_id is not None:
         province = await offices.province_name(db, person.province_id)
         return ids, t("scope.province", province=province)
@@ -82,13 +84,15 @@ async def enqueue_due_digests(services: Services, now: datetime) -> int:
                 db, office_ids=office_ids, scope=scope, period=period, tz=tz, labels=labels,
                 overdue_days=settings.overdue_days, overdue_by_category=services.org.overdue_days,
                 now=now, late=late)
-            async with db.transaction() as tx:
-                for chat, key in zip(chats, keys, strict=True):
-                    if await outbox.enqueue(tx, key, chat, digest.text, now=now):
-                        owed += 1
-                    if digest.chart is not None:
-                        await outbox.enqueue(tx, key + ":chart", chat, period.label,
-                                             now=now, photo=digest.chart)
+            notices = []
+            for chat, key in zip(chats, keys, strict=True):
+                notices.append(Owed(key, chat, digest.text))
+                if digest.chart is not None:
+                    notices.append(Owed(key + ":chart", chat, period.label,
+                                        photo=digest.chart))
+            done = await outbox.owe_all(db, notices, now)
+            owed += sum(new for new, notice in zip(done, notices, strict=True)
+                        if notice.photo is None)
     return owed
 
 
@@ -111,19 +115,14 @@ async def enqueue_reminders(services: Services, now: datetime) -> int:
     cutoff = (now - timedelta(days=settings.overdue_days)).isoformat(timespec="seconds")
     overdue = {office: (count, code) for office, count, code in
                await stats.overdue_by_office(db, cutoff)}
-    notices = [(f"remind:{today}:{user_id}", user_id, t("remind.no_report"))
+    notices = [Owed(f"remind:{today}:{user_id}", user_id, t("remind.no_report"))
                for user_id, _name, _office in await stats.silent_facilitators(db, start, end)]
     for user_id, office_id in await people.facilitators(db):
         if office_id in overdue:
             count, code = overdue[office_id]
-            text = t("remind.overdue", count=count,
-                     code=to_persian_digits(f"{code[:4]}-{code[4:]}"))
-            notices.append((f"overdue:{today}:{user_id}", user_id, text))
-    owed = 0
-    async with db.transaction() as tx:
-        for key, chat, text in notices:
-            owed += await outbox.enqueue(tx, key, chat, text, now=now)
-    return owed
+            text = t("remind.overdue", count=count, code=shown_code(code))
+            notices.append(Owed(f"overdue:{today}:{user_id}", user_id, text))
+    return sum(await outbox.owe_all(db, notices, now))
 
 
 async def enqueue_first_response_reminders(services: Services, now: datetime) -> int:
@@ -141,20 +140,16 @@ async def enqueue_first_response_reminders(services: Services, now: datetime) ->
     hold = quiet_until(now, settings.quiet_hours, settings.timezone)
     staff = {office_id: await request_store.staff_of_office(db, office_id)
              for office_id in {request.office_id for request in waiting}}
-    owed = 0
-    async with db.transaction() as tx:
-        for request in waiting:
-            text = t("case.staff_first_response",
-                     code=to_persian_digits(f"{request.code[:4]}-{request.code[4:]}"),
-                     category=labels.get(request.category, request.category),
-                     hood=request.neighbourhood_name or t("request.unsure"),
-                     hours=org.first_response_hours(request.category))
-            for pid, user_id, _name in staff[request.office_id]:
-                owed += await outbox.enqueue(
-                    tx, f"firstresp:{request.id}:{pid}", user_id, text, now=now,
-                    buttons=[[(t("case.open"), f"req:open:{request.id}")]],
-                    not_before=None if request.category in org.urgent else hold)
-    return owed
+    notices = []
+    for request in waiting:
+        text = t("case.staff_first_response", code=shown_code(request.code),
+                 category=labels.get(request.category, request.category),
+                 hood=hood_of(request), hours=org.first_response_hours(request.category))
+        notices += [Owed(f"firstresp:{request.id}:{pid}", user_id, text,
+                         open_button(request.id),
+                         None if request.category in org.urgent else hold)
+                    for pid, user_id, _name in staff[request.office_id]]
+    return sum(await outbox.owe_all(db, notices, now))
 
 
 async def case_tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

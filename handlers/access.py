@@ -16,9 +16,9 @@ from collections.abc import Callable
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from bot.access import BY_COMMAND, Feature, allowed, feature_for_label, feature_of_button
 from bot.locale.text import role_name, t
 from handlers.context import BotContext, answer_once, send
-from handlers.menu import BY_COMMAND, BY_PREFIX, Feature, feature_for_label
 from storage.people import resolve_person
 
 GATE_GROUP = -1
@@ -70,8 +70,7 @@ def requested_feature(update: Update) -> tuple[Feature | None, bool]:
     """The feature an update asks for, and whether it is a button family nobody owns."""
     query = update.callback_query
     if query is not None:
-        prefix = (query.data or "").split(":", 1)[0]
-        return BY_PREFIX.get(prefix), prefix not in BY_PREFIX
+        return feature_of_button(query.data)
     message = update.message
     if message is None or not message.text:
         return None, False
@@ -108,7 +107,7 @@ async def gate(update: Update, context: BotContext) -> None:
         await answer_once(update, context, t("access.stale_button"), alert=True)
         raise ApplicationHandlerStop
     person = context.person
-    if feature is None or person.effective_role in feature.roles:
+    if allowed(person, feature):
         return
     refusal = (
         t("access.deactivated") if not person.active

@@ -166,17 +166,3 @@ async def office_of_neighbourhood(db: Database, neighbourhood_id: int) -> int | 
     row = await db.fetchone("SELECT office_id FROM neighbourhoods WHERE id = ?",
                             (neighbourhood_id,))
     return int(row["office_id"]) if row else None
-
-
-async def scope_office_ids(
-    db: Database, role: str, office_id: int | None, province_id: int | None
-) -> list[int]:
-    """The offices a staff member's work covers: an admin all, a supervisor their office or
-    province, a facilitator their office."""
-    if role == "admin":
-        return [o.id for o in await list_offices(db)]
-    if office_id is not None:
-        return [office_id]
-    if province_id is not None:
-        return [o.id for o in await offices_in_province(db, province_id)]
-    return []

@@ -6,6 +6,7 @@ schedules a retry after a failure, or gives up on a recipient who blocked the bo
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,31 @@ class Notice:
     attempts: int
     photo: bytes | None = None
     buttons: list[list[tuple[str, str]]] | None = None  # inline rows of (label, data)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A notice to owe: outbox key, chat, text; buttons (rows of label and codec data) or a
+    photo (then `text` is its caption); held until `not_before`."""
+
+    key: str
+    chat_id: int
+    text: str
+    buttons: list[list[tuple[str, str]]] | None = None
+    not_before: datetime | None = None
+    photo: bytes | None = None
+
+
+async def owe(tx: aiosqlite.Connection, owed: Owed, now: datetime) -> bool:
+    """Owe one notice inside the caller's transaction; False if its key is owed already."""
+    return await enqueue(tx, owed.key, owed.chat_id, owed.text, now=now, photo=owed.photo,
+                         buttons=owed.buttons, not_before=owed.not_before)
+
+
+async def owe_all(db: Database, notices: Sequence[Owed], now: datetime) -> list[bool]:
+    """Owe these notices in one transaction; for each, whether it is newly owed."""
+    async with db.transaction() as tx:
+        return [await owe(tx, owed, now) for owed in notices]
 
 
 async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str, *,

@@ -22,8 +22,10 @@ import aiosqlite
 
 from storage import outbox
 from storage.db import Database, Row, utc_now_iso
+from storage.outbox import Owed as Owed  # the notices a change owes
 
-OPEN = ("received", "in_review", "referred")
+OPEN = ("received", "in_review", "referred")  # the one list of open statuses
+OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN) + ")"  # … as an SQL list
 CLOSED = ("resolved", "rejected", "duplicate", "withdrawn")
 STATUSES = OPEN + CLOSED
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -35,19 +37,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "duplicate": (),
     "withdrawn": (),
 }
-CODE_DIGITS = 8
+CODE_DIGITS = 8  # shown as two halves of four (bot.cases.shown_code)
 UNDO_MINUTES = 5  # a status change can be taken back this long by the one who made it
-
-
-@dataclass(frozen=True)
-class Owed:
-    """A notice a change causes: outbox key, chat, text; buttons; held until `not_before`."""
-
-    key: str
-    chat_id: int
-    text: str
-    buttons: list[list[tuple[str, str]]] | None = None
-    not_before: datetime | None = None
 
 
 Notices = Sequence[Owed]
@@ -97,6 +88,7 @@ class Request:
     first_response_at: str | None = None
     solved: str | None = None
     neighbourhood_id: int | None = None
+    agency: str | None = None  # the slug of the agency it is referred to now
 
     @property
     def is_open(self) -> bool:
@@ -119,6 +111,7 @@ class Event:
     actor_id: int | None = None
     other_code: str | None = None
     target_name: str | None = None
+    agency: str | None = None  # a referral's agency slug
 
 
 @dataclass(frozen=True)
@@ -159,8 +152,13 @@ def _request(r: Row) -> Request:
         assignee_name=r["assignee_name"], duplicate_of=r["duplicate_of"],
         created_at=r["created_at"], updated_at=r["updated_at"], resolved_at=r["resolved_at"],
         first_response_at=r["first_response_at"], solved=r["solved"],
-        neighbourhood_id=r["neighbourhood_id"],
+        neighbourhood_id=r["neighbourhood_id"], agency=_agency(r),
     )
+
+
+def _agency(r: Row) -> str | None:
+    """The referral's agency slug (absent in a file not yet migrated to 0009)."""
+    return r["agency"] if "agency" in r.keys() else None  # noqa: SIM118 - sqlite3.Row
 
 
 def new_code() -> str:
@@ -194,7 +192,7 @@ async def by_draft(db: Database, draft_id: int) -> Request | None:
 async def usage(db: Database, resident_id: int, now: datetime) -> tuple[int, int]:
     """(open requests, requests filed in the last 24 hours) of a resident."""
     row = await db.fetchone(
-        "SELECT sum(status IN ('received', 'in_review', 'referred')) AS open, "
+        f"SELECT sum(status IN {OPEN_SQL}) AS open, "
         "sum(created_at > ?) AS today FROM requests WHERE resident_id = ?",
         (utc_now_iso(now - timedelta(days=1)), resident_id))
     return (row["open"] or 0, row["today"] or 0) if row else (0, 0)
@@ -205,7 +203,7 @@ StaffNotices = Callable[[int, str], Notices]  # (request id, code) → notices t
 
 async def file_request(
     db: Database, new: NewRequest, *, max_open: int, max_per_day: int,
-    now: datetime | None = None, notices: StaffNotices | None = None,
+    notices: StaffNotices, now: datetime | None = None,
 ) -> tuple[Request, bool]:
     """Store a request from its draft; return (request, filed now?). Raises RequestLimit.
     `notices(id, code)` are owed in the same transaction (the office's staff told)."""
@@ -248,7 +246,7 @@ async def file_request(
                         "longitude) VALUES (?, 'location', 'location', ?, ?)",
                         (request_id, *new.location))
                 await tx.execute("DELETE FROM drafts WHERE id = ?", (new.draft_id,))
-                for owed in notices(int(request_id), code) if notices else ():  # type: ignore[arg-type]
+                for owed in notices(int(request_id), code):  # type: ignore[arg-type]
                     await _owe(tx, owed, now)
             break
         except sqlite3.IntegrityError as error:
@@ -299,7 +297,7 @@ async def inbox_page(db: Database, office_ids: Sequence[int], where: InboxFilter
     sql = f"WHERE r.office_id IN ({marks}) "
     params: list[Any] = list(office_ids)
     if where.status is None:
-        sql += "AND r.status IN ('received', 'in_review', 'referred') "
+        sql += f"AND r.status IN {OPEN_SQL} "
     else:
         sql += "AND r.status = ? "
         params.append(where.status)
@@ -330,7 +328,7 @@ async def events(db: Database, request_id: int, *, public_only: bool) -> list[Ev
         + "ORDER BY e.id", (request_id,))
     return [Event(r["at"], r["actor_name"], r["kind"], r["old_status"], r["new_status"],
                   r["note"], bool(r["public"]), r["id"], r["actor_id"], r["other_code"],
-                  r["target_name"]) for r in rows]
+                  r["target_name"], _agency(r)) for r in rows]
 
 
 async def attachments(db: Database, request_id: int) -> list[Row]:
@@ -365,14 +363,13 @@ async def waiting_first_response(db: Database, cutoffs: Mapping[str, str],
     for i, (category, at) in enumerate(cutoffs.items()):
         params[f"c{i}"], params[f"d{i}"] = category, at
     rows = await db.fetchall(
-        _SELECT + "WHERE r.status IN ('received', 'in_review', 'referred') "
+        _SELECT + f"WHERE r.status IN {OPEN_SQL} "
         f"AND r.first_response_at IS NULL AND r.created_at < {cutoff} ORDER BY r.id", params)
     return [_request(r) for r in rows]
 
 
 async def _owe(tx: aiosqlite.Connection, owed: Owed, now: datetime) -> None:
-    await outbox.enqueue(tx, owed.key, owed.chat_id, owed.text, now=now, buttons=owed.buttons,
-                         not_before=owed.not_before)
+    await outbox.owe(tx, owed, now)
 
 
 async def _apply(
@@ -415,10 +412,10 @@ async def _event(tx: aiosqlite.Connection, request_id: int, stamp: str,
                  event: dict[str, Any]) -> None:
     await tx.execute(
         "INSERT INTO request_events (request_id, at, actor_id, kind, old_status, new_status, "
-        "note, public, other_code, target_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "note, public, other_code, target_id, agency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (request_id, stamp, event["actor_id"], event["kind"], event.get("old_status"),
          event.get("new_status"), event.get("note"), int(event.get("public", True)),
-         event.get("other_code"), event.get("target_id")))
+         event.get("other_code"), event.get("target_id"), event.get("agency")))
 
 
 async def _current_or_conflict(db: Database, request_id: int, reason: str) -> Conflict:
@@ -439,10 +436,11 @@ async def _change(db: Database, request: Request, sets: dict[str, Any], event: d
 
 async def change_status(
     db: Database, request: Request, new_status: str, *, actor_id: int,
-    note: str | None = None, duplicate_of: str | None = None,
-    notices: Notices = (),
+    notices: Notices, note: str | None = None, duplicate_of: str | None = None,
+    agency: str | None = None,
 ) -> Request:
-    """Move a request to `new_status` (if allowed from the state the actor saw)."""
+    """Move a request to `new_status` (if allowed from the state the actor saw); a referral
+    names its agency's slug (None: an agency typed by hand, named by the note only)."""
     if new_status not in TRANSITIONS.get(request.status, ()):
         raise await _current_or_conflict(db, request.id, "transition")
     sets: dict[str, Any] = {"status": new_status}
@@ -450,9 +448,11 @@ async def change_status(
         sets |= {"resolved_at": db.now_iso(), "solved": None, "solved_at": None}
     if duplicate_of is not None:
         sets["duplicate_of"] = duplicate_of
+    if new_status == "referred":
+        sets["agency"] = agency
     event = {"actor_id": actor_id, "kind": "status", "old_status": request.status,
              "new_status": new_status, "note": note, "public": True,
-             "other_code": duplicate_of}
+             "other_code": duplicate_of, "agency": agency}
     return await _change(db, request, sets, event, notices, [request.status], responds=True)
 
 
@@ -470,7 +470,7 @@ async def undoable(db: Database, request: Request, actor_id: int,
 
 
 async def undo(db: Database, request: Request, *, actor_id: int,
-               notices: Callable[[str], Notices] = lambda _status: ()) -> Request:
+               notices: Callable[[str], Notices]) -> Request:
     """Take back the actor's last status change (see `undoable`); `notices(status)` tells
     of the status the request is back at. Raises Conflict if it can no longer be undone."""
     last = await undoable(db, request, actor_id)
@@ -481,28 +481,32 @@ async def undo(db: Database, request: Request, *, actor_id: int,
         sets["resolved_at"] = None
     if request.status == "duplicate":
         sets["duplicate_of"] = None
+    if request.status == "referred":
+        sets["agency"] = None
     event = {"actor_id": actor_id, "kind": "undo", "old_status": request.status,
              "new_status": last.old_status, "public": True}
     return await _change(db, request, sets, event, notices(last.old_status), [request.status])
 
 
-async def assign(db: Database, request: Request, *, actor_id: int) -> Request:
-    """The actor takes the request (an internal event: the resident is not told)."""
+async def assign(db: Database, request: Request, *, actor_id: int,
+                 notices: Notices) -> Request:
+    """The actor takes the request (an internal event)."""
     event = {"actor_id": actor_id, "kind": "assign", "note": None, "public": False}
-    return await _change(db, request, {"assignee_id": actor_id}, event, (), None,
+    return await _change(db, request, {"assignee_id": actor_id}, event, notices, None,
                          responds=True)
 
 
-async def release(db: Database, request: Request, *, actor_id: int) -> Request:
+async def release(db: Database, request: Request, *, actor_id: int,
+                  notices: Notices) -> Request:
     """The assignee lets the request go back to the office (internal)."""
     if request.assignee_id != actor_id:
         raise await _current_or_conflict(db, request.id, "transition")
     event = {"actor_id": actor_id, "kind": "release", "public": False}
-    return await _change(db, request, {"assignee_id": None}, event, (), None)
+    return await _change(db, request, {"assignee_id": None}, event, notices, None)
 
 
 async def hand_over(db: Database, request: Request, *, actor_id: int, to_id: int,
-                    notices: Notices = ()) -> Request:
+                    notices: Notices) -> Request:
     """Give the request to a colleague (internal; the colleague is told)."""
     event = {"actor_id": actor_id, "kind": "handover", "target_id": to_id, "public": False}
     return await _change(db, request, {"assignee_id": to_id}, event, notices, None,
@@ -511,17 +515,16 @@ async def hand_over(db: Database, request: Request, *, actor_id: int, to_id: int
 
 async def add_note(
     db: Database, request: Request, note: str, *, public: bool, actor_id: int,
-    notices: Notices = (),
+    notices: Notices,
 ) -> Request:
-    """Add a note, public to the resident (with a notice) or internal."""
+    """Add a note, public to the resident (with its notices) or internal."""
     event = {"actor_id": actor_id, "kind": "note", "note": note, "public": public}
-    return await _change(db, request, {}, event, notices if public else (), None,
-                         responds=public)
+    return await _change(db, request, {}, event, notices, None, responds=public)
 
 
 async def add_from_resident(
     db: Database, request: Request, *, resident_id: int, note: str | None,
-    photos: Sequence[tuple[str, str]], notices: Notices = (),
+    photos: Sequence[tuple[str, str]], notices: Notices,
 ) -> Request:
     """The resident adds a detail or photos to their open request (staff are told)."""
     if not request.is_open or request.resident_id != resident_id:
@@ -548,7 +551,7 @@ async def add_from_resident(
 
 
 async def withdraw(db: Database, request: Request, *, resident_id: int,
-                   notices: Notices = ()) -> Request:
+                   notices: Notices) -> Request:
     """The resident withdraws their open request."""
     if not request.is_open or request.resident_id != resident_id:
         raise await _current_or_conflict(db, request.id, "transition")
@@ -559,7 +562,7 @@ async def withdraw(db: Database, request: Request, *, resident_id: int,
 
 async def answer(
     db: Database, request: Request, *, resident_id: int, solved: bool,
-    reason: str | None = None, notices: Notices = (),
+    notices: Notices, reason: str | None = None,
 ) -> Request:
     """The resident's answer to «was it solved?»: yes closes it with the answer recorded;
     no reopens it (in review) with their reason."""
@@ -577,7 +580,7 @@ async def answer(
 
 async def reopen(
     db: Database, request: Request, *, resident_id: int, within_days: int,
-    now: datetime | None = None, notices: Notices = (),
+    notices: Notices, now: datetime | None = None,
 ) -> Request:
     """The resident reopens a resolved request within the allowed days."""
     now = now or db.now()

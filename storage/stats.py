@@ -10,8 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from storage.db import Database
-
-OPEN_STATUSES = "('received', 'in_review', 'referred')"
+from storage.requests import OPEN_SQL as OPEN_STATUSES
 
 
 @dataclass

@@ -356,7 +356,8 @@ async def file_request(bot: SandboxBot, owner: SimUser, office: str) -> request_
     request, _ = await request_store.file_request(db, request_store.NewRequest(
         draft_id=-1 - count[0], resident_id=person.id, office_id=found.id,
         neighbourhood_id=None, category="urban", description="چراغ کوچه خاموش است",
-        phone=None, photos=[], location=None), max_open=10_000, max_per_day=10_000)
+        phone=None, photos=[], location=None), max_open=10_000, max_per_day=10_000,
+        notices=lambda _id, _code: ())
     return request
 
 
@@ -426,19 +427,21 @@ async def test_every_button_family_for_every_role(
                 sandbox, cast["owner"], "yazd-markaz" if "{far}" in family else "pamenar")
             if family.startswith(("trk:reopen", "trk:yes", "trk:no")):
                 request = await request_store.change_status(
-                    db, request, "resolved", actor_id=admin.id)
+                    db, request, "resolved", actor_id=admin.id, notices=())
             tapper = await get_person(db, person.id)
             assert tapper is not None
             if family.startswith("req:undo"):  # a slip of the tapper's own, a moment ago
                 request = await request_store.change_status(
-                    db, request, "in_review", actor_id=tapper.id)
+                    db, request, "in_review", actor_id=tapper.id, notices=())
             if family.startswith("req:rel"):
-                request = await request_store.assign(db, request, actor_id=tapper.id)
+                request = await request_store.assign(db, request, actor_id=tapper.id,
+                                                     notices=())
             if family.startswith("trk:orig"):
                 original = await request_store.by_id(db, 1)
                 assert original is not None
                 request = await request_store.change_status(
-                    db, request, "duplicate", actor_id=admin.id, duplicate_of=original.code)
+                    db, request, "duplicate", actor_id=admin.id, duplicate_of=original.code,
+                    notices=())
             await set_active(db, target.id, not family.startswith("ppl:a"), actor_id=admin.id)
             data = family.format(rid=request.id, far=request.id, v=request.version,
                                  office=pamenar.id, far_office=yazd.id, province=kerman[0],

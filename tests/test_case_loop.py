@@ -418,7 +418,8 @@ async def test_inbox_filters_search_and_pages(
             neighbourhood_id=hoods[n % len(hoods)].id,
             category="health" if n % 3 == 0 else "urban",
             description=f"شرح شمارهٔ {n}" + (" فاضلاب" if n == 7 else ""), phone=None,
-            photos=[], location=None), max_open=100, max_per_day=100)
+            photos=[], location=None), max_open=100, max_per_day=100,
+                notices=lambda _id, _code: ())
         codes.append(filed.code)
     first = (await sandbox.say(maryam, "/inbox"))[-1]
     assert first.text.startswith(t("inbox.title", count=13))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.cases import shown_code as _code
 from bot.forms.model import FormDefinition
 from bot.locale.jalali import local_datetime
 from bot.locale.normalize import fa_number, to_persian_digits
@@ -121,10 +122,6 @@ def _change(now: int, before: int) -> str:
         return t("digest.same")
     sign = "+" if now > before else "−"
     return t("digest.change", sign=sign, diff=abs(now - before))
-
-
-def _code(code: str) -> str:
-    return to_persian_digits(f"{code[:4]}-{code[4:]}")
 
 
 def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Labels,
