@@ -38,8 +38,8 @@ FORM_OF = {"rej": "request_reject", "dup": "request_duplicate", "not": "request_
 
 def _data(action: str, request: Request, **fields: object) -> str:
     """A card button's data, stamped with the version the actor sees."""
-    return encode(tap(Area.STAFF, action, request=request.id, **fields,
-                      version=request.version))
+    values: dict[str, object] = {"request": request.id, **fields, "version": request.version}
+    return encode(Tap(Area.STAFF, action, {name: str(v) for name, v in values.items()}))
 
 
 def staff_buttons(request: Request, me: Person, *, can_undo: bool = False) -> Rows:

@@ -158,7 +158,7 @@ def _request(r: Row) -> Request:
 
 def _agency(r: Row) -> str | None:
     """The referral's agency slug (absent in a file not yet migrated to 0009)."""
-    return r["agency"] if "agency" in r.keys() else None  # noqa: SIM118 - sqlite3.Row
+    return r["agency"] if "agency" in r.keys() else None
 
 
 def new_code() -> str:
