@@ -149,6 +149,17 @@ async def scope_ids(db: Database, person: Person) -> list[int]:
     return []
 
 
+INVITED_ROLES = ("facilitator", "supervisor")
+
+
+def may_invite(person: Person, role: str) -> bool:
+    """Whether a person may invite someone to a role: an admin a facilitator or a
+    supervisor, a supervisor a facilitator (of the offices of `invitable_offices`)."""
+    if not person.active or role not in INVITED_ROLES:
+        return False
+    return person.role == "admin" or (person.role == "supervisor" and role == "facilitator")
+
+
 async def invitable_offices(db: Database, person: Person) -> list[OfficeRow]:
     """The offices a person may invite facilitators for: an admin every active office, a
     supervisor their own (if active) or their province's; nobody else any."""

@@ -23,6 +23,7 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.callbacks import Tap, decode
 from bot.locale.jalali import local_date
 from bot.services import Services
 from storage.db import Database
@@ -135,12 +136,11 @@ def number_in(part: str) -> int | None:
     return int(part) if part.isascii() and part.isdigit() and len(part) <= 18 else None
 
 
-def button(update: Update, width: int = 6) -> tuple[CallbackQuery, list[str]]:
-    """The tapped button's query and its data split on ':' (padded with '' to `width`)."""
+def tapped(update: Update) -> Tap | None:
+    """The tapped button's meaning, through the codec (None for data this bot does not
+    write: garbled, forged or from an older version)."""
     query = update.callback_query
-    assert query is not None, "a button handler got an update without a button"
-    parts = (query.data or "").split(":")
-    return query, parts + [""] * (width - len(parts))
+    return decode(query.data) if query is not None else None
 
 
 def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -8,31 +8,20 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import access
+from bot.callbacks import Area, decode, encode, tap
 from bot.locale.jalali import format_date, local_date
 from bot.locale.normalize import match_key
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, answer_once, inline, number_in, send, show
+from handlers.context import BotContext, answer_once, inline, send, show
 from storage import offices
 from storage.offices import OfficeRow
-from storage.people import Person, create_invite
+from storage.people import create_invite
 
 ROLE_WORDS = {
     "facilitator": "facilitator", "تسهیلگر": "facilitator",
     "supervisor": "supervisor", "ناظر": "supervisor",
 }
-
-
-async def offices_in_scope(context: BotContext, person: Person) -> list[OfficeRow]:
-    """The offices a person may invite facilitators for."""
-    db = context.db
-    if person.role == "admin":
-        return await offices.list_offices(db)
-    if person.role == "supervisor" and person.office_id is not None:
-        office = await offices.office_by_id(db, person.office_id)
-        return [office] if office and office.active else []
-    if person.role == "supervisor" and person.province_id is not None:
-        return await offices.offices_in_province(db, person.province_id)
-    return []
 
 
 async def make_invite(
@@ -63,9 +52,11 @@ async def make_invite(
 async def ask_office(update: Update, context: BotContext, role: str) -> None:
     """Offer the offices in scope as buttons (and whole provinces, for supervisors)."""
     me = context.me()
-    rows = [[(o.name, f"inv:o:{role}:{o.id}")] for o in await offices_in_scope(context, me)]
-    if role == "supervisor" and me.role == "admin":
-        rows += [[(t("invite.whole_province", province=name), f"inv:p:{pid}")]
+    rows = [[(o.name, encode(tap(Area.INVITE, "o", role=role, office=o.id)))]
+            for o in await access.invitable_offices(context.db, me)]
+    if access.may_invite(me, "supervisor"):
+        rows += [[(t("invite.whole_province", province=name),
+                   encode(tap(Area.INVITE, "p", province=pid)))]
                  for pid, name in await offices.list_provinces(context.db)]
     await show(update, context, t("invite.choose_office"), inline(rows))
 
@@ -79,22 +70,22 @@ async def invite(update: Update, context: BotContext) -> None:
             await ask_office(update, context, "facilitator")
             return
         await send(update, context, t("invite.choose_role"), inline([[
-            (role_name("facilitator"), "inv:r:facilitator"),
-            (role_name("supervisor"), "inv:r:supervisor"),
+            (role_name(role), encode(tap(Area.INVITE, "r", role=role)))
+            for role in ("facilitator", "supervisor")
         ]]))
         return
     role = ROLE_WORDS.get(match_key(args[0]))
     if role is None:
         await send(update, context, t("invite.unknown_role", role=args[0]))
         return
-    if role == "supervisor" and me.role != "admin":
+    if not access.may_invite(me, role):
         await send(update, context, t("invite.supervisor_only_facilitators"))
         return
     if len(args) < 2:
         await ask_office(update, context, role)
         return
     slug = args[1].strip().lower()
-    allowed = await offices_in_scope(context, me)
+    allowed = await access.invitable_offices(context.db, me)
     office = next((o for o in allowed if o.slug == slug), None)
     if office is not None:
         await make_invite(update, context, role, office=office)
@@ -112,27 +103,26 @@ async def invite(update: Update, context: BotContext) -> None:
 
 async def invite_button(update: Update, context: BotContext) -> None:
     """The invite buttons: inv:r:ROLE, inv:o:ROLE:OFFICE_ID, inv:p:PROVINCE_ID."""
-    query = update.callback_query
-    assert query is not None
     me = context.me()
-    parts = (query.data or "").split(":")
+    pressed = decode(update.callback_query.data if update.callback_query else None)
     await answer_once(update, context)
-    kind = parts[1] if len(parts) > 1 else ""
-    role = parts[2] if len(parts) > 2 else ""
-    if kind == "r" and role in ("facilitator", "supervisor"):
-        if role == "supervisor" and me.role != "admin":
+    role = pressed.text("role") if pressed is not None else ""
+    if pressed is None:
+        await show(update, context, t("access.stale_button"))
+    elif pressed.action == "r" and role in access.INVITED_ROLES:
+        if not access.may_invite(me, role):
             await show(update, context, t("invite.supervisor_only_facilitators"))
             return
         await ask_office(update, context, role)
-    elif kind == "o" and role in ("facilitator", "supervisor") and parts[3:4] != [""]:
-        office_id = parts[3] if len(parts) > 3 else ""
-        allowed = {str(o.id): o for o in await offices_in_scope(context, me)}
-        if office_id not in allowed or (role == "supervisor" and me.role != "admin"):
+    elif pressed.action == "o" and role in access.INVITED_ROLES:
+        allowed = {o.id: o for o in await access.invitable_offices(context.db, me)}
+        office_id = pressed.number("office")
+        if office_id not in allowed or not access.may_invite(me, role):
             await show(update, context, t("invite.out_of_scope"))
             return
         await make_invite(update, context, role, office=allowed[office_id])
-    elif kind == "p" and me.role == "admin":
-        number = number_in(parts[2]) if len(parts) > 2 else None
+    elif pressed.action == "p" and access.may_invite(me, "supervisor"):
+        number = pressed.number("province")
         province = await offices.province_by_id(context.db, number) if number is not None else None
         if province is None:
             await show(update, context, t("access.stale_button"))

@@ -6,8 +6,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.callbacks import Area, encode, tap
 from bot.locale.text import role_name, t
-from handlers.context import BotContext, answer_once, button, inline, number_in, send, show
+from handlers.context import BotContext, answer_once, inline, send, show, tapped
 from handlers.menu import register_commands
 from storage import offices
 from storage import people as people_store
@@ -20,12 +21,15 @@ async def office_list(context: BotContext) -> tuple[str, list[list[tuple[str, st
     for office in await offices.list_offices(context.db):
         count = len(await people_store.list_staff(context.db, office_id=office.id))
         rows.append([(t("people.office_line", office=office.name, count=count),
-                      f"ppl:o:{office.id}")])
+                      encode(tap(Area.PEOPLE, "o", office=office.id)))])
     for province_id, name in await offices.list_provinces(context.db):
         count = len(await people_store.list_staff(context.db, province_id=province_id))
         rows.append([(t("people.province_line", province=name, count=count),
-                      f"ppl:p:{province_id}")])
+                      encode(tap(Area.PEOPLE, "p", province=province_id)))])
     return t("people.choose_office"), rows
+
+
+BACK = encode(tap(Area.PEOPLE, "list"))
 
 
 def _name(person: Person) -> str:
@@ -50,7 +54,7 @@ async def staff_screen(
         scope = t("scope.province", province=name)
         staff = await people_store.list_staff(db, province_id=scope_id)
     if not staff:
-        return t("people.empty", scope=scope), [[(t("people.back"), "ppl:list")]]
+        return t("people.empty", scope=scope), [[(t("people.back"), BACK)]]
     lines = [t("people.title", scope=scope)]
     rows = []
     for index, person in enumerate(staff, start=1):
@@ -58,8 +62,9 @@ async def staff_screen(
         lines.append(t("people.person_line", index=index, name=_name(person),
                        role=role_name(person.role), state=state))
         action, verb = ("d", "people.deactivate") if person.active else ("a", "people.activate")
-        rows.append([(t(verb, name=_name(person))[:60], f"ppl:{action}:{person.id}:{kind}")])
-    rows.append([(t("people.back"), "ppl:list")])
+        data = encode(tap(Area.PEOPLE, action, person=person.id, kind=kind))
+        rows.append([(t(verb, name=_name(person))[:60], data)])
+    rows.append([(t("people.back"), BACK)])
     return "\n".join(lines), rows
 
 
@@ -71,15 +76,18 @@ async def people(update: Update, context: BotContext) -> None:
 
 async def people_button(update: Update, context: BotContext) -> None:
     """ppl:list, ppl:o:OFFICE, ppl:p:PROVINCE, ppl:d|a:PERSON:KIND (deactivate/activate)."""
-    _, parts = button(update)
-    action = parts[1]
+    pressed = tapped(update)
+    if pressed is None or pressed.area is not Area.PEOPLE:
+        await answer_once(update, context, t("access.stale_button"), alert=True)
+        return
+    action = pressed.action
     if action == "list":
         await answer_once(update, context)
         text, rows = await office_list(context)
         await show(update, context, text, inline(rows))
         return
-    number = number_in(parts[2])
-    if action in ("o", "p") and number is not None and not parts[3]:
+    number = pressed.number({"o": "office", "p": "province"}.get(action, "person"))
+    if action in ("o", "p") and number is not None:
         await answer_once(update, context)
         screen = await staff_screen(context, action, number)
         if screen is None:
@@ -87,7 +95,7 @@ async def people_button(update: Update, context: BotContext) -> None:
             return
         await show(update, context, screen[0], inline(screen[1]))
         return
-    if action in ("d", "a") and number is not None and parts[3] and not parts[4]:
+    if action in ("d", "a") and number is not None:
         target = await people_store.get_person_by_id(context.db, number)
         if target is None or target.role not in ("supervisor", "facilitator"):
             await answer_once(update, context, t("access.stale_button"), alert=True)

@@ -11,6 +11,7 @@ from datetime import date
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.callbacks import Area, encode, tap
 from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
@@ -18,24 +19,27 @@ from bot.planning import labels_from, scope_of
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export, export_file_name
 from bot.reports.periods import Period, period_of
-from handlers.context import BotContext, answer_once, button, inline, send
+from handlers.context import BotContext, answer_once, inline, send, tapped
 from storage.people import add_digest_chat
 
 
 async def digest(update: Update, context: BotContext) -> None:
     """/digest: choose the period."""
+    def button(label: str, kind: str, when: str = "") -> tuple[str, str]:
+        return t(label), encode(tap(Area.DIGEST, kind, when=when))
+
     await send(update, context, t("digest.choose"), inline([
-        [(t("digest.today"), "dig:day"), (t("digest.this_week"), "dig:week"),
-         (t("digest.this_month"), "dig:month")],
-        [(t("digest.yesterday"), "dig:day:prev"), (t("digest.last_week"), "dig:week:prev"),
-         (t("digest.last_month"), "dig:month:prev")]]))
+        [button("digest.today", "day"), button("digest.this_week", "week"),
+         button("digest.this_month", "month")],
+        [button("digest.yesterday", "day", "prev"), button("digest.last_week", "week", "prev"),
+         button("digest.last_month", "month", "prev")]]))
 
 
 async def digest_button(update: Update, context: BotContext) -> None:
     """dig:day|week|month[:prev]: the digest of the period so far, or of the one before."""
-    _, parts = button(update)
-    if parts[1] not in ("day", "week", "month") or parts[2] not in ("", "prev") or any(
-            parts[3:]):
+    pressed = tapped(update)
+    if pressed is None or pressed.area is not Area.DIGEST or pressed.text("when") not in (
+            "", "prev"):
         await answer_once(update, context, t("access.stale_button"), alert=True)
         return
     await answer_once(update, context)
@@ -44,8 +48,8 @@ async def digest_button(update: Update, context: BotContext) -> None:
     if not office_ids:
         await send(update, context, t("digest.no_scope"))
         return
-    period = period_of(parts[1], context.today())
-    if parts[2] == "prev":
+    period = period_of(pressed.action, context.today())
+    if pressed.text("when") == "prev":
         period = period.previous()
     result = await build_digest(
         context.db, office_ids=office_ids, scope=scope, period=period,
@@ -115,18 +119,19 @@ async def export(update: Update, context: BotContext) -> None:
         await send(update, context, t("export.bad_range"))
         return
     await send(update, context, t("export.choose"), inline([[
-        (t("export.this_week"), "exp:week"), (t("export.this_month"), "exp:month"),
-        (t("export.last_month"), "exp:last")]]))
+        (t(label), encode(tap(Area.EXPORT, kind))) for label, kind in (
+            ("export.this_week", "week"), ("export.this_month", "month"),
+            ("export.last_month", "last"))]]))
 
 
 async def export_button(update: Update, context: BotContext) -> None:
     """exp:week|month|last."""
-    _, parts = button(update)
-    if parts[1] not in ("week", "month", "last"):
+    pressed = tapped(update)
+    if pressed is None or pressed.area is not Area.EXPORT:
         await answer_once(update, context, t("access.stale_button"), alert=True)
         return
     await answer_once(update, context)
-    period = export_period(parts[1], context.today())
+    period = export_period(pressed.action, context.today())
     await send_export(update, context, period.start, period.end)
 
 
