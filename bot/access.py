@@ -191,3 +191,18 @@ def sees_phone(person: Person, request: Request) -> bool:
     """A resident's phone is shown to the staff of the request's own office only (the form
     promises so), never to a supervisor of the province or an admin elsewhere."""
     return person.is_staff and person.office_id == request.office_id and bool(request.phone)
+
+
+async def permitted(db: Database, person: Person, action: Feature | str | Area,
+                    record: Request | None = None) -> bool:
+    """The one question, Datasette-style: may this person do `action`, on `record` if any?
+    Without a record it is the role check of a feature (by command or button area); on a
+    request, 'see' and 'phone' are the reading checks and anything else is an action on it
+    (`may_act_on_request`)."""
+    if record is None:
+        return allowed(person, action)
+    if action == "see":
+        return await may_see_request(db, person, record)
+    if action == "phone":
+        return sees_phone(person, record)
+    return await may_act_on_request(db, person, record)

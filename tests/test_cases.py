@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot import cases
+from bot import access, cases
 from bot.app import open_services
 from bot.callbacks import Area, decode
 from bot.cases import Change, NotAllowed, shown_code
@@ -330,3 +330,21 @@ async def test_storage_changes_nothing_without_the_notices_argument(office: Offi
 def test_the_tracking_code_is_shown_in_two_halves() -> None:
     assert shown_code("12345678") == "۱۲۳۴-۵۶۷۸"
     assert Area.STAFF == "req"
+
+
+async def test_one_access_question_for_features_and_records(office: Office) -> None:
+    db = office.services.db
+    request = (await filed(office)).request
+    assert await access.permitted(db, office.zahra, "request")
+    assert not await access.permitted(db, office.zahra, Area.STAFF)
+    assert await access.permitted(db, office.sup, "digest")
+    assert await access.permitted(db, office.zahra, "see", request)
+    assert not await access.permitted(db, office.zahra, "take", request)
+    assert not await access.permitted(db, office.ali, "see", request)
+    assert not await access.permitted(db, office.other, "see", request)
+    assert await access.permitted(db, office.maryam, "take", request)
+    assert (await access.scope(db, office.sup)).office_ids == {office.pamenar}
+    assert [o.id for o in await access.invitable_offices(db, office.sup)] == [office.pamenar]
+    assert access.may_invite(office.sup, "facilitator")
+    assert not access.may_invite(office.sup, "supervisor")
+    assert not access.may_invite(office.maryam, "facilitator")
