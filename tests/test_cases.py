@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from bot.locale.text import t
 from bot.services import Services
 from storage import offices
 from storage import requests as store
+from storage.db import Database
 from storage.people import Person, create_invite, redeem_invite, resolve_person
 from storage.requests import Conflict, NewRequest, Request
 
@@ -348,3 +350,35 @@ async def test_one_access_question_for_features_and_records(office: Office) -> N
     assert access.may_invite(office.sup, "facilitator")
     assert not access.may_invite(office.sup, "supervisor")
     assert not access.may_invite(office.maryam, "facilitator")
+
+
+async def test_migration_0009_names_the_agency_of_earlier_referrals(
+        tmp_path: Path, clock: ManualClock) -> None:
+    """A referral to an agency of the shipped organisation file gets its slug; one typed by
+    hand keeps its note and no slug."""
+    db = await Database.open(tmp_path / "old.db", clock=clock.now, target=8)
+    try:
+        await db.execute("INSERT INTO provinces VALUES (1, 'k', 'کرمان')")
+        await db.execute("INSERT INTO offices (id, slug, name, province_id, city) "
+                         "VALUES (1, 'o', 'دفتر', 1, 'کرمان')")
+        await db.execute("INSERT INTO people (id, user_id, role, created_at, updated_at) "
+                         "VALUES (1, 5, 'resident', 'x', 'x'), (2, 6, 'facilitator', 'x', 'x')")
+        stamp = "2026-01-01T08:00:00+00:00"
+        for rid, note in ((1, "ارجاع به شرکت آب و فاضلاب (آبفا)"), (2, "ارجاع به دهیاری")):
+            await db.execute(
+                "INSERT INTO requests (id, code, draft_id, resident_id, office_id, category, "
+                "description, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, 1, 1, 'urban', 'شرح', 'referred', ?, ?)",
+                (rid, f"1111222{rid}", rid, stamp, stamp))
+            await db.execute(
+                "INSERT INTO request_events (request_id, at, actor_id, kind, old_status, "
+                "new_status, note) VALUES (?, ?, 2, 'status', 'received', 'referred', ?)",
+                (rid, stamp, note))
+        assert await db.migrate(target=9) == [9]
+        for rid, agency in ((1, "abfa"), (2, None)):
+            request = await store.by_id(db, rid)
+            assert request is not None and request.agency == agency
+            trail = await store.events(db, rid, public_only=False)
+            assert trail[-1].agency == agency and trail[-1].note
+    finally:
+        await db.close()
