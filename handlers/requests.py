@@ -31,6 +31,7 @@ from bot.locale.normalize import to_ascii_digits, to_persian_digits
 from bot.locale.phones import shown_phone
 from bot.locale.text import t
 from bot.quiet_hours import quiet_until
+from bot.services import Services
 from handlers.context import (
     BotContext,
     answer_once,
@@ -41,15 +42,8 @@ from handlers.context import (
     send,
     show,
 )
-from handlers.forms import (
-    begin,
-    register_after,
-    register_answer_note,
-    register_guard,
-    register_receipt,
-    register_sink,
-    register_text_fallback,
-)
+from handlers.form_hooks import FormHooks
+from handlers.forms import begin
 from handlers.menu import main_menu
 from storage import offices
 from storage import requests as store
@@ -1022,16 +1016,18 @@ async def pasted_code(update: Update, context: BotContext) -> bool:
     return True
 
 
-register_text_fallback(pasted_code)
-register_sink("request", file_request)
-register_receipt(filed_again)
-register_sink("request_action", request_action)
-register_sink("request_resident", resident_action)
-register_after("request", after_resident_form)
-register_after("request_resident", after_resident_form)
-register_after("request_action", card_again)
-register_guard("resident_request", limits_guard)
-register_answer_note("resident_request", emergency_note)
+def form_hooks(services: Services) -> FormHooks:
+    """What requests add to the forms: the resident's request, the staff's actions and the
+    resident's additions as sinks, what follows each, the resident's limits, the emergency
+    number after a category, a pasted tracking code, and the receipt of a filed request."""
+    return FormHooks(
+        sinks={"request": file_request, "request_action": request_action,
+               "request_resident": resident_action},
+        afters={"request": after_resident_form, "request_resident": after_resident_form,
+                "request_action": card_again},
+        guards={"resident_request": limits_guard},
+        answer_notes={"resident_request": emergency_note},
+        receipts=[filed_again], text_fallbacks=[pasted_code])
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
