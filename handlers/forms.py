@@ -205,7 +205,7 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
         assert sound is not None
         return await go(engine.answer(form, draft, question, {
             "file_id": sound.file_id, "file_unique_id": sound.file_unique_id}, by))
-    if message.voice and question.type == "text" and form.sink != "request_action":
+    if message.voice and "voice" in kind.inputs and form.sink != "request_action":
         # a voice note answers a text question of a report or a request (kept as an
         # attachment); staff notes to a resident are delivered as text, so they stay typed
         return await go(engine.judge(form, draft, question,

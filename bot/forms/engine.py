@@ -240,7 +240,7 @@ def toggle(draft: Draft, question: Question, value: str, choices: Sequence[Choic
 def done(form: FormDefinition, draft: Draft, question: Question,
          message_id: int | None = None) -> Step:
     """«Done» under the ticks of a multiple choice or the photos sent."""
-    if question.type == "multi":
+    if TYPES[question.type].keyboard == "toggles":
         result = model.multi_done(question, draft.answers.get(question.id) or [])
         if isinstance(result, Rejected):
             return Step(ASK, note=result.hint)
@@ -253,8 +253,8 @@ def skip(form: FormDefinition, draft: Draft, question: Question,
     """«Skip»: an optional question's answer is none (photos already sent are kept)."""
     if not question.optional:
         return Step(ASK, note=model.not_skippable(question))
-    kept = draft.answers.get(question.id) if TYPES[question.type].collects \
-        and question.type == "photos" else None
+    kept = draft.answers.get(question.id) if TYPES[question.type].keyboard == "collect" \
+        else None
     return answer(form, draft, question, kept or None, message_id)
 
 
