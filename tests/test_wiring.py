@@ -4,6 +4,7 @@ its own form hooks (sinks, guards, notes, fallbacks), its own menu of forms and 
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,3 +101,25 @@ def test_the_hooks_refuse_a_sink_wired_twice() -> None:
         assert "request" in str(error)
     else:
         raise AssertionError("a sink given twice was taken")
+
+
+def imported_by(path: Path) -> set[str]:
+    """Every module a file imports, at its top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_the_form_modules_import_no_messenger_and_no_way_back() -> None:
+    root = Path(__file__).parent.parent
+    for path in (root / "bot" / "forms").glob("*.py"):
+        assert not any(m == "telegram" or m.startswith("telegram.")
+                       for m in imported_by(path)), path.name
+    assert "bot.forms.xlsform" not in imported_by(root / "bot" / "forms" / "model.py")
+    for name in ("forms", "form_steps", "form_views", "form_hooks"):
+        assert not {"handlers.start", "handlers.start.plain_message"} & imported_by(
+            root / "handlers" / f"{name}.py"), name
