@@ -382,16 +382,24 @@ def _bounds(question: Question) -> tuple[int, int]:
 
 
 def expectation(question: Question) -> str:
-    """What the question expects, in a short Persian phrase."""
-    if question.type in XLS_ONLY_TYPES:
-        return t(f"xls.expect_{question.type}")
-    if question.type in ("integer", "decimal"):
-        low, high = _bounds(question)
-        return t(f"form.expect_{question.type}", low=low, high=high)
-    if question.type == "text":
-        return t("form.expect_text", low=question.min or 1,
-                 high=question.max or MAX_TEXT_DEFAULT)
+    """What the question expects, in a short Persian phrase (its type's `expect`)."""
+    kind = TYPES.get(question.type)
+    if kind is not None and kind.expect is not None:
+        return kind.expect(question)
     return t(f"form.expect_{question.type}")
+
+
+def _expect_number(question: Question) -> str:
+    low, high = _bounds(question)
+    return t(f"form.expect_{question.type}", low=low, high=high)
+
+
+def _expect_text(question: Question) -> str:
+    return t("form.expect_text", low=question.min or 1, high=question.max or MAX_TEXT_DEFAULT)
+
+
+def _expect_xls(question: Question) -> str:
+    return t(f"xls.expect_{question.type}")
 
 
 def show_number(value: float) -> str:
@@ -610,7 +618,6 @@ def _show_text(question: Question, value: Any, choices: Sequence[Choice]) -> str
 
 # ----- the types XLSForm adds (typed decimals and times, voice notes) ------------------
 
-XLS_ONLY_TYPES = ("time", "audio")  # decimals are read as people write them (accept_text)
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:.٫]\s*(\d{2})\s*$")
 
 
@@ -720,6 +727,7 @@ class QuestionType:
     tap: Tapper | None = None
     collects: bool = False
     echo_typed: bool = False  # the answer shown above the next question even when typed
+    expect: Callable[[Question], str] | None = None  # the hint (default: form.expect_TYPE)
 
 
 def _tap_choice(question: Question, value: str, choices: Sequence[Choice],
@@ -744,11 +752,12 @@ def _inputs(*kinds: str) -> frozenset[str]:
 
 
 TYPES: dict[str, QuestionType] = {
-    "text": QuestionType("none", _inputs("voice"), _parse_text, _show_text),
+    "text": QuestionType("none", _inputs("voice"), _parse_text, _show_text,
+                         expect=_expect_text),
     "integer": QuestionType("none", _inputs(), lambda q, x, c, d: accept_number(q, x),
-                            lambda q, v, c: show_number(v)),
+                            lambda q, v, c: show_number(v), expect=_expect_number),
     "decimal": QuestionType("none", _inputs(), lambda q, x, c, d: accept_number(q, x),
-                            lambda q, v, c: show_number(v)),
+                            lambda q, v, c: show_number(v), expect=_expect_number),
     "choice": QuestionType("choices", _inputs("tap"), _parse_choice, _show_choice,
                            _tap_choice),
     "multi": QuestionType("toggles", _inputs("tap"), _parse_multi, _show_multi,
@@ -765,6 +774,7 @@ TYPES: dict[str, QuestionType] = {
     "photos": QuestionType("collect", frozenset(("photo", "voice")), None,
                            lambda q, v, c: attachment_count(v) if v else t("form.skipped"),
                            collects=True),
-    "time": QuestionType("none", _inputs(), accept_extra, format_extra),
-    "audio": QuestionType("none", frozenset(("voice", "audio")), accept_extra, format_extra),
+    "time": QuestionType("none", _inputs(), accept_extra, format_extra, expect=_expect_xls),
+    "audio": QuestionType("none", frozenset(("voice", "audio")), accept_extra, format_extra,
+                          expect=_expect_xls),
 }
