@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.clock import SYSTEM_CLOCK
-from bot.forms.model import load_forms
+from bot.forms.loader import load_forms
 from bot.planning import labels_from
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export

@@ -20,8 +20,9 @@ from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock, clock_starting_at
 from bot.config import Settings
-from bot.forms.model import load_forms
+from bot.forms.loader import load_forms
 from bot.jobs import schedule_jobs
+from bot.locale.jalali import local_date
 from bot.ops.jobs import schedule_operations
 from bot.ops.monitor import InstrumentedApplication, Monitor
 from bot.ops.network import messenger_requests
@@ -42,6 +43,7 @@ from handlers import (
     xlsforms,
 )
 from handlers.context import BotContext
+from handlers.form_hooks import HOOKS_KEY, FormHooks
 from handlers.menu import bot_commands
 from storage import offices
 from storage.db import Database
@@ -62,7 +64,9 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Servi
     time everything reads (default: the machine's, or CLOCK_START's)."""
     clock = clock or clock_starting_at(settings.clock_start)
     org = load_organisation(settings.org_file)
-    forms = load_forms(settings.forms_dir)
+    tz = settings.timezone
+    # the forms' `today()` reads this application's clock (bound in, no module-level hook)
+    forms = load_forms(settings.forms_dir, today=lambda: local_date(clock.now(), tz))
     db = await Database.open(settings.database_path, clock=clock.now)
     try:
         await offices.sync_organisation(
@@ -110,7 +114,7 @@ def build_application(
     application.bot_data["monitor"] = monitor
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
-    xlsforms.install(services)
+    application.bot_data[HOOKS_KEY] = form_hooks(services)
     application.add_handler(forms.edit_handler())  # before the conversation: edits stop there
     application.add_handler(forms.conversation(services.forms))
     for module in (submissions, requests, supervisor, invite, people, start):
@@ -118,6 +122,13 @@ def build_application(
     application.add_handlers(start.fallback_handlers())
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return application
+
+
+def form_hooks(services: Services) -> FormHooks:
+    """What each feature adds to the forms conversation, joined in this order: where
+    completed forms go, guards, receipts, what follows, notes, fallbacks outside a form."""
+    return FormHooks.join(module.form_hooks(services)
+                          for module in (submissions, requests, xlsforms, start))
 
 
 def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -3,7 +3,7 @@ command, menu button or button tap that their role may not use, with a short ans
 
 Private chats only: updates from groups and channels and updates from bots are
 deliberately ignored here, and so are edited messages other than edited texts (an edited
-text may change a form's answer: `handlers.forms.on_edit` decides). Handlers still
+text may change a form's answer: `handlers.form_steps.on_edit` decides). Handlers still
 re-check ownership of what a button names (the gate knows roles, not which office a
 record belongs to).
 """

@@ -6,31 +6,32 @@ A later feature adds one `Feature` line to `bot.access.FEATURES` and its own han
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from telegram import Bot, BotCommand, BotCommandScopeChat, ReplyKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.access import FEATURES, Feature, feature_for_label, features_for
+from bot.forms.model import FormDefinition
 from bot.locale.text import t
-from handlers.context import reply_keyboard
+from handlers.context import BotContext, reply_keyboard
 
 __all__ = ["FEATURES", "Feature", "bot_commands", "feature_for_label", "features_for",
-           "help_text", "main_menu", "register_commands", "set_form_buttons"]
+           "help_text", "main_menu", "menu_for", "register_commands"]
 
 
-def main_menu(role: str) -> ReplyKeyboardMarkup:
-    """The role's main menu as a reply keyboard."""
+def main_menu(role: str, forms: Mapping[str, FormDefinition] | None = None) -> ReplyKeyboardMarkup:
+    """The role's main menu as a reply keyboard; `forms` (the application's): the menu
+    buttons of the forms added as data (XLSForms) this role may fill in."""
     return reply_keyboard([f.label for f in features_for(role)
                            if f.in_menu and (f.menu_for is None or role in f.menu_for)]
-                          + [label for label, roles in FORM_BUTTONS if role in roles])
+                          + [f.menu_label for f in (forms or {}).values()
+                             if f.sink == "xlsform" and f.menu_label and role in f.roles])
 
 
-# The menu buttons of forms added as data (XLSForms): (label, roles), set when the bot is built.
-FORM_BUTTONS: list[tuple[str, frozenset[str]]] = []
-
-
-def set_form_buttons(buttons: list[tuple[str, frozenset[str]]]) -> None:
-    """The menu buttons of the loaded XLSForms (replacing those of a bot built before)."""
-    FORM_BUTTONS[:] = buttons
+def menu_for(context: BotContext, role: str | None = None) -> ReplyKeyboardMarkup:
+    """The main menu of `role` (default: the person's) with this application's forms."""
+    return main_menu(role or context.me().effective_role, context.services.forms)
 
 
 def help_text(role: str) -> str:

@@ -18,16 +18,10 @@ from bot import cases
 from bot.cases import shown_code
 from bot.forms.model import FormDefinition, is_voice
 from bot.locale.text import t
+from bot.services import Services
 from handlers.card import day_of, deliver_now
 from handlers.context import BotContext
-from handlers.forms import (
-    register_after,
-    register_answer_note,
-    register_guard,
-    register_receipt,
-    register_sink,
-    register_text_fallback,
-)
+from handlers.form_hooks import FormHooks
 from handlers.inbox import inbox
 from handlers.track import pasted_code, resident_action, resident_button, track
 from handlers.triage import card_again, request_action, staff_button
@@ -123,16 +117,18 @@ async def after_resident_form(update: Update, context: BotContext, draft: Draft,
         await deliver_now(update, context)
 
 
-register_text_fallback(pasted_code)
-register_sink("request", file_request)
-register_receipt(filed_again)
-register_sink("request_action", request_action)
-register_sink("request_resident", resident_action)
-register_after("request", after_resident_form)
-register_after("request_resident", after_resident_form)
-register_after("request_action", card_again)
-register_guard("resident_request", limits_guard)
-register_answer_note("resident_request", emergency_note)
+def form_hooks(services: Services) -> FormHooks:
+    """What requests add to the forms: the resident's request, the staff's actions and the
+    resident's additions as sinks, what follows each, the resident's limits, the emergency
+    number after a category, a pasted tracking code, and the receipt of a filed request."""
+    return FormHooks(
+        sinks={"request": file_request, "request_action": request_action,
+               "request_resident": resident_action},
+        afters={"request": after_resident_form, "request_resident": after_resident_form,
+                "request_action": card_again},
+        guards={"resident_request": limits_guard},
+        answer_notes={"resident_request": emergency_note},
+        receipts=[filed_again], text_fallbacks=[pasted_code])
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

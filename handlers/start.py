@@ -15,14 +15,17 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
+from bot.callbacks import Area, encode, tap
 from bot.forms import model
 from bot.forms.model import Accepted
 from bot.locale.normalize import match_key, to_ascii_digits
 from bot.locale.numbers import tokens
 from bot.locale.text import role_name, t
+from bot.services import Services
 from handlers import forms
 from handlers.context import BotContext, answer_once, send
-from handlers.menu import features_for, help_text, main_menu, register_commands
+from handlers.form_hooks import FormHooks
+from handlers.menu import features_for, help_text, menu_for, register_commands
 from storage import drafts, offices
 from storage.people import InviteError, Person, redeem_invite
 
@@ -50,7 +53,7 @@ async def greet(update: Update, context: BotContext) -> None:
     text = t(f"start.greet_{role}", name=name, scope=await scope_name(context, person))
     if not person.active and person.role != "resident":
         text = t("access.deactivated") + "\n\n" + text
-    await send(update, context, text, main_menu(role))
+    await send(update, context, text, menu_for(context, role))
     await register_commands(context.bot, person.user_id, role)
 
 
@@ -84,7 +87,8 @@ async def join_with_invite(update: Update, context: BotContext, code: str) -> No
         if error.reason != "admin":
             _failed_invites(context, person.user_id).append(
                 context.services.clock.monotonic())
-        await send(update, context, t(f"start.invite_{error.reason}"), main_menu(person.role))
+        await send(update, context, t(f"start.invite_{error.reason}"),
+                   menu_for(context, person.role))
         return
     context.person = joined
     await send(update, context, t(
@@ -104,7 +108,7 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: what each menu item does for this role."""
     role = context.me().effective_role
-    await send(update, context, help_text(role), main_menu(role))
+    await send(update, context, help_text(role), menu_for(context, role))
 
 
 async def cancel(update: Update, context: BotContext) -> None:
@@ -114,7 +118,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     if draft is not None:
         await drafts.discard_draft(context.db, draft.id)
     key = "cancel.done" if draft is not None else "cancel.nothing"
-    await send(update, context, t(key), main_menu(me.effective_role))
+    await send(update, context, t(key), menu_for(context, me.effective_role))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -125,7 +129,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 async def not_understood(update: Update, context: BotContext) -> None:
     """Stickers, places, files … outside any task: point to the menu."""
     await send(update, context, t("general.not_understood"),
-               main_menu(context.me().effective_role))
+               menu_for(context))
 
 
 GREETING_WORDS = {"سلام", "سلامعلیکم", "علیکم", "درود", "وقت", "وقتتون", "وقتتان", "بخیر",
@@ -166,7 +170,7 @@ async def plain_message(update: Update, context: BotContext) -> None:
         await greet(update, context)
         return
     if message.text and is_thanks(text):
-        await send(update, context, t("start.thanks"), main_menu(role))
+        await send(update, context, t("start.thanks"), menu_for(context, role))
         return
     if role != "resident":
         if message.text:
@@ -174,7 +178,7 @@ async def plain_message(update: Update, context: BotContext) -> None:
                               if f.in_menu and f.command != "help"
                               and (f.menu_for is None or role in f.menu_for))
             await send(update, context, t("start.staff_pointer", features=labels),
-                       main_menu(role))
+                       menu_for(context, role))
         else:
             await not_understood(update, context)
         return
@@ -206,7 +210,7 @@ async def offer_request(update: Update, context: BotContext) -> None:
             if not offer["texts"] and not offer["items"]:
                 context.user_data.pop(OFFER_KEY, None)
             await send(update, context, t("start.too_short"),
-                       main_menu(context.me().effective_role))
+                       menu_for(context))
             return
     if message.voice and len(offer["items"]) < MAX_OFFER_ITEMS:
         file_id, unique_id, seconds = forms.voice_of(message)
@@ -217,8 +221,8 @@ async def offer_request(update: Update, context: BotContext) -> None:
         offer["items"].append({"file_id": biggest.file_id,
                                "file_unique_id": biggest.file_unique_id})
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t("start.offer_yes"), callback_data="frm:0:new::"),
-        InlineKeyboardButton(t("start.offer_no"), callback_data="frm:0:nonew::"),
+        InlineKeyboardButton(t("start.offer_yes"), callback_data=encode(tap(Area.FORM, "new"))),
+        InlineKeyboardButton(t("start.offer_no"), callback_data=encode(tap(Area.FORM, "nonew"))),
     ]])
     await send(update, context, t("start.offer"), markup)
 
@@ -256,9 +260,15 @@ async def take_offer(update: Update, context: BotContext, agreed: bool) -> forms
     await answer_once(update, context)
     await forms.mark_answered(update, context, label)
     if not agreed:
-        await send(update, context, t("start.offer_declined"), main_menu(role))
+        await send(update, context, t("start.offer_declined"), menu_for(context, role))
         return forms.END
     return await forms.begin(update, context, form, prefill=prefill_from(offer))
+
+
+def form_hooks(services: Services) -> FormHooks:
+    """What the start module adds to the forms conversation: the answer to a message when no
+    form is open, and the offer's tap (a new request with what the resident sent)."""
+    return FormHooks(plain_message=plain_message, take_offer=take_offer)
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -13,9 +13,10 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.forms.model import FormDefinition, is_voice
 from bot.locale.jalali import format_date, local_date
 from bot.locale.text import t
+from bot.services import Services
 from handlers.context import BotContext, send
-from handlers.forms import register_receipt, register_sink
-from handlers.menu import main_menu
+from handlers.form_hooks import FormHooks
+from handlers.menu import menu_for
 from storage.drafts import Draft
 from storage.submissions import NewSubmission, recent_by_author, submission_for_draft, submit
 
@@ -76,7 +77,7 @@ async def mine(update: Update, context: BotContext) -> None:
     rows = await recent_by_author(context.db, context.me().id)
     role = context.me().effective_role
     if not rows:
-        await send(update, context, t("mine.empty"), main_menu(role))
+        await send(update, context, t("mine.empty"), menu_for(context, role))
         return
     forms = context.services.forms
     lines = [t("mine.title")]
@@ -85,11 +86,13 @@ async def mine(update: Update, context: BotContext) -> None:
         day = format_date(date.fromisoformat(row.happened_on)) if row.happened_on else "—"
         lines.append(t("mine.line", number=row.id, title=title, hood=row.neighbourhood_name or "—",
                        date=day))
-    await send(update, context, "\n".join(lines), main_menu(role))
+    await send(update, context, "\n".join(lines), menu_for(context, role))
 
 
-register_sink("submission", save_submission)
-register_receipt(saved_again)
+def form_hooks(services: Services) -> FormHooks:
+    """What field reports and needs assessments add to the forms: where they are stored,
+    and the confirmation again for one already filed."""
+    return FormHooks(sinks={"submission": save_submission}, receipts=[saved_again])
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -19,7 +19,7 @@ from bot.locale.text import t
 from handlers.card import card_text, day_of, deliver_now
 from handlers.context import BotContext, answer_once, inline, send
 from handlers.forms import begin
-from handlers.menu import main_menu
+from handlers.menu import menu_for
 from handlers.triage import send_card
 from storage import requests as store
 from storage.drafts import Draft, discard_draft
@@ -45,7 +45,7 @@ async def track(update: Update, context: BotContext) -> None:
         return
     mine = await store.for_resident(context.db, me.id)
     if not mine:
-        await send(update, context, t("request.none"), main_menu(me.effective_role))
+        await send(update, context, t("request.none"), menu_for(context))
         return
     lines = [t("request.list_title")]
     rows = []
@@ -162,7 +162,7 @@ async def _resident_tap(update: Update, context: BotContext, request: Request,
         await cases.withdraw(services, me, request)
         await answer_once(update, context)
         await send(update, context, t("case.withdrawn", code=code),
-                   main_menu(me.effective_role))
+                   menu_for(context))
         await deliver_now(update, context)
     elif action == "yes" and request.status == "resolved" and request.solved is None:
         await cases.answer(services, me, request, solved=True)

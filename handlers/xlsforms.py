@@ -10,15 +10,13 @@ from typing import Any
 
 from telegram import Update
 
-from bot.forms import expr
 from bot.forms.model import FormDefinition
 from bot.forms.xlsform import submission_answers
 from bot.locale.jalali import format_date, local_date
 from bot.locale.text import role_name, t
 from bot.services import Services
 from handlers.context import BotContext
-from handlers.forms import register_guard, register_sink
-from handlers.menu import set_form_buttons
+from handlers.form_hooks import FormHooks
 from handlers.submissions import to_submission
 from storage.drafts import Draft
 from storage.submissions import submit
@@ -59,14 +57,9 @@ def role_guard(form: FormDefinition) -> Any:
     return guard
 
 
-def install(services: Services) -> None:
-    """Menu buttons and role guards for the loaded XLSForms; `today()` reads the bot's clock."""
+def form_hooks(services: Services) -> FormHooks:
+    """What the loaded XLSForms add to the forms: where they are stored, and a role guard
+    for each (their menu buttons come from the forms themselves: `handlers.menu`)."""
     xls = [f for f in services.forms.values() if f.sink == "xlsform"]
-    set_form_buttons([(f.menu_label, frozenset(f.roles)) for f in xls if f.menu_label])
-    for form in xls:
-        register_guard(form.name, role_guard(form))
-    tz = services.settings.timezone
-    expr.use_today(lambda: local_date(services.clock.now(), tz))
-
-
-register_sink("xlsform", save_xlsform)
+    return FormHooks(sinks={"xlsform": save_xlsform},
+                     guards={form.name: role_guard(form) for form in xls})

@@ -12,11 +12,12 @@ import pytest
 
 from bot.forms import model
 from bot.forms.expr import ExpressionError, compile_expression
+from bot.forms.loader import load_forms
 from bot.forms.model import Accepted, Choice, Confirm, FormDefinitionError, Rejected
 from bot.locale.jalali import format_date
 from bot.locale.text import t
 
-FORMS = model.load_forms()
+FORMS = load_forms()
 REPORT = FORMS["field_report"]
 NEED = FORMS["needs_assessment"]
 
@@ -218,7 +219,7 @@ def test_an_organisation_folder_overrides_a_shipped_form(tmp_path: Path) -> None
     text = (model.SHIPPED_FORMS_DIR / "field_report.toml").read_text(encoding="utf-8")
     (tmp_path / "field_report.toml").write_text(text.replace("version = 1", "version = 2"),
                                                 encoding="utf-8")
-    forms = model.load_forms(tmp_path)
+    forms = load_forms(tmp_path)
     assert forms["field_report"].version == 2 and forms["needs_assessment"].version == 1
 
 

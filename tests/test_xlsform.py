@@ -18,7 +18,8 @@ import pytest
 
 from bot.config import Settings
 from bot.forms import expr, model
-from bot.forms.model import FormDefinition, FormDefinitionError, load_forms
+from bot.forms.loader import load_forms
+from bot.forms.model import FormDefinition, FormDefinitionError
 from bot.forms.xlsform import XLS_TYPES, form_id_of, load_xlsform, submission_answers, translate
 from bot.locale.text import t
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
@@ -333,11 +334,8 @@ def test_expressions_translate_to_the_safe_language(
         xpath: str, python: str, answers: dict[str, Any], value: Any) -> None:
     source = translate(xpath, lambda name: name, own="a")
     assert source == python
-    expr.use_today(lambda: date(2026, 3, 1))
-    try:
-        assert expr.compile_expression(source).evaluate(answers) == value
-    finally:
-        expr.use_today(None)
+    compiled = expr.compile_expression(source, today=lambda: date(2026, 3, 1))
+    assert compiled.evaluate(answers) == value
 
 
 @pytest.mark.parametrize("constraint, reason", [

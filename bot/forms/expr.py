@@ -194,10 +194,17 @@ def _round(args: list[ast.expr], values: Mapping[str, Any]) -> float | int:
     return int(result) if places == 0 else result
 
 
+class _Values(dict[str, Any]):
+    """The answers an expression reads, with the date its `today()` reads (None: unknown)."""
+
+    today: Callable[[], date] | None = None
+
+
 def _today(args: list[ast.expr], values: Mapping[str, Any]) -> str:
-    if _TODAY is None:
+    today = getattr(values, "today", None)
+    if today is None:
         raise Unknown("today")
-    return _TODAY().isoformat()
+    return str(today().isoformat())
 
 
 def _regex(args: list[ast.expr], values: Mapping[str, Any]) -> bool:
@@ -232,15 +239,6 @@ FUNCTIONS: dict[str, tuple[tuple[int, int], Callable[[list[ast.expr], Mapping[st
     "ceiling": ((1, 1), _simple(lambda x: math.ceil(_number(x)))),
 }
 
-_TODAY: Callable[[], date] | None = None
-
-
-def use_today(today: Callable[[], date] | None) -> None:
-    """Where `today()` reads the date: the app's clock (set when the bot is built)."""
-    global _TODAY
-    _TODAY = today
-
-
 @dataclass(frozen=True)
 class Expression:
     """A checked expression and the answer names it reads."""
@@ -248,11 +246,16 @@ class Expression:
     source: str
     tree: ast.Expression = field(repr=False, compare=False)
     names: frozenset[str]
+    # Where `today()` reads the date: the app's clock, given when the forms are loaded
+    # (`bot.forms.loader.load_forms`); None (a form read on its own): today() is unknown.
+    today: Callable[[], date] | None = field(default=None, repr=False, compare=False)
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """The value; raises Unknown when a needed answer is missing."""
+        scope = _Values(values)
+        scope.today = self.today
         try:
-            return _evaluate(self.tree, values)
+            return _evaluate(self.tree, scope)
         except (TypeError, ValueError, ZeroDivisionError, re.error) as error:
             raise Unknown(str(error)) from None
 
@@ -264,12 +267,13 @@ class Expression:
             return if_unknown
 
 
-def compile_expression(source: str) -> Expression:
-    """Parse and check an expression; raises ExpressionError with the reason."""
+def compile_expression(source: str, today: Callable[[], date] | None = None) -> Expression:
+    """Parse and check an expression; raises ExpressionError with the reason. `today`:
+    the date its `today()` reads."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as error:
         raise ExpressionError(f"cannot parse {source!r}: {error.msg}") from None
     names: set[str] = set()
     _check(tree, names)
-    return Expression(source, tree, frozenset(names))
+    return Expression(source, tree, frozenset(names), today)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -291,38 +291,6 @@ def load_form(path: Path) -> FormDefinition:
         raise FormDefinitionError(f"{path}: {error}") from None
 
 
-def load_forms(override_dir: Path | None = None) -> dict[str, FormDefinition]:
-    """The shipped forms, each replaced by a file of the same name in `override_dir`."""
-    files = {p.name: p for p in sorted(SHIPPED_FORMS_DIR.glob("*.toml"))}
-    if override_dir is not None:
-        files.update({p.name: p for p in sorted(override_dir.glob("*.toml"))})
-        # a workbook replaces the TOML of the same name (field_report.xlsx: field_report.toml)
-        files.update({f"{p.stem}.toml": p for p in sorted(override_dir.glob("*.xlsx"))
-                      if not p.name.startswith("~$")})
-    forms: dict[str, FormDefinition] = {}
-    for path in files.values():
-        form = load_form(path) if path.suffix == ".toml" else _load_xlsform(path)
-        if form.name in forms:
-            raise FormDefinitionError(f"{path}: a second form named '{form.name}'")
-        forms[form.name] = form
-    commands = [f.command for f in forms.values() if f.command]
-    labels = [match_key(f.menu_label) for f in forms.values() if f.menu_label]
-    for form in forms.values():
-        if form.command and commands.count(form.command) > 1:
-            raise FormDefinitionError(f"{form.source}: a second form started by "
-                                      f"/{form.command}")
-        if form.menu_label and labels.count(match_key(form.menu_label)) > 1:
-            raise FormDefinitionError(f"{form.source}: a second form titled "
-                                      f"'{form.menu_label}'")
-    return forms
-
-
-def _load_xlsform(path: Path) -> FormDefinition:
-    from bot.forms.xlsform import load_xlsform  # it builds on this module
-
-    return load_xlsform(path)
-
-
 # ----- filling a form in ------------------------------------------------------------------
 
 Answers = dict[str, Any]
@@ -414,16 +382,24 @@ def _bounds(question: Question) -> tuple[int, int]:
 
 
 def expectation(question: Question) -> str:
-    """What the question expects, in a short Persian phrase."""
-    if question.type in EXTRA_TYPES:
-        return t(f"xls.expect_{question.type}")
-    if question.type in ("integer", "decimal"):
-        low, high = _bounds(question)
-        return t(f"form.expect_{question.type}", low=low, high=high)
-    if question.type == "text":
-        return t("form.expect_text", low=question.min or 1,
-                 high=question.max or MAX_TEXT_DEFAULT)
+    """What the question expects, in a short Persian phrase (its type's `expect`)."""
+    kind = TYPES.get(question.type)
+    if kind is not None and kind.expect is not None:
+        return kind.expect(question)
     return t(f"form.expect_{question.type}")
+
+
+def _expect_number(question: Question) -> str:
+    low, high = _bounds(question)
+    return t(f"form.expect_{question.type}", low=low, high=high)
+
+
+def _expect_text(question: Question) -> str:
+    return t("form.expect_text", low=question.min or 1, high=question.max or MAX_TEXT_DEFAULT)
+
+
+def _expect_xls(question: Question) -> str:
+    return t(f"xls.expect_{question.type}")
 
 
 def show_number(value: float) -> str:
@@ -464,36 +440,37 @@ def accept_number(question: Question, text: str) -> Accepted | Rejected:
 def accept_text(
     question: Question, text: str, *, choices: Sequence[Choice], today: date
 ) -> Judgement:
-    """Judge a typed answer to `question`."""
-    kind = question.type
-    if kind in ("integer", "decimal"):
-        return accept_number(question, text)
-    if kind == "text":
-        cleaned = persian_digits_in_text(normalize_text(text))
-        visible = cleaned.replace("\u200c", "").replace(" ", "").replace("\n", "")
-        long_enough = len(visible) >= (question.min or 1) and any(c.isalnum() for c in visible)
-        if not long_enough or len(cleaned) > (question.max or MAX_TEXT_DEFAULT):
-            return Rejected(expectation(question))
-        return Accepted(cleaned)
-    if kind == "choice":
-        choice = _choice_by_text(text, choices)
-        return Accepted(choice.value) if choice else Rejected(expectation(question))
-    if kind == "multi":
-        if zero_word(text):  # «هیچ‌کدام»: none of them (if none is allowed)
-            return multi_done(question, [])
-        picked = match_choices(text, [c.label for c in choices])
-        if picked is None:
-            return Rejected(expectation(question))
-        return multi_done(question, [choices[i].value for i in picked])
-    if kind == "yesno":
-        return yes_or_no(text, question)
-    if kind == "date":
-        return accept_date(question, text, today)
-    if kind == "contact":
-        return accept_phone(text)
-    if kind == "location":
-        return accept_place(text)
-    return Rejected(expectation(question))
+    """Judge a typed answer to `question` (by its type's parser in `TYPES`)."""
+    kind = TYPES.get(question.type)
+    if kind is None or kind.parse is None:
+        return Rejected(expectation(question))
+    return kind.parse(question, text, choices, today)
+
+
+def _parse_text(question: Question, text: str, choices: Sequence[Choice],
+                today: date) -> Judgement:
+    cleaned = persian_digits_in_text(normalize_text(text))
+    visible = cleaned.replace("\u200c", "").replace(" ", "").replace("\n", "")
+    long_enough = len(visible) >= (question.min or 1) and any(c.isalnum() for c in visible)
+    if not long_enough or len(cleaned) > (question.max or MAX_TEXT_DEFAULT):
+        return Rejected(expectation(question))
+    return Accepted(cleaned)
+
+
+def _parse_choice(question: Question, text: str, choices: Sequence[Choice],
+                  today: date) -> Judgement:
+    choice = _choice_by_text(text, choices)
+    return Accepted(choice.value) if choice else Rejected(expectation(question))
+
+
+def _parse_multi(question: Question, text: str, choices: Sequence[Choice],
+                 today: date) -> Judgement:
+    if zero_word(text):  # «هیچ‌کدام»: none of them (if none is allowed)
+        return multi_done(question, [])
+    picked = match_choices(text, [c.label for c in choices])
+    if picked is None:
+        return Rejected(expectation(question))
+    return multi_done(question, [choices[i].value for i in picked])
 
 
 def yes_or_no(text: str, question: Question | None = None) -> Accepted | Rejected:
@@ -609,30 +586,30 @@ def attachment_count(items: Sequence[Mapping[str, Any]]) -> str:
 
 
 def format_answer(question: Question, value: Any, choices: Sequence[Choice]) -> str:
-    """An answer as the summary shows it, in Persian."""
+    """An answer as the summary shows it, in Persian (by its type's formatter in `TYPES`)."""
     if value is None:
         return t("form.skipped")
-    if question.type in EXTRA_TYPES:
-        return format_extra(question, value)
+    kind = TYPES.get(question.type)
+    return kind.show(question, value, choices) if kind is not None else _show_text(
+        question, value, choices)
+
+
+def _show_choice(question: Question, value: Any, choices: Sequence[Choice]) -> str:
+    return {c.value: c.label for c in choices}.get(str(value), str(value))
+
+
+def _show_multi(question: Question, value: Any, choices: Sequence[Choice]) -> str:
     labels = {c.value: c.label for c in choices}
-    if question.type == "choice":
-        return labels.get(str(value), str(value))
-    if question.type == "multi":
-        return "، ".join(labels.get(v, v) for v in value) or t("form.skipped")
-    if question.type in ("integer", "decimal"):
-        return show_number(value)
-    if question.type == "yesno":
-        return t("form.yes") if value else t("form.no")
-    if question.type == "date":
-        return format_date(date.fromisoformat(value))
-    if question.type == "location":
-        if "address" in value:
-            return str(value["address"])[:200]
-        return t("form.location_given")
-    if question.type == "photos":
-        return attachment_count(value) if value else t("form.skipped")
-    if question.type == "contact":
-        return t("form.contact_given")
+    return "، ".join(labels.get(v, v) for v in value) or t("form.skipped")
+
+
+def _show_location(question: Question, value: Any, choices: Sequence[Choice]) -> str:
+    if "address" in value:
+        return str(value["address"])[:200]
+    return t("form.location_given")
+
+
+def _show_text(question: Question, value: Any, choices: Sequence[Choice]) -> str:
     if is_voice(value):
         return t("form.voice_answer", seconds=int(value.get("duration") or 0))
     text = persian_digits_in_text(str(value))
@@ -641,11 +618,11 @@ def format_answer(question: Question, value: Any, choices: Sequence[Choice]) -> 
 
 # ----- the types XLSForm adds (typed decimals and times, voice notes) ------------------
 
-EXTRA_TYPES = ("time", "audio")  # decimals are read as people write them (accept_text)
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:.٫]\s*(\d{2})\s*$")
 
 
-def accept_extra(question: Question, text: str) -> Accepted | Rejected:
+def accept_extra(question: Question, text: str, choices: Sequence[Choice] = (),
+                 today: date | None = None) -> Accepted | Rejected:
     """Judge a typed answer to a time question."""
     typed = to_ascii_digits(normalize_text(text)).replace("٫", ".").replace("/", ".")
     if question.type == "time":
@@ -656,7 +633,7 @@ def accept_extra(question: Question, text: str) -> Accepted | Rejected:
     return Rejected(t(f"xls.expect_{question.type}"))
 
 
-def format_extra(question: Question, value: Any) -> str:
+def format_extra(question: Question, value: Any, choices: Sequence[Choice] = ()) -> str:
     """A decimal, time or voice-note answer as the summary shows it."""
     if question.type == "audio":
         return t("xls.audio_given")
@@ -721,3 +698,83 @@ def computed(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]
         except Unknown:
             continue
     return values
+
+
+# ----- question types: one table (pyxform's question_type_dictionary is the model) --------
+
+# What can answer a question: typed text, a tapped button, a shared location or contact, a
+# photo, a voice note, an audio file.
+INPUT_KINDS = ("text", "tap", "location", "contact", "photo", "voice", "audio")
+Parser = Callable[[Question, str, Sequence[Choice], date], Judgement]
+Tapper = Callable[[Question, str, Sequence[Choice], date], Accepted | None]
+Shower = Callable[[Question, Any, Sequence[Choice]], str]
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """How the chat asks one type of question: the keyboard it shows, the inputs that may
+    answer it, the parser of a typed answer, the meaning of a tapped button, how an answer
+    is shown (summary, trail), and whether it collects (ticks, photos) until «done».
+
+    Keyboards: `choices` (one button per choice), `toggles` (ticks and «done»), `yesno`,
+    `date` (today, yesterday), `location` and `contact` (a share button on a reply
+    keyboard), `collect` («done» under what was sent), `none` (the controls only)."""
+
+    keyboard: str
+    inputs: frozenset[str]
+    parse: Parser | None
+    show: Shower
+    tap: Tapper | None = None
+    collects: bool = False
+    echo_typed: bool = False  # the answer shown above the next question even when typed
+    expect: Callable[[Question], str] | None = None  # the hint (default: form.expect_TYPE)
+
+
+def _tap_choice(question: Question, value: str, choices: Sequence[Choice],
+                today: date) -> Accepted | None:
+    return accept_choice(question, value, choices)
+
+
+def _tap_yesno(question: Question, value: str, choices: Sequence[Choice],
+               today: date) -> Accepted | None:
+    return Accepted(value == "1") if value in ("0", "1") else None
+
+
+def _tap_date(question: Question, value: str, choices: Sequence[Choice],
+              today: date) -> Accepted | None:
+    if value not in ("today", "yesterday"):
+        return None
+    return Accepted((today - timedelta(days=0 if value == "today" else 1)).isoformat())
+
+
+def _inputs(*kinds: str) -> frozenset[str]:
+    return frozenset(("text", *kinds))
+
+
+TYPES: dict[str, QuestionType] = {
+    "text": QuestionType("none", _inputs("voice"), _parse_text, _show_text,
+                         expect=_expect_text),
+    "integer": QuestionType("none", _inputs(), lambda q, x, c, d: accept_number(q, x),
+                            lambda q, v, c: show_number(v), expect=_expect_number),
+    "decimal": QuestionType("none", _inputs(), lambda q, x, c, d: accept_number(q, x),
+                            lambda q, v, c: show_number(v), expect=_expect_number),
+    "choice": QuestionType("choices", _inputs("tap"), _parse_choice, _show_choice,
+                           _tap_choice),
+    "multi": QuestionType("toggles", _inputs("tap"), _parse_multi, _show_multi,
+                          collects=True),
+    "yesno": QuestionType("yesno", _inputs("tap"), lambda q, x, c, d: yes_or_no(x, q),
+                          lambda q, v, c: t("form.yes") if v else t("form.no"), _tap_yesno),
+    "date": QuestionType("date", _inputs("tap"), lambda q, x, c, d: accept_date(q, x, d),
+                         lambda q, v, c: format_date(date.fromisoformat(v)), _tap_date),
+    "location": QuestionType("location", _inputs("location"),
+                             lambda q, x, c, d: accept_place(x), _show_location,
+                             echo_typed=True),
+    "contact": QuestionType("contact", _inputs("contact"), lambda q, x, c, d: accept_phone(x),
+                            lambda q, v, c: t("form.contact_given"), echo_typed=True),
+    "photos": QuestionType("collect", frozenset(("photo", "voice")), None,
+                           lambda q, v, c: attachment_count(v) if v else t("form.skipped"),
+                           collects=True),
+    "time": QuestionType("none", _inputs(), accept_extra, format_extra, expect=_expect_xls),
+    "audio": QuestionType("none", frozenset(("voice", "audio")), accept_extra, format_extra,
+                          expect=_expect_xls),
+}

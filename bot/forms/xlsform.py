@@ -30,6 +30,7 @@ from bot.forms.model import (
     FormDefinition,
     FormDefinitionError,
     Question,
+    computed,
 )
 from bot.locale.normalize import match_key, to_persian_digits
 from bot.locale.text import catalogue, t
@@ -748,6 +749,4 @@ def submission_answers(form: FormDefinition, answers: Mapping[str, Any],
 
 def model_computed(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
     """The calculations' values over these answers."""
-    from bot.forms.model import computed
-
     return computed(form, answers)
