@@ -117,7 +117,7 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
     assert kinds == ["photo", "location"]
 
     card = await open_card(sandbox, maryam)
-    assert "ثبت‌کننده: زهرا" in card and "تلفن: \u2066۰۹۱۳ ۱۱۱ ۲۲۳۳\u2069" in card  # as people read it
+    assert "ثبت‌کننده: زهرا" in card and "تلفن: \u2066۰۹۱۳ ۱۱۱ ۲۲۳۳\u2069" in card
     assert "وضعیت: دریافت شد" in card
     taken = (await sandbox.tap(maryam, t("inbox.take")))[-1].text
     assert taken.startswith(t("inbox.done_take", code=card.split("\n")[0].split()[-1]))
