@@ -265,11 +265,12 @@ async def test_a_duplicates_resident_follows_the_original(
     book = load_workbook(io.BytesIO(data))
     events = list(book[t("export.events_sheet")].iter_rows(values_only=True))
     header = events[0]
-    linked = [e for e in events[1:] if e[header.index(t("export.original"))] == original]
-    assert len(linked) == 1 and linked[0][0] == copy
+    linked = [e for e in events[1:]
+              if e[header.index(t("export.original"))] == shown(original)]
+    assert len(linked) == 1 and linked[0][0] == shown(copy)  # as residents quote it
     requests = list(book[t("export.requests_sheet")].iter_rows(values_only=True))
     by_code = {r[0]: r for r in requests[1:]}
-    assert by_code[copy][requests[0].index(t("export.original"))] == original
+    assert by_code[shown(copy)][requests[0].index(t("export.original"))] == shown(original)
 
     # The resolution was a slip: the follower is told of the correction too.
     await sandbox.say(maryam, f"/track {original}")

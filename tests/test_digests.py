@@ -459,3 +459,29 @@ async def test_digest_numbers_add_up_on_a_hand_computed_case(sandbox: SandboxBot
     assert "پاسخ ساکنان پس از حل: ۱ «حل شد»، ۱ «حل نشد» (۵۰٪ از ۲ درخواست)" in text
     assert "نیازسنجی‌های تازه: ۲، فوری: ۱ " in text
     assert text.count("⚠️") == 1
+
+
+async def test_the_export_shows_codes_as_residents_quote_them_and_tehran_time(
+    busy_day: SandboxBot,
+) -> None:
+    bot = busy_day
+    db = bot.db
+    assert db is not None
+    stored = await db.fetchall("SELECT code, created_at FROM requests ORDER BY id")
+    month = period_of("month", local_date(bot.clock.now(), TEHRAN))
+    data, _ = await build_export(db, bot.services.forms, office_ids=[
+        o.id for o in await offices.list_offices(db)], start=month.start, end=month.end,
+        tz=TEHRAN, with_phones=False)
+    sheet = openpyxl.load_workbook(io.BytesIO(data))[t("export.requests_sheet")]
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = list(rows[0])
+    code = stored[0]["code"]
+    quoted = (code[:4] + "-" + code[4:]).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert rows[1][0] == quoted and "\u2066" not in rows[1][0]
+    assert headers.index(t("export.first_response_local")) + 1 == headers.index(
+        t("export.first_response"))
+    created = datetime.fromisoformat(stored[0]["created_at"]).astimezone(TEHRAN)
+    local = rows[1][headers.index(t("export.created_jalali"))]
+    assert local.endswith(f"{created:%H:%M}".translate(str.maketrans("0123456789",
+                                                                       "۰۱۲۳۴۵۶۷۸۹")))
+    assert rows[1][headers.index(t("export.created_iso"))] == stored[0]["created_at"]
