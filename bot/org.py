@@ -345,9 +345,11 @@ def load_organisation(path: Path) -> Organisation:
         raise OrgFileError(f"{path}: {exc}") from None
 
 
-def resident_help(office: Office | None) -> str:
+def resident_help(org: Organisation, office: Office | None) -> str:
     """The resident's «راهنما»: the buttons by name, then their office's phone, address and
-    hours (when the resident's office is known), then the emergency numbers."""
+    hours (when the resident's office is known: that of their latest request), then the
+    emergency numbers of the organisation file. For the resident's «راهنما» button and
+    /help."""
     lines = [t("resident_help.title"), t("resident_help.request"), t("resident_help.track"),
              t("resident_help.plain"), t("resident_help.moving"), ""]
     if office is not None and (office.phone or office.address):
@@ -356,5 +358,7 @@ def resident_help(office: Office | None) -> str:
                        address=office.address or "—", hours=office.hours.shown()))
     else:
         lines.append(t("resident_help.office_unknown"))
-    lines += ["", t("resident_help.emergency")]
+    if org.services:
+        lines += ["", t("resident_help.emergency",
+                        numbers="، ".join(s.shown for s in org.services))]
     return "\n".join(lines)

@@ -66,11 +66,12 @@ def test_offices_have_contact_and_hours_and_the_help_names_buttons() -> None:
     org = load_organisation(SAMPLE)
     office = org.office("qaleh-mahmoud")
     assert office is not None and office.phone.startswith("+9834")
-    text = resident_help(office)
+    text = resident_help(org, office)
     assert "«ثبت درخواست»" in text and "«پیگیری درخواست»" in text and "/request" not in text
     assert "شنبه تا چهارشنبه، ساعت ۸ تا ۱۴" in text and office.address in text
-    assert "آب ۱۲۲" in text
-    assert "پس از ثبت اولین درخواست" in resident_help(None)
+    assert ("آب ۱۲۲، برق ۱۲۱، گاز ۱۹۴، آتش‌نشانی ۱۲۵، اورژانس ۱۱۵، پلیس ۱۱۰، "
+            "اورژانس اجتماعی ۱۲۳، شهرداری ۱۳۷") in text
+    assert "پس از ثبت اولین درخواست" in resident_help(org, None)
 
 
 @pytest.mark.parametrize(("change", "message"), [
