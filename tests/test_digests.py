@@ -478,7 +478,7 @@ async def test_the_export_shows_codes_as_residents_quote_them_and_tehran_time(
     code = stored[0]["code"]
     quoted = (code[:4] + "-" + code[4:]).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     assert rows[1][0] == quoted and "\u2066" not in rows[1][0]
-    assert headers.index(t("export.first_response_local")) + 1 == headers.index(
+    assert headers.index(t("export_cells.first_response_local")) + 1 == headers.index(
         t("export.first_response"))
     created = datetime.fromisoformat(stored[0]["created_at"]).astimezone(TEHRAN)
     local = rows[1][headers.index(t("export.created_jalali"))]

@@ -455,7 +455,7 @@ def test_issue_20_wording_with_values() -> None:
         "همسایه‌تان هم همین را خبر داده؛ درخواستتان همراه آن")
     assert t("digest.first_response_line", category="سلامت", hours="۲ ساعت",
              count=1).endswith("(از ۱ درخواست)")
-    assert "از موعد گذشته" in t("digest.requests_open", open=1, overdue=1)
+    assert "از موعد گذشته" in t("digest_requests.open", open=1, overdue=1)
     assert t("digest.silent", names="حمید").startswith("بدون گزارش")
     assert resident_status("rejected") == "در حیطهٔ دفتر نیست؛ راهنمایی شد"
     words = " ".join(catalogue().values())

@@ -127,6 +127,7 @@ def _change(now: int, before: int) -> str:
 # The statuses a digest names, in this order; the three open ones are counted as «باز».
 STATES = ("resolved", "rejected", "duplicate", "withdrawn", "open")
 ALWAYS_SHOWN = ("resolved", "open")
+STATE_KEYS = {s: f"digest_requests.{s}" for s in STATES} | {"open": "digest_requests.open_state"}
 
 
 def request_states(by_state: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -180,11 +181,11 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
     lines.append("")
     states = ""
     if f.requests_new:
-        states = t("digest.requests_states", states="، ".join(
-            t("digest.requests_state", status=t(f"digest.state_{s}"), count=n)
+        states = t("digest_requests.states", states="، ".join(
+            t("digest_requests.state", status=t(STATE_KEYS[s]), count=n)
             for s, n in request_states(f.requests_by_state)))
     lines.append(t("digest.requests", new=f.requests_new, states=states))
-    lines.append(t("digest.requests_open", open=f.requests_open, overdue=f.requests_overdue))
+    lines.append(t("digest_requests.open", open=f.requests_open, overdue=f.requests_overdue))
     if f.oldest_open is not None:
         code, created, category = f.oldest_open
         days = (local_datetime(now, tz).date()

@@ -202,7 +202,7 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
                t("export.office"), t("export.hood"), t("export.category"),
                t("export.status"), t("export.description"), t("export.assignee"),
                t("export.photos"), t("export.voices"), t("export.original"),
-               t("export.first_response_local"), t("export.first_response"),
+               t("export_cells.first_response_local"), t("export.first_response"),
                t("export.solved")]
     if with_phones:
         headers.append(t("export.phone"))
