@@ -28,7 +28,7 @@ from datetime import datetime
 
 from bot import access
 from bot.callbacks import Area, encode, tap
-from bot.locale.normalize import to_persian_digits
+from bot.locale.codes import shown_code
 from bot.locale.text import t
 from bot.quiet_hours import quiet_until
 from bot.services import Services
@@ -60,12 +60,6 @@ class Change:
 
 
 # ----- names and formats ------------------------------------------------------------------
-
-
-def shown_code(code: str) -> str:
-    """'12345678' → '۱۲۳۴-۵۶۷۸' (read aloud in two halves): the one tracking-code format."""
-    half = store.CODE_DIGITS // 2
-    return to_persian_digits(f"{code[:half]}-{code[half:]}")
 
 
 def category_labels(services: Services) -> dict[str, str]:

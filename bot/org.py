@@ -1,6 +1,7 @@
-"""The organisation data file (TOML): provinces, offices and neighbourhoods; and for
-residents' requests, the agencies they are referred to, emergency numbers, first-response and
-resolution times, and the urgent categories.
+"""The organisation data file (TOML): provinces, offices (with their phone, address and
+working hours) and neighbourhoods; and for residents' requests, the agencies they are
+referred to, emergency numbers per category (and per the words of a description),
+first-response and resolution times, and the urgent categories.
 
 `load_organisation(path)` reads and checks the file; any problem raises `OrgFileError`
 with one line that names the file, the entry and what is wrong.
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.locale.jalali import JalaliDateError, parse_jalali_date
+from bot.locale.normalize import match_key, to_persian_digits
+from bot.locale.phones import Phone, read_phone, shown_phone
+from bot.locale.text import t
+from bot.office_hours import WorkingHours, parse_hours
 from bot.textfile import EncodingProblem, read_text
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -42,6 +47,9 @@ class Office:
     province: str
     city: str
     neighbourhoods: tuple[Neighbourhood, ...]
+    phone: str = ""          # E.164, for the resident's help
+    address: str = ""
+    hours: WorkingHours = field(default_factory=WorkingHours)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,22 @@ class Agency:
     name: str
 
 
+@dataclass(frozen=True)
+class EmergencyService:
+    """A number to call at once (آب ۱۲۲، برق ۱۲۱ …): its name, its number, and the words of a
+    description that call for it whatever the category («تیر برق» → برق)."""
+
+    slug: str
+    name: str
+    number: str
+    words: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """«آب ۱۲۲»."""
+        return f"{self.name} {to_persian_digits(self.number)}"
+
+
 DEFAULT_RESPONSE_HOURS = 48
 
 
@@ -76,6 +100,33 @@ class Organisation:
     response_hours: dict[str, int] = field(default_factory=dict)  # category → hours
     emergency: dict[str, str] = field(default_factory=dict)       # category → numbers
     urgent: frozenset[str] = frozenset()                          # never held by quiet hours
+    services: tuple[EmergencyService, ...] = ()
+    emergency_services: dict[str, tuple[str, ...]] = field(default_factory=dict)  # category
+
+    def emergency_for(self, category: str, description: str = "") -> tuple[EmergencyService,
+                                                                          ...]:
+        """The numbers to show: those whose words the description uses («آب نداریم» → آب
+        ۱۲۲, «تیر برق کج شده» → برق ۱۲۱, «بوی گاز» → گاز ۱۹۴), else the category's own.
+        Used at the category question (no description yet) and when a request is filed."""
+        said = _words(description)
+        named = tuple(s for s in self.services if any(
+            tuple(match_key(p) for p in w.split()) in said for w in s.words))
+        if named:
+            return named
+        return tuple(s for slug in self.emergency_services.get(category, ())
+                     if (s := self.service(slug)) is not None)
+
+    def emergency_text(self, category: str, description: str = "") -> str:
+        """«آب ۱۲۲، برق ۱۲۱» for `case.emergency`; a category's plain text if the file gives
+        one; empty if none."""
+        found = self.emergency_for(category, description)
+        if found:
+            return "، ".join(s.shown for s in found)
+        return self.emergency.get(category, "")
+
+    def service(self, slug: str) -> EmergencyService | None:
+        """The emergency service with this slug, if any."""
+        return next((s for s in self.services if s.slug == slug), None)
 
     def office(self, slug: str) -> Office | None:
         """The office with this slug, if any."""
@@ -89,6 +140,12 @@ class Organisation:
         """Hours within which the office should first answer a request of this category."""
         return self.response_hours.get(
             category, self.response_hours.get("default", DEFAULT_RESPONSE_HOURS))
+
+
+def _words(text: str) -> set[tuple[str, ...]]:
+    """Every run of one to three words of a text, as comparison keys."""
+    keys = [k for k in (match_key(w) for w in re.split(r"[\s،,.!?؟؛:«»()]+", text)) if k]
+    return {tuple(keys[i:i + n]) for n in (1, 2, 3) for i in range(len(keys) - n + 1)}
 
 
 def _text(where: str, entry: dict[str, Any], key: str) -> str:
@@ -138,6 +195,10 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     _unique("provinces", [p.slug for p in provinces])
     province_slugs = {p.slug for p in provinces}
 
+    contacts = data.get("contact", {})
+    if not isinstance(contacts, dict):
+        raise OrgFileError("[contact] must be a table of offices' phone, address and hours")
+    hours = _hours("[contact]", contacts, WorkingHours())
     offices = []
     for i, raw in enumerate(_table_list(data, "offices"), start=1):
         where = f"office #{i}"
@@ -159,12 +220,16 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
             for j, h in enumerate(hoods_raw, start=1)
         )
         _unique(f"{where} neighbourhoods", [h.slug for h in hoods])
-        offices.append(
-            Office(slug, _text(where, raw, "name"), province, _text(where, raw, "city"), hoods)
-        )
+        offices.append(Office(slug, _text(where, raw, "name"), province,
+                              _text(where, raw, "city"), hoods,
+                              *_contact(where, {**contacts.get(slug, {}), **raw}, hours)))
     if not offices:
         raise OrgFileError("no [[offices]] declared")
     _unique("offices", [o.slug for o in offices])
+    for key, value in contacts.items():
+        if key != "hours" and (not isinstance(value, dict)
+                               or key not in {o.slug for o in offices}):
+            raise OrgFileError(f"[contact.{key}]: {key!r} is not among [[offices]]")
     holidays = set()
     for text in header.get("holidays", []):
         try:
@@ -180,10 +245,15 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     if not isinstance(hours, dict) or not all(
             isinstance(v, int) and v > 0 for v in hours.values()):
         raise OrgFileError("[requests] response_hours must map categories to whole hours")
+    services = _services(data)
     emergency = requests.get("emergency", {})
-    if not isinstance(emergency, dict) or not all(
-            isinstance(v, str) and v.strip() for v in emergency.values()):
-        raise OrgFileError("[requests] emergency must map categories to texts")
+    if not isinstance(emergency, dict):
+        raise OrgFileError("[requests] emergency must map categories to services")
+    by_service = {k: _emergency_entry(k, v, services) for k, v in emergency.items()
+                  if not isinstance(v, str)}
+    texts = {k: v for k, v in emergency.items() if isinstance(v, str)}
+    if not all(v.strip() for v in texts.values()):
+        raise OrgFileError("[requests] emergency: a category's text is empty")
     urgent = requests.get("urgent", [])
     if not isinstance(urgent, list) or not all(isinstance(v, str) for v in urgent):
         raise OrgFileError("[requests] urgent must be a list of categories")
@@ -191,9 +261,66 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
         Agency(_slug(f"agency #{i}", a), _text(f"agency #{i}", a, "name"))
         for i, a in enumerate(_table_list(data, "agencies"), start=1))
     _unique("agencies", [a.slug for a in agencies])
-    return Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue),
-                        agencies, dict(hours), {k: v.strip() for k, v in emergency.items()},
-                        frozenset(urgent))
+    org = Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue),
+                       agencies, dict(hours), {k: v.strip() for k, v in texts.items()},
+                       frozenset(urgent), services, by_service)
+    return replace(org, emergency={**{c: org.emergency_text(c) for c in by_service},
+                                   **org.emergency})
+
+
+def _hours(where: str, raw: dict[str, Any], default: WorkingHours) -> WorkingHours:
+    if "hours" not in raw:
+        return default
+    try:
+        return parse_hours(where, raw["hours"])
+    except ValueError as exc:
+        raise OrgFileError(str(exc)) from None
+
+
+def _contact(where: str, raw: dict[str, Any], default: WorkingHours
+             ) -> tuple[str, str, WorkingHours]:
+    """An office's phone (read as E.164), address and working hours, all optional."""
+    phone = ""
+    if "phone" in raw:
+        found = read_phone(str(raw["phone"]))
+        if not isinstance(found, Phone):
+            raise OrgFileError(f"{where}: phone {raw['phone']!r} is not a phone number")
+        phone = found.e164
+    address = _text(where, raw, "address") if "address" in raw else ""
+    return phone, address, _hours(where, raw, default)
+
+
+def _services(data: dict[str, Any]) -> tuple[EmergencyService, ...]:
+    """[[emergency_numbers]]: slug, name, number (digits), words (optional)."""
+    found = []
+    for i, raw in enumerate(_table_list(data, "emergency_numbers"), start=1):
+        where = f"emergency number #{i}"
+        slug = _slug(where, raw)
+        where = f"emergency number {slug!r}"
+        number = _text(where, raw, "number")
+        if not number.isascii() or not number.isdigit():
+            raise OrgFileError(f"{where}: number {number!r} must be digits, like \"122\"")
+        words = raw.get("words", [])
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip()
+                                                  for w in words):
+            raise OrgFileError(f"{where}: 'words' must be a list of texts")
+        found.append(EmergencyService(slug, _text(where, raw, "name"), number,
+                                      tuple(w.strip() for w in words)))
+    _unique("emergency_numbers", [s.slug for s in found])
+    return tuple(found)
+
+
+def _emergency_entry(category: str, value: Any, services: tuple[EmergencyService, ...]
+                     ) -> tuple[str, ...]:
+    known = {s.slug for s in services}
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise OrgFileError(f"[requests] emergency {category!r}: must be a list of "
+                           "[[emergency_numbers]] slugs, like [\"water\", \"electricity\"]")
+    for slug in value:
+        if slug not in known:
+            raise OrgFileError(f"[requests] emergency {category!r}: {slug!r} is not among "
+                               "[[emergency_numbers]]")
+    return tuple(value)
 
 
 def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:
@@ -216,3 +343,22 @@ def load_organisation(path: Path) -> Organisation:
         return parse_organisation(data)
     except OrgFileError as exc:
         raise OrgFileError(f"{path}: {exc}") from None
+
+
+def resident_help(org: Organisation, office: Office | None) -> str:
+    """The resident's «راهنما»: the buttons by name, then their office's phone, address and
+    hours (when the resident's office is known: that of their latest request), then the
+    emergency numbers of the organisation file. For the resident's «راهنما» button and
+    /help."""
+    lines = [t("resident_help.title"), t("resident_help.request"), t("resident_help.track"),
+             t("resident_help.plain"), t("resident_help.moving"), ""]
+    if office is not None and (office.phone or office.address):
+        lines.append(t("resident_help.office", office=office.name,
+                       phone=shown_phone(office.phone) if office.phone else "—",
+                       address=office.address or "—", hours=office.hours.shown()))
+    else:
+        lines.append(t("resident_help.office_unknown"))
+    if org.services:
+        lines += ["", t("resident_help.emergency",
+                        numbers="، ".join(s.shown for s in org.services))]
+    return "\n".join(lines)

@@ -10,7 +10,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from storage.db import Database
-from storage.requests import OPEN_SQL as OPEN_STATUSES
+from storage import requests as _requests
+
+OPEN = _requests.OPEN  # the one list of open statuses (storage/requests.py)
+OPEN_STATUSES = _requests.OPEN_SQL
+
+# Needs counted as «فوری»: rated urgent or critical (not «زیاد»).
+URGENT_SEVERITIES = "('urgent', 'critical')"
+# A request's status at :as_of: its last status-changing event before then.
+STATUS_AS_OF = (
+    "coalesce((SELECT e.new_status FROM request_events e WHERE e.request_id = r.id "
+    "AND e.new_status IS NOT NULL AND e.at < :as_of ORDER BY e.at DESC, e.id DESC LIMIT 1), "
+    "'received')")
 
 
 @dataclass
@@ -27,6 +38,8 @@ class Figures:
     needs_by_category: list[tuple[str, int]] = field(default_factory=list)
     urgent: list[tuple[str, str, str, int]] = field(default_factory=list)
     requests_new: int = 0
+    # the period's new requests by their status at the digest's moment; they add up to new
+    requests_by_state: list[tuple[str, int]] = field(default_factory=list)
     requests_resolved: int = 0
     requests_open: int = 0
     requests_overdue: int = 0
@@ -34,7 +47,9 @@ class Figures:
     silent: list[str] = field(default_factory=list)
     # (category, requests answered, average hours to the office's first response)
     first_response: list[tuple[str, int, float]] = field(default_factory=list)
-    solved_yes: int = 0  # residents' answers to «was it solved?» given in the period
+    # requests whose resident answered «was it solved?» in the period, each once by its
+    # latest answer
+    solved_yes: int = 0
     solved_no: int = 0
 
     @property
@@ -112,7 +127,7 @@ async def figures(
         "SELECT coalesce(n.name, '—'), s.category, s.severity, coalesce(s.households, 0) "
         "FROM submissions s LEFT JOIN neighbourhoods n ON n.id = s.neighbourhood_id "
         f"WHERE s.form = 'needs_assessment' AND s.office_id IN {offices} {period} "
-        "AND s.severity IN ('high', 'critical') "
+        f"AND s.severity IN {URGENT_SEVERITIES} "
         "ORDER BY s.severity = 'critical' DESC, s.households DESC LIMIT 8", (start, end))]
     requests = await db.fetchone(
         "SELECT sum(created_at >= ? AND created_at < ?) AS new, "
@@ -121,6 +136,10 @@ async def figures(
     if requests:
         f.requests_new = requests["new"] or 0
         f.requests_resolved = requests["resolved"] or 0
+    f.requests_by_state = [(r[0], r[1]) for r in await db.fetchall(
+        f"SELECT {STATUS_AS_OF} AS state, count(*) FROM requests r "
+        f"WHERE r.office_id IN {offices} AND r.created_at >= :start AND r.created_at < :end "
+        "GROUP BY state ORDER BY state", {"as_of": now, "start": start, "end": end})]
     # Open at the end of the period (or now, if that is earlier): filed before it and not
     # closed before it. A closed request's closing time is its last status change.
     open_then = (
@@ -148,10 +167,12 @@ async def figures(
         "AND first_response_at IS NOT NULL GROUP BY category ORDER BY n DESC, category",
         (start, end))]
     answers = await db.fetchone(
-        "SELECT sum(e.new_status = 'resolved') AS yes, sum(e.new_status <> 'resolved') AS no "
-        "FROM request_events e JOIN requests r ON r.id = e.request_id "
-        f"WHERE e.kind = 'answer' AND r.office_id IN {offices} AND e.at >= ? AND e.at < ?",
-        (start, end))
+        "SELECT sum(last = 'resolved') AS yes, sum(last <> 'resolved') AS no FROM ("
+        "SELECT (SELECT e.new_status FROM request_events e WHERE e.request_id = r.id "
+        "AND e.kind = 'answer' AND e.at < :end ORDER BY e.at DESC, e.id DESC LIMIT 1) AS last "
+        f"FROM requests r WHERE r.office_id IN {offices} AND EXISTS (SELECT 1 FROM "
+        "request_events a WHERE a.request_id = r.id AND a.kind = 'answer' "
+        "AND a.at >= :start AND a.at < :end))", {"start": start, "end": end})
     if answers:
         f.solved_yes, f.solved_no = answers["yes"] or 0, answers["no"] or 0
     f.silent = [r[0] for r in await db.fetchall(

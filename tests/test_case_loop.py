@@ -234,7 +234,7 @@ async def test_a_duplicates_resident_follows_the_original(
     await sandbox.tap(maryam, t("inbox.to_duplicate"))
     await sandbox.say(maryam, original)
     told = reza.last
-    assert "تکراری است و پیگیری آن با درخواست " + shown(original) in told.text
+    assert "همسایه‌تان هم همین را خبر داده؛ درخواستتان همراه آن (" + shown(original) in told.text
     assert told.buttons() == [t("case.follow_button")]
 
     followed = (await sandbox.say(reza, f"/track {original}"))[-1].text
@@ -265,11 +265,12 @@ async def test_a_duplicates_resident_follows_the_original(
     book = load_workbook(io.BytesIO(data))
     events = list(book[t("export.events_sheet")].iter_rows(values_only=True))
     header = events[0]
-    linked = [e for e in events[1:] if e[header.index(t("export.original"))] == original]
-    assert len(linked) == 1 and linked[0][0] == copy
+    linked = [e for e in events[1:]
+              if e[header.index(t("export.original"))] == shown(original)]
+    assert len(linked) == 1 and linked[0][0] == shown(copy)  # as residents quote it
     requests = list(book[t("export.requests_sheet")].iter_rows(values_only=True))
     by_code = {r[0]: r for r in requests[1:]}
-    assert by_code[copy][requests[0].index(t("export.original"))] == original
+    assert by_code[shown(copy)][requests[0].index(t("export.original"))] == shown(original)
 
     # The resolution was a slip: the follower is told of the correction too.
     await sandbox.say(maryam, f"/track {original}")
@@ -316,10 +317,11 @@ async def test_not_solved_reopens_with_the_reason_and_tells_the_office(
         sandbox.db, office_ids=[office_row.id], scope="سرآسیاب", period=period_of("day", today),
         tz=TZ, labels=labels_from(sandbox.services.forms), overdue_days=7,
         overdue_by_category={}, now=sandbox.clock.now())
-    assert (digest.figures.solved_yes, digest.figures.solved_no) == (1, 1)
-    assert t("digest.solved", yes=1, no=1, rate=50) in digest.text
+    # one request answered «حل نشد» then «حل شد»: counted once, by its latest answer
+    assert (digest.figures.solved_yes, digest.figures.solved_no) == (1, 0)
+    assert t("digest.solved", yes=1, no=0, rate=100, count=1) in digest.text
     assert digest.figures.first_response[0][:2] == ("urban", 1)
-    assert ("اولین پاسخ دفتر: خدمات شهری و زیرساخت: کمتر از یک ساعت (میانگین ۱ درخواست)"
+    assert ("اولین پاسخ دفتر: خدمات شهری و زیرساخت: کمتر از یک ساعت (از ۱ درخواست)"
             in digest.text)
 
 

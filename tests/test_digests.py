@@ -192,13 +192,13 @@ async def test_a_supervisor_sees_only_their_offices(busy_day: SandboxBot) -> Non
     # سرآسیاب's 24 participants are neither listed nor added in (a tracking code may hold ۲۴).
     assert "پامنار" in text and "سرآسیاب" not in text
     assert "۲۴ نفر" not in text and "۴۲ نفر" not in text
-    assert "درخواست‌های ساکنان: تازه ۱،" in text
+    assert "درخواست‌های تازهٔ ساکنان: ۱ — حل‌شده ۰، باز ۱" in text
     assert "⚠️ پامنار: کار کودک و کودکان خیابانی — بحرانی (۳۵ خانوار)" in text
-    assert "بی‌گزارش در این دوره: حمید" in text
+    assert "بدون گزارش در این دوره: حمید" in text
     province = await digest_for(bot, reza)
     assert "گزارش‌های میدانی: ۲ " in province and "سرآسیاب" in province
     assert "شرکت‌کنندگان: ۴۲ نفر (+۴۲ نسبت به دورهٔ قبل) — از آنان کودک ۶، نوجوان ۱۲" in province
-    assert "باز ۲،" in province
+    assert "درخواست‌های باز در پایان دوره: ۲،" in province
 
 
 async def test_an_empty_day_still_gets_a_short_digest(sandbox: SandboxBot) -> None:
@@ -414,3 +414,74 @@ async def test_the_export_keeps_anonymous_residents_anonymous(busy_day: SandboxB
     events = openpyxl.load_workbook(io.BytesIO(data))["روند درخواست‌ها"]
     actors = [row[-1] for row in events.iter_rows(min_row=2, values_only=True)]
     assert "رضا" not in actors and t("export.anonymous") in actors and "زهرا" in actors
+
+
+async def test_digest_numbers_add_up_on_a_hand_computed_case(sandbox: SandboxBot) -> None:
+    """Four requests: one solved then «not solved» (open again), one outside the office's
+    remit, one a duplicate, one solved for good; two needs, one critical and one «زیاد».
+    By hand: new 4 = solved 1 + outside 1 + duplicate 1 + open 1; answers count requests
+    once by their latest answer: 1 «حل شد», 1 «حل نشد» (50%); «فوری» 1, not 2."""
+    bot = sandbox
+    db = bot.db
+    assert db is not None
+    maryam, sara = bot.user(20, "مریم"), bot.user(10, "سارا")
+    await join(db, maryam, "facilitator", "sarasiab")
+    await join(db, sara, "supervisor", "sarasiab")
+    for number, text in enumerate(["آب کوچه سه روز است قطع است.", "سگ‌های ولگرد در پارک محله.",
+                                   "آب کوچهٔ ما هم قطع است از دیروز.",
+                                   "چراغ کوچه خاموش است و تاریک است."]):
+        await request(bot, bot.user(40 + number, f"ساکن {number}"), "خدمات شهری و زیرساخت",
+                      "سرآسیاب", text, share=False)
+    await need(bot, maryam, "سرآسیاب")
+    await need(bot, maryam, "سرآسیاب")
+    ids = [r[0] for r in await db.fetchall("SELECT id FROM requests ORDER BY id")]
+    codes = [r[0] for r in await db.fetchall("SELECT code FROM requests ORDER BY id")]
+    now = db.now_iso()
+    moves = [  # (request, event kind, new status)
+        (0, "status", "resolved"), (0, "answer", "resolved"), (0, "answer", "in_review"),
+        (1, "status", "rejected"),
+        (2, "status", "duplicate"),
+        (3, "status", "resolved"), (3, "answer", "resolved"),
+    ]
+    for index, kind, status in moves:
+        await db.execute("INSERT INTO request_events (request_id, at, kind, new_status) "
+                         "VALUES (?, ?, ?, ?)", (ids[index], now, kind, status))
+    for index, status in ((0, "in_review"), (1, "rejected"), (2, "duplicate"), (3, "resolved")):
+        await db.execute("UPDATE requests SET status = ?, resolved_at = ? WHERE id = ?",
+                         (status, now if status == "resolved" else None, ids[index]))
+    await db.execute("UPDATE requests SET duplicate_of = ? WHERE id = ?", (codes[0], ids[2]))
+    await db.execute("UPDATE submissions SET severity = 'high' WHERE id = (SELECT max(id) "
+                     "FROM submissions WHERE form = 'needs_assessment')")
+    text = await digest_for(bot, sara)
+    assert ("درخواست‌های تازهٔ ساکنان: ۴ — حل‌شده ۱، در حیطهٔ دفتر نبود ۱، تکراری ۱، باز ۱"
+            in text)
+    assert "درخواست‌های باز در پایان دوره: ۱،" in text
+    assert "پاسخ ساکنان پس از حل: ۱ «حل شد»، ۱ «حل نشد» (۵۰٪ از ۲ درخواست)" in text
+    assert "نیازسنجی‌های تازه: ۲، فوری: ۱ " in text
+    assert text.count("⚠️") == 1
+
+
+async def test_the_export_shows_codes_as_residents_quote_them_and_tehran_time(
+    busy_day: SandboxBot,
+) -> None:
+    bot = busy_day
+    db = bot.db
+    assert db is not None
+    stored = await db.fetchall("SELECT code, created_at FROM requests ORDER BY id")
+    month = period_of("month", local_date(bot.clock.now(), TEHRAN))
+    data, _ = await build_export(db, bot.services.forms, office_ids=[
+        o.id for o in await offices.list_offices(db)], start=month.start, end=month.end,
+        tz=TEHRAN, with_phones=False)
+    sheet = openpyxl.load_workbook(io.BytesIO(data))[t("export.requests_sheet")]
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = list(rows[0])
+    code = stored[0]["code"]
+    quoted = (code[:4] + "-" + code[4:]).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert rows[1][0] == quoted and "\u2066" not in rows[1][0]
+    assert headers.index(t("export_cells.first_response_local")) + 1 == headers.index(
+        t("export.first_response"))
+    created = datetime.fromisoformat(stored[0]["created_at"]).astimezone(TEHRAN)
+    local = rows[1][headers.index(t("export.created_jalali"))]
+    assert local.endswith(f"{created:%H:%M}".translate(str.maketrans("0123456789",
+                                                                       "۰۱۲۳۴۵۶۷۸۹")))
+    assert rows[1][headers.index(t("export.created_iso"))] == stored[0]["created_at"]

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import jdatetime
 import pytest
 
+from bot.locale.codes import shown_code
+from bot.locale.isolate import LRI, PDI, isolate, unisolate
 from bot.locale.jalali import (
     MONTH_NAMES,
     WEEKDAY_NAMES,
@@ -30,9 +32,12 @@ from bot.locale.normalize import (
     match_key,
     normalize_text,
     parse_int,
+    strip_invisible,
     to_ascii_digits,
     to_persian_digits,
 )
+from bot.locale.phones import shown_phone
+from bot.locale.text import catalogue, resident_status, t
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 NOV_21 = date(2026, 11, 21)  # 1405/08/30, a Saturday
@@ -417,3 +422,42 @@ def test_previous_jalali_month_bounds() -> None:
 def test_jalali_month_name() -> None:
     assert jalali_month_name(NOV_21) == "آبان ۱۴۰۵"
     assert jalali_month_name(gregorian(1406, 1, 1)) == "فروردین ۱۴۰۶"
+
+
+# ----- issue 20: isolates, codes and phones as shown, the wording a native would use -------
+
+
+def test_codes_and_phones_are_isolated_in_chat_lines() -> None:
+    assert shown_code("63817450") == LRI + "۶۳۸۱-۷۴۵۰" + PDI
+    assert shown_code("63817450", isolated=False) == "۶۳۸۱-۷۴۵۰"
+    assert shown_phone("+989131234567") == LRI + "۰۹۱۳ ۱۲۳ ۴۵۶۷" + PDI
+    assert unisolate(shown_phone("+983432456789")) == "۰۳۴ ۳۲۴۵۶۷۸۹"
+    assert isolate(isolate("x")) == isolate("x")  # once
+    assert isolate("") == ""
+    # typed back (copied from a message), the isolates are dropped before reading
+    assert strip_invisible(shown_code("63817450")) == "۶۳۸۱-۷۴۵۰"
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    ("start.offer_no", "نه، فعلاً نه"),
+    ("form.cancel_yes", "بله، پاک کن"),
+    ("input.text_too_short", "کمی بیشتر بنویسید: از کی؟ کجای محله؟"),
+    ("input.date_future_tomorrow", "فردا هنوز نیامده؛ روزی را بنویسید که کار انجام شد."),
+    ("resident_status.rejected", "در حیطهٔ دفتر نیست؛ راهنمایی شد"),
+])
+def test_issue_20_wording(key: str, text: str) -> None:
+    assert t(key) == text
+
+
+def test_issue_20_wording_with_values() -> None:
+    assert t("form.cancel_confirm", title="درخواست", count="یک") == "درخواست ثبت نشود و پاک شود؟"
+    assert t("request.notice_duplicate", other="۱۲۳۴-۵۶۷۸").startswith(
+        "همسایه‌تان هم همین را خبر داده؛ درخواستتان همراه آن")
+    assert t("digest.first_response_line", category="سلامت", hours="۲ ساعت",
+             count=1).endswith("(از ۱ درخواست)")
+    assert "از موعد گذشته" in t("digest_requests.open", open=1, overdue=1)
+    assert t("digest.silent", names="حمید").startswith("بدون گزارش")
+    assert resident_status("rejected") == "در حیطهٔ دفتر نیست؛ راهنمایی شد"
+    words = " ".join(catalogue().values())
+    for old in ("فقط منو", "بله، رها کن", "عقب‌افتاده", "بی‌گزارش", "(میانگین"):
+        assert old not in words, old

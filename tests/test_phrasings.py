@@ -1,6 +1,7 @@
 """What people type, and what it must become: a table of phrasings run against the pure
-parsers of bot/locale (numbers, dates, phones, places, choices), each with the value it
-must give or the refusal it must get. No bot here."""
+parsers of bot/locale (numbers, dates, phones, places, choices, the short answers of
+`answers`, date ranges), each with the value it must give or the refusal it must get.
+Issue 20's refusals are here with more of the same kinds. No bot here."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from datetime import date
 
 import pytest
 
+from bot.locale import answers
 from bot.locale.choices import match_choice, match_choices
 from bot.locale.dates import DateReading, DateRefusal, read_date
 from bot.locale.jalali import from_jalali
 from bot.locale.numbers import NumberReading, NumberRefusal, read_number
-from bot.locale.phones import Phone, PhoneRefusal, read_phone
-from bot.locale.places import Address, Coordinates, PlaceRefusal, read_place
+from bot.locale.phones import Phone, PhoneRefusal, find_phone, read_phone
+from bot.locale.places import Address, Coordinates, PlaceRefusal, ShortLink, read_link, read_place
+from bot.locale.ranges import DateRange, RangeRefusal, read_range
 
 # A fixed "today" handed to the parsers, as the app's clock would: Tuesday 10 Azar 1405.
 TODAY = date(2026, 12, 1)
@@ -466,7 +469,293 @@ def test_multiple_choices_typed(typed: str, expected: list[int] | None) -> None:
     assert match_choices(typed, DOMAINS) == expected
 
 
+# --- phones inside a sentence (issue 20: «شمارم ۰۹۱۳… هست», a landline) ------------------------
+
+PHONES_IN_TEXT: list[tuple[str, str | None, object]] = [
+    ("شمارم ۰۹۱۳ ۱۲۳ ۴۵۶۷ هست", None, "+989131234567"),
+    ("شماره‌ام ۰۹۱۳۱۲۳۴۵۶۷ است", None, "+989131234567"),
+    ("بله ۰۹۱۳۱۲۳۴۵۶۷", None, "+989131234567"),
+    ("زنگ بزنید به ۰۹۱۳-۱۲۳-۴۵۶۷ لطفاً", None, "+989131234567"),
+    ("موبایلم 09131234567 هست", None, "+989131234567"),
+    ("شمارم ٠٩١٣١٢٣٤٥٦٧", None, "+989131234567"),
+    ("با این شماره تماس بگیرید: +۹۸ ۹۱۳ ۱۲۳ ۴۵۶۷", None, "+989131234567"),
+    ("۰۹۱۳ ۱۲۳ 4567 شماره منه", None, "+989131234567"),
+    ("تلفن خونه ۰۳۴-۳۲۴۵۶۷۸۹", None, "+983432456789"),
+    ("تلفن ثابت: ۰۳۴ ۳۲۴۵ ۶۷۸۹", None, "+983432456789"),
+    ("(۰۳۴) ۳۲۴۵۶۷۸۹ منزل", None, "+983432456789"),
+    ("خونه ۳۲۴۵ ۶۷۸۹", "34", "+983432456789"),
+    ("۳۲۴۵۶۷۸۹", "034", "+983432456789"),
+    ("بله ۰۹۱۳۱۲۳۴۵۶۷ ۲ تا شماره دارم", None, "+989131234567"),
+    ("شمارم ۰۹۱۳۱۲۳ هست", None, ("too_short",)),
+    ("۳۲۴۵ ۶۷۸۹", None, ("too_short",)),
+    ("شمارم ۰۹۱۳۱۲۳۴۵۶۷۸ هست", None, ("too_long",)),
+    ("آب نداریم", None, None),
+    ("از ۱۴۰۵/۹/۵ آب نداریم", None, None),
+    ("کوچه ۱۲ پلاک ۴", None, None),
+]
+
+
+@pytest.mark.parametrize(("typed", "area", "expected"), PHONES_IN_TEXT)
+def test_a_phone_found_in_a_sentence(typed: str, area: str | None, expected: object) -> None:
+    result = find_phone(typed, area_code=area)
+    if expected is None:
+        assert result is None
+    elif isinstance(expected, tuple):
+        assert isinstance(result, PhoneRefusal) and result.reason == expected[0], result
+    else:
+        assert isinstance(result, Phone) and result.e164 == expected, result
+
+
+# --- the contact question: «دفتر برای پیگیری با شما تماس بگیرد؟» --------------------------------
+
+CONTACT: list[tuple[str, object]] = [
+    ("آره زنگ بزنید", True),
+    ("آره", True),
+    ("اره", True),
+    ("بله", True),
+    ("بله لطفاً", True),
+    ("باشه", True),
+    ("باشه زنگ بزنید", True),
+    ("حتماً تماس بگیرید", True),
+    ("زنگ بزنید", True),
+    ("بله، با من تماس بگیرید", True),
+    ("اوکی", True),
+    ("نه", False),
+    ("نه زنگ نزنید", False),
+    ("نه، زنگ نزنید", False),
+    ("خیر", False),
+    ("نه ممنون", False),
+    ("نه مرسی", False),
+    ("فعلاً نه", False),
+    ("لازم نیست", False),
+    ("تماس نگیرید", False),
+    ("نمیخوام", False),
+    ("نه، بی‌نام بماند", False),
+    ("ناشناس بمونه", False),
+    ("بله، شماره‌ام را می‌فرستم", True),
+    ("شمارم ۰۹۱۳ ۱۲۳ ۴۵۶۷ هست", "+989131234567"),
+    ("۰۹۱۳۱۲۳۴۵۶۷", "+989131234567"),
+    ("آره ۰۹۱۳۱۲۳۴۵۶۷", "+989131234567"),
+    ("تلفن خونه ۰۳۴ ۳۲۴۵ ۶۷۸۹", "+983432456789"),
+    ("شمارم ۰۹۱۳۱۲۳", ("too_short",)),
+    ("آره زنگ نزنید", None),  # both: ask again
+    ("سلام", None),
+    ("آب نداریم", None),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), CONTACT)
+def test_the_contact_question_answered_in_words_or_with_a_number(typed: str,
+                                                                 expected: object) -> None:
+    result = answers.contact_reply(typed)
+    if expected is None:
+        assert result is None
+    elif isinstance(expected, bool):
+        assert result == answers.ContactReply(expected), result
+    elif isinstance(expected, tuple):
+        assert isinstance(result, PhoneRefusal) and result.reason == expected[0], result
+    else:
+        assert isinstance(result, answers.ContactReply) and result.call, result
+        assert result.phone is not None and result.phone.e164 == expected
+
+
+# --- skip, done, don't know, none, back ----------------------------------------------------------
+# (reader, typed, what it must read as)
+
+SHORT_ANSWERS: list[tuple[str, str, bool]] = [
+    ("skip_word", "نه", True),
+    ("skip_word", "ندارم", True),
+    ("skip_word", "نمیخوام", True),
+    ("skip_word", "نمی‌خوام", True),
+    ("skip_word", "نمی‌خواهم", True),
+    ("skip_word", "عکس ندارم", True),
+    ("skip_word", "موقعیت ندارم", True),
+    ("skip_word", "آدرس نمیدم", True),
+    ("skip_word", "فعلاً نه", True),
+    ("skip_word", "بعداً", True),
+    ("skip_word", "بگذر", True),
+    ("skip_word", "لازم نیست", True),
+    ("skip_word", "نه ممنون", True),
+    ("skip_word", "آب نداریم", False),
+    ("skip_word", "کوچه ۱۲", False),
+    ("skip_word", "سلام", False),
+    ("done_word", "تموم", True),
+    ("done_word", "تمام", True),
+    ("done_word", "تمومه", True),
+    ("done_word", "همین", True),
+    ("done_word", "همینه", True),
+    ("done_word", "همین بود", True),
+    ("done_word", "کافیه", True),
+    ("done_word", "تموم شد", True),
+    ("done_word", "دیگه ندارم", True),
+    ("done_word", "بسه", True),
+    ("done_word", "عکس بعدی", False),
+    ("done_word", "تموم نشده هنوز آب نداریم", False),
+    ("dont_know", "نمیدونم", True),
+    ("dont_know", "نمی‌دونم", True),
+    ("dont_know", "نمی‌دانم", True),
+    ("dont_know", "نميدونم", True),
+    ("dont_know", "مطمئن نیستم", True),
+    ("dont_know", "مطمین نیستم", True),
+    ("dont_know", "راستش نمیدونم", True),
+    ("dont_know", "خبر ندارم", True),
+    ("dont_know", "نمیدونم کدومه", True),
+    ("dont_know", "قلعه محمود", False),
+    ("none_word", "هیچکدوم", True),
+    ("none_word", "هیچ‌کدام", True),
+    ("none_word", "هیچ کدوم", True),
+    ("none_word", "هیچی", True),
+    ("none_word", "هیچکدومشون", True),
+    ("none_word", "هیچ‌کدام نیست", True),
+    ("none_word", "هیچکدوم از اینا", True),
+    ("none_word", "همه", False),
+    ("back_word", "برگرد", True),
+    ("back_word", "برگردید", True),
+    ("back_word", "قبلی", True),
+    ("back_word", "سوال قبلی", True),
+    ("back_word", "برو عقب", True),
+    ("back_word", "میخوام برگردم عقب", True),
+    ("back_word", "می‌خوام برگردم عقب", True),
+    ("back_word", "بازگشت", True),
+    ("back_word", "اشتباه زدم", True),
+    ("back_word", "مرحله قبل", True),
+    ("back_word", "دیروز برگشتم دیدم آب قطع است", False),
+    ("back_word", "کوچه پشت مسجد", False),
+    ("back_word", "آب نداریم", False),
+]
+
+
+@pytest.mark.parametrize(("reader", "typed", "expected"), SHORT_ANSWERS)
+def test_short_answers(reader: str, typed: str, expected: bool) -> None:
+    assert getattr(answers, reader)(typed) is expected
+
+
+@pytest.mark.parametrize("typed", ["آب نداریم", "برق نداریم", "کوچه تاریکه", "تیر برق کجه"])
+def test_a_short_description_is_none_of_the_short_answers(typed: str) -> None:
+    for reader in ("skip_word", "done_word", "dont_know", "none_word", "back_word"):
+        assert getattr(answers, reader)(typed) is False, reader
+    assert answers.yes_no(typed) is None
+
+
+# --- severity: the needs assessment's «شدت» (low, medium, high, critical) ----------------------
+
+SEVERITY_VALUES = ["low", "medium", "high", "critical"]
+SEVERITIES: list[tuple[str, list[str], str | None]] = [
+    ("خیلی زیاد", SEVERITY_VALUES, "high"),
+    ("خیلی خیلی زیاد", SEVERITY_VALUES, "high"),
+    ("زیاده", SEVERITY_VALUES, "high"),
+    ("شدید", SEVERITY_VALUES, "high"),
+    ("خیلی", SEVERITY_VALUES, "high"),
+    ("کم", SEVERITY_VALUES, "low"),
+    ("خیلی کم", SEVERITY_VALUES, "low"),
+    ("جزئی", SEVERITY_VALUES, "low"),
+    ("متوسط", SEVERITY_VALUES, "medium"),
+    ("معمولی", SEVERITY_VALUES, "medium"),
+    ("نه کم نه زیاد", SEVERITY_VALUES, "medium"),
+    ("بحرانی", SEVERITY_VALUES, "critical"),
+    ("خطرناک", SEVERITY_VALUES, "critical"),
+    ("فوری", SEVERITY_VALUES, "critical"),  # no «urgent» value: the emergency end
+    ("فوری", ["low", "medium", "high", "urgent", "critical"], "urgent"),
+    ("خیلی زیاد", ["low", "medium", "high", "urgent", "critical"], "high"),
+    ("خیلی زیاد", ["a", "b", "c", "d"], "c"),  # by place: the highest but the last
+    ("بحرانی", ["a", "b", "c", "d"], "d"),
+    ("سلام", SEVERITY_VALUES, None),
+]
+
+
+@pytest.mark.parametrize(("typed", "values", "expected"), SEVERITIES)
+def test_severity_words(typed: str, values: list[str], expected: str | None) -> None:
+    assert answers.severity(typed, values) == expected
+
+
+# --- map links in a message (Neshan, Google, OpenStreetMap) ------------------------------------
+
+LINKS: list[tuple[str, object]] = [
+    ("https://neshan.org/maps/@30.2839,57.0834,15.0z,0.0p", POINT),
+    ("neshan.org/maps/@30.2839,57.0834,15.0z,0.0p", POINT),
+    ("اینجاست https://neshan.org/maps/places/abc#c30.2839-57.0834-17z-0p", POINT),
+    ("https://neshan.org/maps/@30.28,57.08,15z/routing/car/destination/@30.2839,57.0834",
+     (30.28, 57.08)),
+    ("https://www.google.com/maps/place/30.2839,57.0834", POINT),
+    ("https://www.google.com/maps/search/30.2839,+57.0834", POINT),
+    ("https://www.google.com/maps/@30.2839,57.0834,17z", POINT),
+    ("https://www.openstreetmap.org/?mlat=30.2839&mlon=57.0834#map=17/30.28390/57.08340",
+     POINT),
+    ("https://www.openstreetmap.org/#map=17/30.28390/57.08340", POINT),
+    ("https://nshn.ir/_bvCEYhvDcu7", ("short", "neshan", "")),
+    ("nshn.ir/_bvCEYhvDcu7", ("short", "neshan", "")),
+    ("مسجد جامع کرمان\nhttps://nshn.ir/_bvCEYhvDcu7", ("short", "neshan", "مسجد جامع کرمان")),
+    ("https://maps.app.goo.gl/AbCdEf", ("short", "google", "")),
+    ("https://example.com/place", ("refused", "unknown_link")),
+    ("کوچه ۱۲ پشت مسجد", None),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), LINKS)
+def test_map_links(typed: str, expected: object) -> None:
+    result = read_link(typed)
+    if expected is None:
+        assert result is None
+    elif isinstance(expected, tuple) and expected[0] == "short":
+        assert result == ShortLink(expected[1], result.url, expected[2])  # type: ignore[union-attr]
+        assert "nshn.ir" in result.url or "goo.gl" in result.url  # type: ignore[union-attr]
+    elif isinstance(expected, tuple) and expected[0] == "refused":
+        assert isinstance(result, PlaceRefusal) and result.reason == expected[1]
+    else:
+        assert isinstance(result, Coordinates), result
+        assert (result.latitude, result.longitude) == pytest.approx(expected)
+
+
+# --- export ranges («/export اول آذر تا امروز») ---------------------------------------------------
+
+RANGES: list[tuple[str, object]] = [
+    ("اول آذر تا امروز", (j(1405, 9, 1), j(1405, 9, 10))),
+    ("از اول آذر تا امروز", (j(1405, 9, 1), j(1405, 9, 10))),
+    ("از ۱ آذر تا ۱۵ آذر", (j(1405, 9, 1), j(1405, 9, 10))),  # ends today
+    ("از ۱ تا ۵ آذر", (j(1405, 9, 1), j(1405, 9, 5))),
+    ("۱ آبان تا ۳۰ آبان", (j(1405, 8, 1), j(1405, 8, 30))),
+    ("۱۴۰۵/۸/۱ ۱۴۰۵/۸/۳۰", (j(1405, 8, 1), j(1405, 8, 30))),
+    ("۱۴۰۵/۸/۱ تا ۱۴۰۵/۸/۳۰", (j(1405, 8, 1), j(1405, 8, 30))),
+    ("1405/8/30 - 1405/8/1", (j(1405, 8, 1), j(1405, 8, 30))),  # backwards: swapped
+    ("آذر", (j(1405, 9, 1), j(1405, 9, 10))),
+    ("آذر ماه", (j(1405, 9, 1), j(1405, 9, 10))),
+    ("آبان", (j(1405, 8, 1), j(1405, 8, 30))),
+    ("آبان ۱۴۰۴", (j(1404, 8, 1), j(1404, 8, 30))),
+    ("دی", (j(1404, 10, 1), j(1404, 10, 30))),  # this Dey has not begun: last year's
+    ("آبان تا آذر", (j(1405, 8, 1), j(1405, 9, 10))),
+    ("ماه پیش", (j(1405, 8, 1), j(1405, 8, 30))),
+    ("ماه گذشته", (j(1405, 8, 1), j(1405, 8, 30))),
+    ("این ماه", (j(1405, 9, 1), j(1405, 9, 10))),
+    ("این هفته", (j(1405, 9, 7), j(1405, 9, 10))),  # from Saturday
+    ("هفته پیش", (j(1405, 8, 30), j(1405, 9, 6))),
+    ("۳۰ روز اخیر", (j(1405, 8, 11), j(1405, 9, 10))),
+    ("دیروز", (j(1405, 9, 9), j(1405, 9, 9))),
+    ("امروز", (j(1405, 9, 10), j(1405, 9, 10))),
+    ("۵ آذر", (j(1405, 9, 5), j(1405, 9, 5))),
+    ("امسال", (j(1405, 1, 1), j(1405, 9, 10))),
+    ("از ۲۰ آذر", ("refused", "future")),
+    ("سلام", ("refused", "format")),
+    ("از سلام تا امروز", ("refused", "start")),
+    ("از ۱ آذر تا خداحافظ", ("refused", "end")),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), RANGES)
+def test_export_ranges(typed: str, expected: object) -> None:
+    result = read_range(typed, today=TODAY)
+    if isinstance(expected, tuple) and expected[0] == "refused":
+        assert isinstance(result, RangeRefusal) and result.reason == expected[1], result
+    else:
+        assert result == DateRange(*expected), result  # type: ignore[misc]
+
+
 def test_the_corpus_has_at_least_two_hundred_phrasings() -> None:
     total = (len(NUMBERS) + len(DATES) + len(PHONES) + len(PLACES) + len(CHOICES)
              + len(MULTI) + 4)
     assert total >= 200, total
+
+
+def test_issue_20_added_at_least_sixty_phrasings() -> None:
+    added = (len(PHONES_IN_TEXT) + len(CONTACT) + len(SHORT_ANSWERS) + len(SEVERITIES)
+             + len(LINKS) + len(RANGES) + 4)
+    assert added >= 60, added

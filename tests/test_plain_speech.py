@@ -16,6 +16,7 @@ import pytest
 
 from bot.locale import jalali
 from bot.locale.normalize import to_ascii_digits
+from bot.locale.phones import shown_phone
 from bot.locale.text import t
 from bot.reports.export import build_export
 from bot.sandbox import SandboxBot, SimUser
@@ -295,7 +296,7 @@ async def test_a_typed_phone_and_a_typed_address_in_a_request(sandbox: SandboxBo
     assert placed[0].text.startswith("✔ موقعیت: خیابان شریعتی، کوچهٔ ۱۲، روبه‌روی مسجد\n\n")
     await sandbox.tap(zahra, "بله، شماره‌ام را می‌فرستم")
     asked = (await sandbox.say(zahra, "۰۹۱۳ ۱۲۳ ۴۵۶۷"))[-1]
-    assert asked.text == t("form.phone_confirm", phone="۰۹۱۳ ۱۲۳ ۴۵۶۷")
+    assert asked.text == t("form.phone_confirm", phone=shown_phone("+989131234567"))
     summary = (await sandbox.tap(zahra, t("form.confirm_yes")))[-1].text
     assert "۳ تیر برق" in summary  # Arabic-Indic digits shown as Persian
     assert "۱ پیام صوتی" in summary

@@ -117,7 +117,7 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
     assert kinds == ["photo", "location"]
 
     card = await open_card(sandbox, maryam)
-    assert "ثبت‌کننده: زهرا" in card and "تلفن: ۰۹۱۳ ۱۱۱ ۲۲۳۳" in card  # as people read it
+    assert "ثبت‌کننده: زهرا" in card and "تلفن: \u2066۰۹۱۳ ۱۱۱ ۲۲۳۳\u2069" in card
     assert "وضعیت: دریافت شد" in card
     taken = (await sandbox.tap(maryam, t("inbox.take")))[-1].text
     assert taken.startswith(t("inbox.done_take", code=card.split("\n")[0].split()[-1]))
@@ -251,7 +251,7 @@ async def test_reject_duplicate_and_notes(
     await sandbox.tap(maryam, "۲")
     await sandbox.tap(maryam, t("inbox.to_duplicate"))
     await sandbox.say(maryam, first)
-    assert "تکراری است و پیگیری آن با درخواست" in notices(zahra)[-1]
+    assert "همسایه‌تان هم همین را خبر داده؛ درخواستتان همراه آن" in notices(zahra)[-1]
 
     await sandbox.say(maryam, "/inbox")
     await sandbox.tap(maryam, "۱")

@@ -1,7 +1,9 @@
 """Places typed instead of shared: a map link (OpenStreetMap, Google Maps, Neshan, Balad),
 bare coordinates, or an address in words. `read_place` gives `Coordinates`, an `Address`
 (the text as the place) or a `PlaceRefusal`. Short links (goo.gl, nshn.ir …) name no
-coordinates and cannot be opened here, so they are refused with a hint. No messenger code.
+coordinates and cannot be opened here, so they are refused with a hint. `read_link` finds a
+map link in a message (a share from Neshan often carries the place's name too) and tells a
+point from a short link apart. No messenger code.
 """
 
 from __future__ import annotations
@@ -59,14 +61,51 @@ def _source(host: str) -> str:
         return "osm"
     if "google" in host:
         return "google"
-    if "neshan" in host:
+    if "neshan" in host or host.startswith("nshn."):
         return "neshan"
     if "balad" in host:
         return "balad"
     return ""
 
 
-def read_link(url: str) -> Coordinates | PlaceRefusal:
+@dataclass(frozen=True)
+class ShortLink:
+    """A share link that names no coordinates (nshn.ir/…, maps.app.goo.gl/…): the app that
+    made it, the link, and the words sent with it (a place's name, often), if any."""
+
+    source: str  # 'neshan', 'google', 'osm', 'balad' or ''
+    url: str
+    words: str = ""
+
+
+def read_link(text: str) -> Coordinates | ShortLink | PlaceRefusal | None:
+    """The map link in a message, read: its point (`Coordinates`), a `ShortLink` when it
+    names none (the handler says so: «this Neshan link has no coordinates; tap 📎 →
+    location, or write the address», and may keep `words` as the address), a
+    `PlaceRefusal` for a link that is not a map's or whose point is impossible; None when
+    the message has no link.
+
+    Used at every location question (the resident request's «موقعیت», the field report's
+    place) before the text is read as an address."""
+    plain = to_ascii_digits(normalize_text(text))
+    link = _URL.search(plain)
+    if link is None:
+        if plain.strip().lower().startswith("geo:"):
+            return read_place(plain)  # type: ignore[return-value]
+        return None
+    url = link.group(0).rstrip(".,،)»")
+    found = _read_url(url)
+    if isinstance(found, PlaceRefusal) and found.reason == "short_link":
+        host = urlsplit(url if re.match(r"https?://", url, re.IGNORECASE)
+                        else "https://" + url).netloc.lower().removeprefix("www.")
+        source = "neshan" if host.startswith("nshn") else _source(host) or (
+            "google" if "goo.gl" in host or host == "g.co" else "")
+        words = " ".join((plain[:link.start()] + " " + plain[link.end():]).split())
+        return ShortLink(source, url, words.strip(" :،,-–—"))
+    return found
+
+
+def _read_url(url: str) -> Coordinates | PlaceRefusal:
     """The point a map link shows."""
     if not re.match(r"https?://", url, re.IGNORECASE):
         url = "https://" + url
@@ -94,6 +133,10 @@ def read_link(url: str) -> Coordinates | PlaceRefusal:
     for key in ("q", "query", "ll", "center", "destination"):
         if key in query and (found := _PAIR.fullmatch(query[key].strip())):
             return _point(found[1], found[2], source)
+    # …/place/30.2839,57.0834 or …/search/30.2839,+57.0834 (Google)
+    if found := re.search(rf"/(?:place|search|dir)/(?:[^/]*/)?({_NUM}),\s*\+?({_NUM})(?:/|$)",
+                          path):
+        return _point(found[1], found[2], source)
     # …/@30.2839,57.0834,17z (Google, Neshan)
     if found := re.search(rf"@({_NUM}),({_NUM})", path + "#" + fragment):
         return _point(found[1], found[2], source)
@@ -112,7 +155,7 @@ def read_place(text: str) -> Coordinates | Address | PlaceRefusal:
     plain = to_ascii_digits(cleaned).strip()
     link = _URL.search(plain)
     if link is not None:
-        return read_link(link.group(0).rstrip(".,،)»"))
+        return _read_url(link.group(0).rstrip(".,،)»"))
     if plain.lower().startswith("geo:"):
         found = _PAIR.match(plain[4:].split("?")[0].replace(",", " , "))
         return _point(found[1], found[2], "geo") if found else PlaceRefusal("bad_coordinates")

@@ -40,6 +40,12 @@ def t(key: str, **values: object) -> str:
     return text.format(**shown)
 
 
+def resident_status(status: str) -> str:
+    """A request's status as its resident reads it: «رد شد» is said «در حیطهٔ دفتر نیست؛
+    راهنمایی شد» (staff keep `status.*`). For the resident's notices, list and card."""
+    return t(f"resident_status.{status}")
+
+
 def role_name(role: str) -> str:
     """The Persian name of a role."""
     return t(f"role.{role}")

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.cases import shown_code as _code
 from bot.forms.model import FormDefinition
+from bot.locale.codes import shown_code
 from bot.locale.jalali import local_datetime
 from bot.locale.normalize import fa_number, to_persian_digits
 from bot.locale.text import t
@@ -124,6 +124,28 @@ def _change(now: int, before: int) -> str:
     return t("digest.change", sign=sign, diff=abs(now - before))
 
 
+# The statuses a digest names, in this order; the three open ones are counted as «باز».
+STATES = ("resolved", "rejected", "duplicate", "withdrawn", "open")
+ALWAYS_SHOWN = ("resolved", "open")
+STATE_KEYS = {s: f"digest_requests.{s}" for s in STATES} | {"open": "digest_requests.open_state"}
+
+
+def request_states(by_state: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The new requests by status, each counted once: resolved, rejected, duplicate,
+    withdrawn (when any) and open (received, in review or referred); they add up to the
+    number of new requests."""
+    counts = dict.fromkeys(STATES, 0)
+    for status, count in by_state:
+        key = "open" if status in stats.OPEN else status
+        counts[key] = counts.get(key, 0) + count
+    return [(s, n) for s, n in counts.items() if n or s in ALWAYS_SHOWN]
+
+
+def solved_rate(yes: int, no: int) -> int:
+    """The share of requests whose latest answer was «حل شد», in whole percent."""
+    return round(100 * yes / (yes + no)) if yes + no else 0
+
+
 def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Labels,
            scope: str, now: datetime, tz: ZoneInfo, late: bool = False) -> str:
     """The digest text (pure: figures in, Persian out)."""
@@ -157,14 +179,19 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
                        severity=labels.severities.get(severity, severity),
                        households=households))
     lines.append("")
-    lines.append(t("digest.requests", new=f.requests_new, resolved=f.requests_resolved,
-                   open=f.requests_open, overdue=f.requests_overdue))
+    states = ""
+    if f.requests_new:
+        states = t("digest_requests.states", states="، ".join(
+            t("digest_requests.state", status=t(STATE_KEYS[s]), count=n)
+            for s, n in request_states(f.requests_by_state)))
+    lines.append(t("digest.requests", new=f.requests_new, states=states))
+    lines.append(t("digest_requests.open", open=f.requests_open, overdue=f.requests_overdue))
     if f.oldest_open is not None:
         code, created, category = f.oldest_open
         days = (local_datetime(now, tz).date()
                 - local_datetime(datetime.fromisoformat(created), tz).date()).days
         age = t("inbox.age_today") if days == 0 else t("inbox.age_days", days=days)
-        lines.append(t("digest.oldest", code=_code(code), age=age,
+        lines.append(t("digest.oldest", code=shown_code(code), age=age,
                        category=labels.request_categories.get(category, category)))
     if f.first_response:
         lines.append(t("digest.first_response", lines="، ".join(
@@ -176,8 +203,9 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
               count=count)
             for category, count, hours in f.first_response[:MAX_LINES])))
     if f.solved_yes or f.solved_no:
-        rate = round(100 * f.solved_yes / (f.solved_yes + f.solved_no))
-        lines.append(t("digest.solved", yes=f.solved_yes, no=f.solved_no, rate=rate))
+        lines.append(t("digest.solved", yes=f.solved_yes, no=f.solved_no,
+                       rate=solved_rate(f.solved_yes, f.solved_no),
+                       count=f.solved_yes + f.solved_no))
     if f.silent:
         lines.append("")
         lines.append(t("digest.silent", names="، ".join(f.silent[:MAX_LINES])

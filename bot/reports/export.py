@@ -1,7 +1,8 @@
 """The Excel export: field reports, needs assessments, requests and their events filed in a
 period (by their filing time, as digests count them; the day an activity happened is a
-column beside it) for a set of offices, with Persian headers, Jalali dates beside ISO dates, and
-sheets set right to left. Written in openpyxl's write-only mode, row by row, so a large
+column beside it) for a set of offices, with Persian headers, Jalali Tehran-time dates beside
+UTC ISO ones, tracking codes as residents quote them («۶۳۸۱-۷۴۵۰»), and sheets set right to
+left. Written in openpyxl's write-only mode, row by row, so a large
 province does not have to fit in memory; residents' phone numbers only when asked for
 (admins)."""
 
@@ -22,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.forms.model import FormDefinition, Question, is_voice
+from bot.locale.codes import shown_code
 from bot.locale.jalali import format_date_numeric, local_datetime, to_jalali
 from bot.locale.normalize import persian_digits_in_text, to_persian_digits
 from bot.locale.text import t
@@ -48,6 +50,11 @@ def jalali_instant(instant: str | None, tz: ZoneInfo) -> str:
         return ""
     local = local_datetime(datetime.fromisoformat(instant), tz)
     return f"{format_date_numeric(local.date())} {to_persian_digits(f'{local:%H:%M}')}"
+
+
+def code_cell(code: str | None) -> str:
+    """A tracking code as residents see it in chat («۶۳۸۱-۷۴۵۰»; a cell needs no isolates)."""
+    return shown_code(code, isolated=False) if code else ""
 
 
 def cell(question: Question, value: Any, hoods: dict[str, str]) -> Any:
@@ -195,7 +202,8 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
                t("export.office"), t("export.hood"), t("export.category"),
                t("export.status"), t("export.description"), t("export.assignee"),
                t("export.photos"), t("export.voices"), t("export.original"),
-               t("export.first_response"), t("export.solved")]
+               t("export_cells.first_response_local"), t("export.first_response"),
+               t("export.solved")]
     if with_phones:
         headers.append(t("export.phone"))
     requests = _sheet(book, t("export.requests_sheet"), headers)
@@ -218,12 +226,14 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
            "AND r.id > ? ORDER BY r.id LIMIT ?")
     count = events_count = 0
     async for row in _rows(db, sql, (*office_ids, first, last)):
-        values = [row["code"], jalali_instant(row["created_at"], tz), row["created_at"],
+        values = [code_cell(row["code"]), jalali_instant(row["created_at"], tz),
+                  row["created_at"],
                   row["office"], row["hood"] or t("request.unsure"),
                   categories.get(row["category"], row["category"]),
                   t(f"status.{row['status']}"), persian_digits_in_text(row["description"]),
                   row["assignee"] or "", row["photos"], row["voices"],
-                  row["duplicate_of"] or "", row["first_response_at"] or "",
+                  code_cell(row["duplicate_of"]), jalali_instant(row["first_response_at"], tz),
+                  row["first_response_at"] or "",
                   {"yes": t("form.yes"), "no": t("form.no")}.get(row["solved"], "")]
         if with_phones:
             values.append(row["phone"] or "")
@@ -239,12 +249,12 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
                 "LEFT JOIN people g ON g.id = e.target_id WHERE e.request_id = ? ORDER BY e.id",
                 (t("export.anonymous"), row["id"])):
             events.append([
-                row["code"], jalali_instant(event["at"], tz), event["at"],
+                code_cell(row["code"]), jalali_instant(event["at"], tz), event["at"],
                 t(f"export.kind_{event['kind']}"),
                 t(f"status.{event['old_status']}") if event["old_status"] else "",
                 t(f"status.{event['new_status']}") if event["new_status"] else "",
                 event["note"] or "", t("form.yes") if event["public"] else t("form.no"),
-                event["other_code"] or "", event["target"] or "", event["actor"] or ""])
+                code_cell(event["other_code"]), event["target"] or "", event["actor"] or ""])
             events_count += 1
     return count, events_count
 
