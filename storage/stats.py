@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from storage.db import Database
 from storage import requests as _requests
+from storage.db import Database
 
 OPEN = _requests.OPEN  # the one list of open statuses (storage/requests.py)
 OPEN_STATUSES = _requests.OPEN_SQL

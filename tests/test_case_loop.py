@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.delivery import deliver_due
+from bot.locale.codes import shown_code
 from bot.locale.text import t
 from bot.planning import enqueue_first_response_reminders, labels_from
 from bot.reports.digest import build_digest
@@ -35,8 +36,8 @@ TZ = ZoneInfo("Asia/Tehran")
 
 
 def shown(code: str) -> str:
-    """A tracking code as the bot writes it."""
-    return f"{code[:4]}-{code[4:]}".translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    """A tracking code as the bot writes it (isolated, so it keeps its order in a RTL line)."""
+    return shown_code(code)
 
 
 def staff_cards(staff: SimUser) -> list[str]:
@@ -266,11 +267,13 @@ async def test_a_duplicates_resident_follows_the_original(
     events = list(book[t("export.events_sheet")].iter_rows(values_only=True))
     header = events[0]
     linked = [e for e in events[1:]
-              if e[header.index(t("export.original"))] == shown(original)]
-    assert len(linked) == 1 and linked[0][0] == shown(copy)  # as residents quote it
+              if e[header.index(t("export.original"))] == shown_code(original, isolated=False)]
+    # as residents quote it (a cell needs no isolates)
+    assert len(linked) == 1 and linked[0][0] == shown_code(copy, isolated=False)
     requests = list(book[t("export.requests_sheet")].iter_rows(values_only=True))
     by_code = {r[0]: r for r in requests[1:]}
-    assert by_code[shown(copy)][requests[0].index(t("export.original"))] == shown(original)
+    assert by_code[shown_code(copy, isolated=False)][requests[0].index(
+        t("export.original"))] == shown_code(original, isolated=False)
 
     # The resolution was a slip: the follower is told of the correction too.
     await sandbox.say(maryam, f"/track {original}")
@@ -450,8 +453,9 @@ async def test_inbox_filters_search_and_pages(
     assert found.text.startswith(t("case.title_words", words="فاضلاب", count=1))
     assert shown(codes[7]) in found.text
     by_code = (await sandbox.say(maryam, f"/inbox {shown(codes[3])}"))[-1].text
-    assert by_code.startswith(t("case.title_words", words=f"{codes[3][:4]}-{codes[3][4:]}",
-                                count=1)) and shown(codes[3]) in by_code
+    words = "\u2066" + f"{codes[3][:4]}-{codes[3][4:]}" + "\u2069"  # isolated, as typed
+    assert by_code.startswith(t("case.title_words", words=words, count=1))
+    assert shown(codes[3]) in by_code
 
 
 async def test_nothing_is_sent_twice_across_a_restart(

@@ -83,7 +83,7 @@ CONTROLS = {t("form.back"), t("form.skip"), t("form.cancel"), t("form.done"),
 SAVED = re.compile(re.escape(t("form.saved", title="@T", number="@N", date="@D"))
                    .replace("@T", ".+").replace("@N", "([۰-۹]+)").replace("@D", ".+"))
 FILED = re.compile(re.escape(t("request.filed", code="@C", date="@D"))
-                   .replace("@C", "([۰-۹-]+)").replace("@D", ".+"))
+                   .replace("@C", "\u2066?([۰-۹-]+)\u2069?").replace("@D", ".+"))
 STARTS = {  # what someone with nothing open does next, by role
     "facilitator": ["/report", "/report", t("menu.report"), "/need", t("menu.need")],
     "resident": ["/request", t("menu.request"), t("menu.request"), "/track"],

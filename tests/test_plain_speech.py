@@ -24,7 +24,7 @@ from storage import drafts, offices
 from storage.people import get_person
 from tests.test_forms import join as join_office
 
-CODE = re.compile(r"کد پیگیری: ([۰-۹]{4}-[۰-۹]{4})")
+CODE = re.compile(r"کد پیگیری: \u2066?([۰-۹]{4}-[۰-۹]{4})")
 PROBLEM = "سلام. آب کوچه ما سه روز است قطع است"
 
 

@@ -15,6 +15,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.delivery import deliver_due
+from bot.locale.codes import shown_code
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
 from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
@@ -22,7 +23,7 @@ from storage import offices
 from storage.db import Database
 from storage.people import create_invite, redeem_invite
 
-CODE = re.compile(r"کد پیگیری: ([۰-۹]{4}-[۰-۹]{4})")
+CODE = re.compile(r"کد پیگیری: \u2066?([۰-۹]{4}-[۰-۹]{4})")
 
 
 async def join(db: Database | None, user: SimUser, office_slug: str) -> None:
@@ -418,7 +419,8 @@ async def test_a_pasted_code_is_tracked_and_only_the_office_sees_the_phone(
     zahra, _, _ = people
     code = await file_request(sandbox, zahra, extras=False)
     shown = f"{code[:4]}-{code[4:]}".translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-    assert (await sandbox.say(zahra, shown))[-1].text.startswith(f"درخواست {shown}")
+    assert (await sandbox.say(zahra, shown))[-1].text.startswith(
+        f"درخواست {shown_code(code)}")
     admin = sandbox.user(1, "مدیر")
     card = await open_card(sandbox, admin)
     assert "ثبت‌کننده: زهرا" in card and "تلفن" not in card
