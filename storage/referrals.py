@@ -430,6 +430,7 @@ class PublicRow:
     """One referral as Open311 may show it: no name, phone or text of the resident."""
 
     code: str
+    agency: str
     category: str
     state: str
     request_status: str
@@ -443,7 +444,7 @@ class PublicRow:
 
 
 _PUBLIC = (
-    "SELECT r.code, r.category, f.state, r.status, n.slug, n.name, o.slug, r.created_at, "
+    "SELECT r.code, f.agency, r.category, f.state, r.status, n.slug, n.name, o.slug, r.created_at, "
     "f.referred_at, max(f.updated_at, r.updated_at), f.promised_date "
     "FROM referrals f JOIN requests r ON r.id = f.request_id "
     "JOIN offices o ON o.id = r.office_id "
@@ -451,16 +452,21 @@ _PUBLIC = (
 
 
 async def public_rows(db: Database, agency: str, *, codes: Sequence[str] = (),
-                      categories: Sequence[str] = (), states: Sequence[str] = (),
+                      categories: Sequence[str] = (), closed: bool | None = None,
                       start: str | None = None, end: str | None = None,
                       limit: int = 1000) -> list[PublicRow]:
-    """An agency's referrals, newest referral first: optionally only these tracking codes,
-    categories or referral states, referred in [start, end) (UTC ISO)."""
+    """An agency's referrals, newest referral first: optionally only these tracking codes
+    or categories, only open or only closed ones (closed: the agency answered «done» or «not
+    ours», the office withdrew it, or the request itself is closed), referred in
+    [start, end) (UTC ISO)."""
     sql, params = _PUBLIC, [agency]
-    for column, values in (("r.code", codes), ("r.category", categories), ("f.state", states)):
+    for column, values in (("r.code", codes), ("r.category", categories)):
         if values:
             sql += f"AND {column} IN ({_in(list(values))}) "
             params += list(values)
+    if closed is not None:
+        sql += ("AND " + ("" if closed else "NOT ") + "(f.state IN ('done', 'not_ours', "
+                "'withdrawn') OR r.status NOT IN ('received', 'in_review', 'referred')) ")
     if start is not None:
         sql += "AND f.referred_at >= ? "
         params.append(start)
