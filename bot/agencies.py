@@ -17,6 +17,7 @@ deadline (a new promised date, a new referral).
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -259,6 +260,31 @@ def focal_point_sees_phone(referral: Referral, request: Request) -> bool:
     """A focal point sees the resident's phone only if the resident agreed to be called
     by the agency when the office referred it."""
     return referral.phone_consent and bool(request.phone)
+
+
+_PHONE_LIKE = re.compile(r"\+?[0-9۰-۹٠-٩](?:[\s\-.\u200c]?[0-9۰-۹٠-٩]){6,}")
+
+
+def mask_phones(text: str) -> str:
+    """The text with every run of seven digits or more (a phone number typed in it, in any
+    digits) hidden."""
+    return _PHONE_LIKE.sub(t("agency.hidden_phone"), text)
+
+
+def card_text(referral: Referral, request: Request, agency: Agency, category: str) -> str:
+    """The referral's card in a focal point's chat: code, category, neighbourhood, the
+    resident's text, its state; the phone (and a number typed in the text) only if the
+    resident agreed to the agency's call. (Photos and the location go as their own
+    messages.)"""
+    consent = focal_point_sees_phone(referral, request)
+    lines = [t("agency.card", office=request.office_name, agency=agency.short_name,
+               code=shown_code(request.code), category=category,
+               hood=request.neighbourhood_name or t("agency.unsure_hood"),
+               text=request.description if consent else mask_phones(request.description))]
+    if consent:
+        lines.append(t("agency.card_phone", phone=to_persian_digits(request.phone or "")))
+    lines.append(t("agency.card_state", state=state_name(referral.state)))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

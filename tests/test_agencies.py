@@ -185,6 +185,26 @@ async def test_an_agency_not_in_the_bot_is_recorded_by_hand(world: World) -> Non
     assert "ثبت دستی دفتر" in text and "۲۹ آذر" in text
 
 
+async def test_the_card_shows_the_phone_only_with_the_residents_consent(world: World) -> None:
+    from tests.agency_world import PHONE
+
+    abfa = agencies.agency_of(world.org, "abfa")
+    referral = await refer(world)
+    card = agencies.card_text(referral, world.request, abfa, "خدمات شهری و زیرساخت")
+    assert card.startswith("📨 ارجاع از دفتر تسهیل‌گری قلعه محمود به آبفا\nدرخواست ")
+    assert "وضعیت: ارجاع شد، منتظر دریافت" in card
+    assert "تلفن ساکن" not in card and PHONE not in card  # not even typed in the text
+    assert "هستم، [شماره پنهان]»" in card
+    assert agencies.mask_phones("تماس: ۰۹۱۲ ۱۲۳ ۴۵۶۷ یا 0341-3222222، پلاک ۱۲") == (
+        "تماس: [شماره پنهان] یا [شماره پنهان]، پلاک ۱۲")
+    await referrals.answer(world.db, referral, "not_ours", actor_id=world.focal.id, note="-")
+    agreed = await referrals.refer(world.db, request_id=world.request.id, agency="abfa",
+                                   referred_by=world.facilitator.id, phone_consent=True)
+    card = agencies.card_text(agreed, world.request, abfa, "خدمات شهری و زیرساخت")
+    assert "تلفن ساکن (با رضایت خودش برای تماس دستگاه): ۰۹۱۲۱۲۳۴۵۶۷" in card
+    assert PHONE in card  # the resident's own text, as typed
+
+
 # --- plain words ---------------------------------------------------------------------------
 
 
