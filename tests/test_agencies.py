@@ -352,3 +352,32 @@ async def test_the_person_row_keeps_the_agency(world: World) -> None:
     assert again is not None and again.agency == "abfa"
     other = await new_request(world.db, world.resident, world.office_id, 2)
     assert other.code != world.request.code
+
+
+async def test_migration_0012_widens_the_role_in_place_keeping_peoples_triggers(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    from bot.clock import ManualClock
+    from storage.db import Database
+    from tests.agency_world import START
+
+    clock = ManualClock(START)
+    path = tmp_path / "before.db"
+    db = await Database.open(path, clock=clock.now, target=11)
+    await db.execute("INSERT INTO people (user_id, display_name, role, created_at, updated_at) "
+                     "VALUES (5, 'زهرا', 'resident', 'x', 'x')")
+    await db.execute("CREATE TABLE seen (person_id INTEGER)")
+    await db.execute("CREATE TRIGGER people_seen AFTER UPDATE OF role ON people "
+                     "BEGIN INSERT INTO seen VALUES (NEW.id); END")
+    await db.close()
+    db = await Database.open(path, clock=clock.now)  # migrates on to the latest
+    try:
+        await db.execute("UPDATE people SET role = 'agency', agency = 'abfa' WHERE user_id = 5")
+        assert await db.fetchall("SELECT person_id FROM seen") != []  # the trigger is there
+        with pytest.raises(sqlite3.IntegrityError):  # the CHECK still holds other roles
+            await db.execute("UPDATE people SET role = 'mayor' WHERE user_id = 5")
+        check = await db.fetchone("PRAGMA integrity_check")
+        assert check is not None and check[0] == "ok"
+    finally:
+        await db.close()

@@ -2,37 +2,33 @@
 -- province or offices), their invites, referrals (one per request and agency; the office
 -- keeps the case) with their answers as events, and API keys per agency (Open311).
 --
--- SQLite cannot change a CHECK constraint, so `people` and `invites` are rebuilt as 0007
--- rebuilt `requests` (with legacy_alter_table on, the tables that point at `people` keep
--- pointing at the rebuilt one). A later migration that adds a column to `people` needs no
--- change here; one numbered below 0012 that adds a column must be copied here too.
+-- SQLite cannot change a CHECK constraint. `people` is not rebuilt: other migrations hang
+-- triggers on it (a rebuild would drop them) and add columns to it. Its role CHECK is
+-- widened in place instead, by SQLite's documented procedure for loosening a constraint
+-- (https://www.sqlite.org/lang_altertable.html, "making other kinds of table schema
+-- changes"): the stored CREATE TABLE text gains 'agency', no row changes, and
+-- `writable_schema = RESET` makes this connection read the schema afresh (the tables
+-- created below bump the schema cookie for every other connection). The temporary table's
+-- CHECK aborts the migration if the text was not found. `invites`, which nothing else
+-- touches, is rebuilt as 0007 rebuilt `requests`.
+
+PRAGMA writable_schema = ON;
+UPDATE sqlite_master
+SET sql = replace(sql, 'CHECK (role IN (''admin'', ''supervisor'', ''facilitator'', ''resident''))',
+                  'CHECK (role IN (''admin'', ''supervisor'', ''facilitator'', ''resident'', ''agency''))')
+WHERE type = 'table' AND name = 'people';
+PRAGMA writable_schema = RESET;
+PRAGMA writable_schema = OFF;
+CREATE TEMPORARY TABLE people_role_widened (ok INTEGER NOT NULL CHECK (ok = 1));
+INSERT INTO people_role_widened
+SELECT (SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'people')
+       LIKE '%''resident'', ''agency''))%';
+DROP TABLE people_role_widened;
+
+ALTER TABLE people ADD COLUMN agency TEXT;        -- a focal point's agency (organisation file slug)
+CREATE INDEX people_agency ON people(agency, role);
 
 PRAGMA legacy_alter_table = ON;
-
-ALTER TABLE people RENAME TO people_before_0012;
-DROP INDEX people_office;
-CREATE TABLE people (
-    id           INTEGER PRIMARY KEY,
-    user_id      INTEGER NOT NULL UNIQUE,          -- the messenger's user id
-    display_name TEXT NOT NULL DEFAULT '',
-    role         TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'facilitator', 'resident',
-                                               'agency')),
-    office_id    INTEGER REFERENCES offices(id),   -- facilitator's office, or a supervisor's one office
-    province_id  INTEGER REFERENCES provinces(id), -- a supervisor (or focal point) of a province
-    active       INTEGER NOT NULL DEFAULT 1,
-    created_at   TEXT NOT NULL,                    -- UTC ISO 8601
-    updated_at   TEXT NOT NULL,
-    staff_since  TEXT,                             -- UTC ISO; set when an invite is used
-    agency       TEXT                              -- a focal point's agency (organisation file slug)
-);
-INSERT INTO people (id, user_id, display_name, role, office_id, province_id, active,
-                    created_at, updated_at, staff_since)
-SELECT id, user_id, display_name, role, office_id, province_id, active, created_at,
-       updated_at, staff_since
-FROM people_before_0012;
-DROP TABLE people_before_0012;
-CREATE INDEX people_office ON people(office_id, role);
-CREATE INDEX people_agency ON people(agency, role);
 
 ALTER TABLE invites RENAME TO invites_before_0012;
 CREATE TABLE invites (
