@@ -1,11 +1,12 @@
-"""The command line: `tashilyar run | check | status | invite | backup | restore | export |
-console | demo`.
+"""The command line: `tashilyar run | check | status | invite | apikey | backup | restore |
+export | console | demo`.
 
 `run` (the default) receives updates (polling, or a webhook with WEBHOOK_URL) until SIGINT
 or SIGTERM. `status` prints the bot's health from its database; `restore` puts a backup
 back. `check` validates the
 settings and the organisation file, migrates the database and asks the server who the bot
-is. `invite` prints a one-time invite code. `backup` copies the live database. `console`
+is. `invite` prints a one-time invite code (staff, or an agency's focal point); `apikey`
+prints an agency's Open311 key or revokes one. `backup` copies the live database. `console`
 lets a person chat with the bot in the terminal, with no token, through the fake messenger.
 Configuration problems are printed as one line naming what to fix, never a traceback.
 """
@@ -193,14 +194,21 @@ async def check(settings: Settings) -> int:
 
 
 async def make_invite(settings: Settings, role: str, office: str | None,
-                      province: str | None, days: int) -> int:
-    """Print a one-time invite code and, when the server can be asked, its deep link."""
+                      province: str | None, days: int, agency: str | None = None) -> int:
+    """Print a one-time invite code and, when the server can be asked, its deep link. An
+    agency's focal point (role 'agency') is invited for an agency of the organisation file."""
     from bot.app import open_services
     from storage import offices
     from storage.people import create_invite
 
-    db = (await open_services(settings)).db
+    services = await open_services(settings)
+    db = services.db
     try:
+        if role == "agency" and services.org.agency(agency or "") is None:
+            known = ", ".join(a.slug for a in services.org.agencies)
+            print(f"error: no agency {agency!r} in the organisation file; known: {known}",
+                  file=sys.stderr)
+            return EXIT_CONFIG
         if office:
             row = await offices.office_by_slug(db, office)
             if row is None:
@@ -208,17 +216,18 @@ async def make_invite(settings: Settings, role: str, office: str | None,
                 print(f"error: no office {office!r}; known: {known}", file=sys.stderr)
                 return EXIT_CONFIG
             code = await create_invite(db, role=role, office_id=row.id, created_by=None,
-                                       days=days)
+                                       days=days, agency=agency)
         else:
             found = await offices.province_by_slug(db, province or "")
             if found is None:
                 print(f"error: no province {province!r}", file=sys.stderr)
                 return EXIT_CONFIG
             code = await create_invite(db, role=role, province_id=found[0], created_by=None,
-                                       days=days)
+                                       days=days, agency=agency)
     finally:
         await db.close()
-    print(f"invite code ({role}, valid {days} days, single use): {code}")
+    whose = f"{role} of {agency}" if agency else role
+    print(f"invite code ({whose}, valid {days} days, single use): {code}")
     print(f"the invited person sends the bot: /start {code}")
     if settings.bot_token:
         try:
@@ -229,6 +238,46 @@ async def make_invite(settings: Settings, role: str, office: str | None,
         except TelegramError as error:
             print(f"(no deep link: the messenger could not be asked for the bot's name: "
                   f"{type(error).__name__})")
+    return 0
+
+
+async def apikey(settings: Settings, agency: str | None, revoke: str | None,
+                 listing: bool) -> int:
+    """Print a new Open311 API key for an agency (shown once, stored hashed), revoke keys by
+    their first characters, or list the keys (their first characters, never the keys)."""
+    from bot.app import open_services
+    from storage import apikeys
+
+    services = await open_services(settings)
+    db = services.db
+    try:
+        if agency is not None and services.org.agency(agency) is None:
+            known = ", ".join(a.slug for a in services.org.agencies)
+            print(f"error: no agency {agency!r} in the organisation file; known: {known}",
+                  file=sys.stderr)
+            return EXIT_CONFIG
+        if revoke is not None:
+            revoked = await apikeys.revoke(db, revoke, agency=agency)
+            if not revoked:
+                print(f"error: no active key starts with {revoke!r} (give at least 6 "
+                      "characters)", file=sys.stderr)
+                return EXIT_CONFIG
+            for gone in revoked:
+                print(f"revoked the key {gone.prefix}… of {gone.agency}")
+            return 0
+        if listing:
+            for kept in await apikeys.list_keys(db, agency):
+                state = f"revoked {kept.revoked_at}" if kept.revoked_at else "active"
+                print(f"{kept.prefix}…  {kept.agency}  created {kept.created_at}  {state}  "
+                      f"last used {kept.last_used_at or 'never'}")
+            return 0
+        if agency is None:
+            raise ConfigError("--agency", "name the agency the new key is for")
+        key = await apikeys.create(db, agency)
+    finally:
+        await db.close()
+    print(f"API key for {agency} (shown once; pass it as api_key): {key}")
+    print(f"to revoke it: tashilyar apikey --revoke {key[:8]}")
     return 0
 
 
@@ -349,11 +398,18 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="poll the messenger until SIGINT/SIGTERM (the default)")
     sub.add_parser("check", help="validate settings, organisation file, database and token")
     inv = sub.add_parser("invite", help="print a one-time invite code for a staff member")
-    inv.add_argument("--role", required=True, choices=["facilitator", "supervisor"])
+    inv.add_argument("--role", required=True, choices=["facilitator", "supervisor", "agency"])
+    inv.add_argument("--agency", help="an agency's slug, for --role agency (a focal point)")
     where = inv.add_mutually_exclusive_group(required=True)
     where.add_argument("--office", help="office slug (see the organisation file)")
     where.add_argument("--province", help="province slug (supervisors of a whole province)")
     inv.add_argument("--days", type=int, default=None, help="days until it expires (default 7)")
+    key = sub.add_parser("apikey", help="a new Open311 API key for an agency, or revoke one")
+    key.add_argument("--agency", help="the agency's slug (see the organisation file)")
+    key_action = key.add_mutually_exclusive_group()
+    key_action.add_argument("--revoke", metavar="KEY_PREFIX",
+                            help="revoke the key starting with these characters (6 or more)")
+    key_action.add_argument("--list", action="store_true", help="list the keys")
     bak = sub.add_parser("backup", help="online backup of the live database")
     bak.add_argument("path", type=Path, help="new file to write the copy to")
     sub.add_parser("status", help="the bot's health from its database: last update, outbox, "
@@ -395,8 +451,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "invite":
             if args.role == "facilitator" and args.province:
                 raise ConfigError("--province", "facilitators belong to an office: use --office")
+            if (args.role == "agency") != (args.agency is not None):
+                raise ConfigError("--agency", "a focal point's invite (--role agency) names "
+                                  "its agency, and only it")
             return asyncio.run(make_invite(settings, args.role, args.office, args.province,
-                                           args.days or settings.invite_days))
+                                           args.days or settings.invite_days, args.agency))
+        if command == "apikey":
+            return asyncio.run(apikey(settings, args.agency, args.revoke, args.list))
         if command == "backup":
             return backup(settings, args.path)
         if command == "status":

@@ -1,7 +1,8 @@
 """The organisation data file (TOML): provinces, offices (with their phone, address and
 working hours) and neighbourhoods; and for residents' requests, the agencies they are
-referred to, emergency numbers per category (and per the words of a description),
-first-response and resolution times, and the urgent categories.
+referred to (with their service levels: hours to acknowledge, days to act), emergency
+numbers per category (and per the words of a description), first-response and resolution
+times, and the urgent categories.
 
 `load_organisation(path)` reads and checks the file; any problem raises `OrgFileError`
 with one line that names the file, the entry and what is wrong.
@@ -60,12 +61,25 @@ class Province:
     name: str
 
 
+DEFAULT_ACK_HOURS = 48  # an agency acknowledges a referral within this many hours
+DEFAULT_ACT_DAYS = 14   # … and acts on it within this many days (unless it promised a date)
+
+
 @dataclass(frozen=True)
 class Agency:
-    """A body a request is referred to (the water company, the municipality …)."""
+    """A body a request is referred to (the water company, the municipality …), with its
+    service level: hours to acknowledge a referral, days to act on it."""
 
     slug: str
     name: str
+    short: str = ""  # the name residents know it by («آبفا»); the full name if not given
+    ack_hours: int = DEFAULT_ACK_HOURS
+    act_days: int = DEFAULT_ACT_DAYS
+
+    @property
+    def short_name(self) -> str:
+        """The name a sentence to a resident uses."""
+        return self.short or self.name
 
 
 @dataclass(frozen=True)
@@ -257,9 +271,13 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     urgent = requests.get("urgent", [])
     if not isinstance(urgent, list) or not all(isinstance(v, str) for v in urgent):
         raise OrgFileError("[requests] urgent must be a list of categories")
-    agencies = tuple(
-        Agency(_slug(f"agency #{i}", a), _text(f"agency #{i}", a, "name"))
-        for i, a in enumerate(_table_list(data, "agencies"), start=1))
+    defaults = data.get("agency_defaults", {})
+    if not isinstance(defaults, dict):
+        raise OrgFileError("[agency_defaults] must be a table (ack_hours, act_days)")
+    ack = _whole("[agency_defaults]", defaults, "ack_hours", DEFAULT_ACK_HOURS)
+    act = _whole("[agency_defaults]", defaults, "act_days", DEFAULT_ACT_DAYS)
+    agencies = tuple(_agency(i, a, ack, act)
+                     for i, a in enumerate(_table_list(data, "agencies"), start=1))
     _unique("agencies", [a.slug for a in agencies])
     org = Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue),
                        agencies, dict(hours), {k: v.strip() for k, v in texts.items()},
@@ -321,6 +339,24 @@ def _emergency_entry(category: str, value: Any, services: tuple[EmergencyService
             raise OrgFileError(f"[requests] emergency {category!r}: {slug!r} is not among "
                                "[[emergency_numbers]]")
     return tuple(value)
+
+
+def _whole(where: str, entry: dict[str, Any], key: str, default: int) -> int:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000:
+        raise OrgFileError(f"{where}: '{key}' must be a whole number above 0, not {value!r}")
+    return value
+
+
+def _agency(index: int, raw: dict[str, Any], ack_hours: int, act_days: int) -> Agency:
+    slug = _slug(f"agency #{index}", raw)
+    where = f"agency {slug!r}"
+    short = raw.get("short", "")
+    if not isinstance(short, str):
+        raise OrgFileError(f"{where}: 'short' must be a text")
+    return Agency(slug, _text(where, raw, "name"), short.strip(),
+                  _whole(where, raw, "ack_hours", ack_hours),
+                  _whole(where, raw, "act_days", act_days))
 
 
 def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:

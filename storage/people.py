@@ -1,8 +1,9 @@
 """People and invites: who someone is, their role and office, and how staff join.
 
 Anyone who writes to the bot becomes a resident. Admins come from the settings. Staff
-(supervisors, facilitators) join only by redeeming an invite: a one-time, expiring code of
-80 random bits, of which only a hash is stored.
+(supervisors, facilitators) and agency focal points (role 'agency': an agency of the
+organisation file, within a province or offices) join only by redeeming an invite: a
+one-time, expiring code of 80 random bits, of which only a hash is stored.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from storage import audit
 from storage.db import Database, Row, utc_now_iso
 
-ROLES = ("admin", "supervisor", "facilitator", "resident")
+ROLES = ("admin", "supervisor", "facilitator", "resident", "agency")
 STAFF_ROLES = ("admin", "supervisor", "facilitator")
-INVITE_ROLES = ("supervisor", "facilitator")
+INVITE_ROLES = ("supervisor", "facilitator", "agency")
 # Crockford's base32 without the letters easily confused: 16 symbols of 5 bits = 80 bits.
 CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 CODE_LENGTH = 16
@@ -35,6 +38,7 @@ class Person:
     office_id: int | None
     province_id: int | None
     active: bool
+    agency: str | None = None  # a focal point's agency (organisation file slug)
 
     @property
     def is_staff(self) -> bool:
@@ -58,11 +62,12 @@ class InviteError(ValueError):
 def _person(row: Row) -> Person:
     return Person(
         row["id"], row["user_id"], row["display_name"], row["role"], row["office_id"],
-        row["province_id"], bool(row["active"]),
+        row["province_id"], bool(row["active"]), row["agency"],
     )
 
 
-_SELECT = "SELECT id, user_id, display_name, role, office_id, province_id, active FROM people "
+_SELECT = ("SELECT id, user_id, display_name, role, office_id, province_id, active, agency "
+           "FROM people ")
 
 
 async def get_person(db: Database, user_id: int) -> Person | None:
@@ -159,26 +164,30 @@ async def create_invite(
     created_by: int | None,
     days: int,
     now: datetime | None = None,
+    agency: str | None = None,
 ) -> str:
-    """Store a new invite and return its code (shown once, never stored in clear)."""
+    """Store a new invite and return its code (shown once, never stored in clear). A focal
+    point's invite (role 'agency') names the agency too."""
     if role not in INVITE_ROLES:
         raise ValueError(f"invites are for {INVITE_ROLES}, not {role!r}")
     if (office_id is None) == (province_id is None):
         raise ValueError("an invite names either an office or a province")
+    if (role == "agency") != (agency is not None):
+        raise ValueError("an agency's invite, and only it, names the agency")
     now = now or db.now()
     code = new_invite_code()
     async with db.transaction() as tx:
         cursor = await tx.execute(
             "INSERT INTO invites (code_hash, role, office_id, province_id, created_by, "
-            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at, expires_at, agency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (_hash(code), role, office_id, province_id, created_by, utc_now_iso(now),
-             utc_now_iso(now + timedelta(days=days))),
+             utc_now_iso(now + timedelta(days=days)), agency),
         )
         await audit.record(
             tx, "invite.create", at=utc_now_iso(now), actor_id=created_by,
             subject=f"invite:{cursor.lastrowid}",
             detail={"role": role, "office_id": office_id, "province_id": province_id,
-                    "days": days},
+                    "days": days} | ({"agency": agency} if agency else {}),
         )
     return code
 
@@ -190,7 +199,7 @@ async def redeem_invite(
     now_iso = utc_now_iso(now or db.now())
     async with db.transaction() as tx:
         cursor = await tx.execute(
-            "SELECT id, role, office_id, province_id, expires_at, used_at FROM invites "
+            "SELECT id, role, office_id, province_id, expires_at, used_at, agency FROM invites "
             "WHERE code_hash = ?",
             (_hash(code),),
         )
@@ -201,24 +210,26 @@ async def redeem_invite(
             raise InviteError("used")
         if invite["expires_at"] <= now_iso:
             raise InviteError("expired")
-        cursor = await tx.execute("SELECT role, active FROM people WHERE user_id = ?", (user_id,))
+        cursor = await tx.execute(
+            "SELECT id, role, active, agency FROM people WHERE user_id = ?", (user_id,))
         existing = await cursor.fetchone()
         if existing is not None and existing["role"] == "admin" and existing["active"]:
             raise InviteError("admin")
         await tx.execute(
             "INSERT INTO people (user_id, display_name, role, office_id, province_id, active, "
-            "created_at, updated_at, staff_since) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) "
+            "created_at, updated_at, staff_since, agency) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, "
             "role = excluded.role, office_id = excluded.office_id, "
             "province_id = excluded.province_id, active = 1, updated_at = excluded.updated_at, "
-            "staff_since = excluded.staff_since",
+            "staff_since = excluded.staff_since, agency = excluded.agency",
             (user_id, display_name, invite["role"], invite["office_id"], invite["province_id"],
-             now_iso, now_iso, now_iso),
+             now_iso, now_iso, now_iso, invite["agency"]),
         )
         cursor = await tx.execute("SELECT id FROM people WHERE user_id = ?", (user_id,))
         person_row = await cursor.fetchone()
         assert person_row is not None
         person_id = person_row["id"]
+        await _agency_scope(tx, person_id, invite, existing)
         # The WHERE makes a second redemption racing this one change nothing.
         cursor = await tx.execute(
             "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL",
@@ -233,6 +244,20 @@ async def redeem_invite(
     person = await get_person(db, user_id)
     assert person is not None
     return person
+
+
+async def _agency_scope(tx: aiosqlite.Connection, person_id: int, invite: Row,
+                        before: Row | None) -> None:
+    """A focal point's offices: an office invite adds its office to those they had for the
+    same agency (a province invite covers the province); any other role or agency starts
+    afresh."""
+    same = (before is not None and before["role"] == "agency" and before["active"]
+            and before["agency"] == invite["agency"])
+    if not same or invite["role"] != "agency" or invite["office_id"] is None:
+        await tx.execute("DELETE FROM agency_offices WHERE person_id = ?", (person_id,))
+    if invite["role"] == "agency" and invite["office_id"] is not None:
+        await tx.execute("INSERT OR IGNORE INTO agency_offices (person_id, office_id) "
+                         "VALUES (?, ?)", (person_id, invite["office_id"]))
 
 
 async def list_staff(
@@ -272,7 +297,8 @@ async def set_active(db: Database, person_id: int, active: bool, *, actor_id: in
 async def active_with_role(db: Database, role: str) -> list[tuple[Person, str | None]]:
     """Active people of a role, with when they joined as staff."""
     rows = await db.fetchall(
-        "SELECT id, user_id, display_name, role, office_id, province_id, active, staff_since "
+        "SELECT id, user_id, display_name, role, office_id, province_id, active, agency, "
+        "staff_since "
         "FROM people WHERE role = ? AND active = 1 ORDER BY id", (role,))
     return [(_person(r), r["staff_since"]) for r in rows]
 
