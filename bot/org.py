@@ -1,6 +1,7 @@
 """The organisation data file (TOML): provinces, offices and neighbourhoods; and for
 residents' requests, the agencies they are referred to, emergency numbers, first-response and
-resolution times, and the urgent categories.
+resolution times, the urgent categories and the sensitive ones (whose details only the
+office's staff and admins see).
 
 `load_organisation(path)` reads and checks the file; any problem raises `OrgFileError`
 with one line that names the file, the entry and what is wrong.
@@ -76,6 +77,11 @@ class Organisation:
     response_hours: dict[str, int] = field(default_factory=dict)  # category → hours
     emergency: dict[str, str] = field(default_factory=dict)       # category → numbers
     urgent: frozenset[str] = frozenset()                          # never held by quiet hours
+    sensitive: frozenset[str] = frozenset()  # details seen only by the office and admins
+
+    def is_sensitive(self, category: str) -> bool:
+        """Whether a request category is sensitive (`[requests.sensitive]`, `cat = true`)."""
+        return category in self.sensitive
 
     def office(self, slug: str) -> Office | None:
         """The office with this slug, if any."""
@@ -187,13 +193,18 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     urgent = requests.get("urgent", [])
     if not isinstance(urgent, list) or not all(isinstance(v, str) for v in urgent):
         raise OrgFileError("[requests] urgent must be a list of categories")
+    sensitive = requests.get("sensitive", {})
+    if not isinstance(sensitive, dict) or not all(
+            isinstance(v, bool) for v in sensitive.values()):
+        raise OrgFileError("[requests] sensitive must map categories to true or false, "
+                           "e.g. social_harm = true")
     agencies = tuple(
         Agency(_slug(f"agency #{i}", a), _text(f"agency #{i}", a, "name"))
         for i, a in enumerate(_table_list(data, "agencies"), start=1))
     _unique("agencies", [a.slug for a in agencies])
     return Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue),
                         agencies, dict(hours), {k: v.strip() for k, v in emergency.items()},
-                        frozenset(urgent))
+                        frozenset(urgent), frozenset(k for k, v in sensitive.items() if v))
 
 
 def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:
