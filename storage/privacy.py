@@ -19,13 +19,14 @@ import aiosqlite
 
 from storage import audit, outbox
 from storage.db import Database, utc_now_iso
-from storage.requests import CLOSED, Owed
+from storage.requests import CLOSED, Owed, canonical_code
 
 THROUGH = ("chat", "dashboard", "export", "agency", "cli")
 MEDIA_KINDS = ("photo", "voice", "document", "location")
 _MEDIA_COUNTED = {"photo": "photos", "voice": "voices", "document": "documents",
                   "location": "locations"}
 FORGOTTEN_NAME = ""  # a forgotten person's display name: the chat shows «ساکن (حذف‌شده)»
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 STALE_DRAFT_DAYS = 30  # an unfinished form untouched this long is dropped by retention
 
 
@@ -77,7 +78,7 @@ async def looks(db: Database, person: int | None = None, request_code: str | Non
         params.append(person)
     if request_code is not None:
         where.append("r.code = ?")
-        params.append("".join(c for c in request_code if c.isascii() and c.isdigit()))
+        params.append(canonical_code(request_code.translate(_DIGITS)))
     if since is not None:
         where.append("l.at >= ?")
         params.append(since)

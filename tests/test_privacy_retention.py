@@ -19,9 +19,10 @@ from bot.sandbox import SandboxBot
 from storage import drafts, offices, privacy
 from storage import requests as store
 from storage.db import Database
-from storage.people import resolve_person
+from storage.people import get_person, resolve_person
 from storage.requests import Owed
 from tests.privacy_scan import scan
+from tests.test_requests import join
 
 TZ = ZoneInfo("Asia/Tehran")
 
@@ -32,7 +33,11 @@ async def filed_and_resolved(bot: SandboxBot, user_id: int, n: int) -> store.Req
     db = bot.db
     assert db is not None
     resident = await resolve_person(db, user_id, f"ساکن{n}", frozenset())
-    staff = await resolve_person(db, 900, "مریم", frozenset())
+    staff = await get_person(db, 900)
+    if staff is None:  # Maryam, a facilitator of Sarasiab's office
+        await join(db, bot.user(900, "مریم"), "sarasiab")
+        staff = await get_person(db, 900)
+        assert staff is not None
     office = await offices.office_by_slug(db, "sarasiab")
     assert office is not None
     hood = await db.fetchone("SELECT id FROM neighbourhoods WHERE office_id = ? LIMIT 1",
