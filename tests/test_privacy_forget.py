@@ -157,3 +157,28 @@ async def test_the_scan_finds_a_phone_in_any_digits_and_a_name_as_a_word(
     assert found == [(1, "phone"), (2, "phone"), (3, "phone"), (5, f"name {NAME}"),
                      (6, "messenger id"), (7, "messenger id")]
     assert national("+98 913 765 4321") == national("09137654321") == "9137654321"
+
+
+async def test_forgetting_by_the_store_alone_scrubs_the_residents_reasons(
+    sandbox: SandboxBot
+) -> None:
+    """The same without the chat: a resolved request the resident answered «حل نشد» (with a
+    reason naming her number) and which was resolved again."""
+    from tests.test_privacy_retention import filed_and_resolved, personal
+
+    db = sandbox.db
+    assert db is not None
+    request = await filed_and_resolved(sandbox, 7001, 1)
+    reopened = await store.answer(db, request, resident_id=request.resident_id, solved=False,
+                                  reason="هنوز خاموش است؛ با ۰۹۱۳۰۰۰۰۰۰۱ تماس بگیرید")
+    staff = await db.fetchone("SELECT id FROM people WHERE user_id = 900")
+    assert staff is not None
+    await store.change_status(db, reopened, "resolved", actor_id=staff[0], note="درست شد")
+    needles = personal(1) | {"messenger_ids": [7001], "names": ["ساکن1"]}
+    found = {f.table for f in await scan(db, **needles)}
+    assert found >= {"people", "requests", "request_events", "attachments"}
+    forgotten = await privacy.forget_person(db, request.resident_id)
+    assert await scan(db, **needles) == []
+    assert forgotten.open_requests == () and forgotten.removed["notes"] == 3
+    kept = await store.by_code(db, request.code)
+    assert kept is not None and (kept.status, kept.category) == ("resolved", "urban")

@@ -149,7 +149,8 @@ async def test_the_daily_job_runs_once_a_day_after_four(
     assert await daily_retention(sandbox.services, schedule) is not None
     runs = await db.fetchall("SELECT days, removed FROM retention_runs")
     assert [(r["days"], json.loads(r["removed"])) for r in runs] == [(365, {}), (365, {})]
-    assert not retention_due(clock.now(), TZ, None, (await privacy.last_run(db)).at)  # type: ignore[union-attr]
+    last = await privacy.last_run(db)
+    assert last is not None and not retention_due(clock.now(), TZ, None, last.at)
 
 
 async def test_stale_drafts_and_orphan_conversations_go(
