@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from bot.org import OrgFileError, load_organisation, parse_organisation
 from bot.privacy import looks_digest, shown_code
 from bot.sandbox import SandboxBot
 from storage import privacy
+from storage.db import Database
 from storage.people import Person
 from storage.requests import Request
 from tests.test_privacy_retention import TZ, filed_and_resolved
@@ -152,3 +154,27 @@ def shown_id(person_id: int) -> str:
     """A person id in Persian digits."""
     return str(person_id).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
 
+
+
+async def test_a_database_of_version_8_migrates_with_its_requests_unflagged(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    db = await Database.open(tmp_path / "old.db", clock=clock.now, target=8)
+    try:
+        stamp = db.now_iso()
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO provinces (id, slug, name) VALUES (1, 'k', 'کرمان')")
+            await tx.execute("INSERT INTO offices (id, slug, name, province_id, city) "
+                             "VALUES (1, 'o', 'دفتر', 1, 'کرمان')")
+            await tx.execute("INSERT INTO people (id, user_id, display_name, role, created_at, "
+                             "updated_at) VALUES (1, 5010, 'زهرا', 'resident', ?, ?)",
+                             (stamp, stamp))
+            await tx.execute("INSERT INTO requests (code, draft_id, resident_id, office_id, "
+                             "category, description, created_at, updated_at) "
+                             "VALUES ('12345678', 1, 1, 1, 'urban', 'متن', ?, ?)", (stamp, stamp))
+        assert 13 in await db.migrate()
+        assert await privacy.request_flags(db, 1) == (False, False)
+        assert not await privacy.is_forgotten(db, 1)
+        assert await privacy.last_run(db) is None and await privacy.looks(db) == []
+    finally:
+        await db.close()
