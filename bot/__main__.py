@@ -1,5 +1,5 @@
 """The command line: `tashilyar run | check | status | invite | apikey | backup | restore |
-export | console | demo`.
+export | audit | console | demo`.
 
 `run` (the default) receives updates (polling, or a webhook with WEBHOOK_URL) until SIGINT
 or SIGTERM. `status` prints the bot's health from its database; `restore` puts a backup
@@ -391,6 +391,38 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def audit(settings: Settings, args: argparse.Namespace,
+                clock: Clock = SYSTEM_CLOCK) -> int:
+    """Print the access log (every look at personal data) in Persian, Jalali dates."""
+    from bot.locale.jalali import JalaliDateError, parse_jalali_date
+    from bot.locale.normalize import to_ascii_digits
+    from bot.privacy import audit_lines, jalali_start
+    from storage.db import Database
+    from storage.privacy import looks
+
+    since = None
+    if args.since:
+        try:
+            since = jalali_start(parse_jalali_date(to_ascii_digits(args.since)),
+                                 settings.timezone)
+        except JalaliDateError as error:
+            raise ConfigError("--since", f"{args.since!r} is not a Jalali date "
+                              f"({error.reason}); write e.g. 1405/08/01") from None
+    if not settings.database_path.is_file():
+        raise ConfigError("DATABASE_PATH", f"no database at {settings.database_path}; "
+                          "point DATABASE_PATH at the bot's database")
+    db = await Database.open(settings.database_path, clock=clock.now, migrate=False)
+    try:
+        if "access_log" not in await db.tables():
+            print("the database has no access log yet: start the bot once to migrate it")
+            return 0
+        found = await looks(db, person=args.person, request_code=args.request, since=since)
+    finally:
+        await db.close()
+    print("\n".join(audit_lines(found, settings.timezone)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
     p = argparse.ArgumentParser(prog="tashilyar", description=__doc__.splitlines()[0])
@@ -425,6 +457,10 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, default=None, help="file to write (default exports/…)")
     exp.add_argument("--with-phones", action="store_true",
                      help="include residents' phone numbers (an admin's export)")
+    aud = sub.add_parser("audit", help="print the access log: every look at personal data")
+    aud.add_argument("--person", type=int, default=None, help="only this person (their id)")
+    aud.add_argument("--request", default=None, help="only this request (tracking code)")
+    aud.add_argument("--since", default=None, help="from this Jalali day on, e.g. 1405/08/01")
     demo = sub.add_parser("demo", help="a whole day against the fake messenger, no token")
     demo.add_argument("--out", type=Path, default=Path("demo-output"),
                       help="folder for the export, the chart and the demo database")
@@ -466,6 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return restore(settings, args.path)
         if command == "export":
             return asyncio.run(export(settings, args))
+        if command == "audit":
+            return asyncio.run(audit(settings, args))
         if command == "demo":
             from bot.demo import run_demo
 

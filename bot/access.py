@@ -21,6 +21,7 @@ from functools import cache
 from bot.callbacks import Area
 from bot.locale.normalize import match_key
 from bot.locale.text import t
+from bot.org import Organisation
 from storage import offices
 from storage.db import Database
 from storage.offices import OfficeRow
@@ -206,3 +207,35 @@ async def permitted(db: Database, person: Person, action: Feature | str | Area,
     if action == "phone":
         return sees_phone(person, record)
     return await may_act_on_request(db, person, record)
+
+
+# ----- privacy (issue 23): sensitive categories -----
+
+DETAIL_INTERFACES = frozenset({"chat", "dashboard", "export", "digest", "agency", "open311"})
+
+
+def sees_details(person: Person, request: Request, org: Organisation, *,
+                 through: str = "chat") -> bool:
+    """Whether `person` (who may see the request at all: ask `may_see_request` first) sees
+    its text, photos, voice notes, phone and location through this interface, or only its
+    category, neighbourhood, dates and status.
+
+    An ordinary category: yes. A sensitive one (`org.is_sensitive`): in the chat only, to the
+    resident who filed it, the active facilitators of the request's office, its assignee
+    and active admins; an export shows them to an admin (who asked `--with-text`); never to a
+    supervisor, an agency, the dashboard, a digest or Open311."""
+    if through not in DETAIL_INTERFACES:
+        raise ValueError(f"unknown interface {through!r}")
+    if not org.is_sensitive(request.category):
+        return True
+    if through == "export":
+        return person.active and person.role == "admin"
+    if through != "chat":
+        return False
+    if request.resident_id == person.id:
+        return True
+    if not person.active:
+        return False
+    if person.role == "admin" or request.assignee_id == person.id:
+        return True
+    return person.role == "facilitator" and person.office_id == request.office_id

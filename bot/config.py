@@ -86,6 +86,8 @@ class Settings:
     log_format: Literal["text", "json"] = "text"
     # Case loop: non-urgent notices to staff wait out these hours (local time), e.g. 22:00-07:00.
     quiet_hours: tuple[time, time] | None = None
+    # Privacy (issue 23): personal data of requests closed this many days ago is removed.
+    retention_days: int = 365
 
     @property
     def poll_interval(self) -> float:
@@ -347,4 +349,5 @@ def load_settings(
         clock_start=_instant("CLOCK_START", get("CLOCK_START")) if get("CLOCK_START") else None,
         **_operations(get),
         quiet_hours=_quiet_hours(get("QUIET_HOURS")),
+        retention_days=_positive_int("RETENTION_DAYS", get("RETENTION_DAYS") or "365"),
     )

@@ -11,13 +11,16 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot.planning import tick
+from bot.privacy import RetentionSchedule, daily_retention
 
 TICK_INTERVAL = 5.0
 
 
 async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The repeating job: owe what fell due, deliver the outbox."""
+    """The repeating job: owe what fell due, deliver the outbox; once a day, retention."""
     await tick(context.application)
+    data = context.application.bot_data
+    await daily_retention(data["services"], data.setdefault("retention", RetentionSchedule()))
 
 
 def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -2,7 +2,8 @@
 working hours) and neighbourhoods; and for residents' requests, the agencies they are
 referred to (with their service levels: hours to acknowledge, days to act), emergency
 numbers per category (and per the words of a description), first-response and resolution
-times, and the urgent categories.
+times, the urgent categories and the sensitive ones (whose details only the office's staff
+and admins see).
 
 `load_organisation(path)` reads and checks the file; any problem raises `OrgFileError`
 with one line that names the file, the entry and what is wrong.
@@ -116,6 +117,7 @@ class Organisation:
     urgent: frozenset[str] = frozenset()                          # never held by quiet hours
     services: tuple[EmergencyService, ...] = ()
     emergency_services: dict[str, tuple[str, ...]] = field(default_factory=dict)  # category
+    sensitive: frozenset[str] = frozenset()  # details seen only by the office and admins
 
     def emergency_for(self, category: str, description: str = "") -> tuple[EmergencyService,
                                                                           ...]:
@@ -141,6 +143,10 @@ class Organisation:
     def service(self, slug: str) -> EmergencyService | None:
         """The emergency service with this slug, if any."""
         return next((s for s in self.services if s.slug == slug), None)
+
+    def is_sensitive(self, category: str) -> bool:
+        """Whether a request category is sensitive (`[requests.sensitive]`, `cat = true`)."""
+        return category in self.sensitive
 
     def office(self, slug: str) -> Office | None:
         """The office with this slug, if any."""
@@ -271,6 +277,11 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     urgent = requests.get("urgent", [])
     if not isinstance(urgent, list) or not all(isinstance(v, str) for v in urgent):
         raise OrgFileError("[requests] urgent must be a list of categories")
+    sensitive = requests.get("sensitive", {})
+    if not isinstance(sensitive, dict) or not all(
+            isinstance(v, bool) for v in sensitive.values()):
+        raise OrgFileError("[requests] sensitive must map categories to true or false, "
+                           "e.g. social_harm = true")
     defaults = data.get("agency_defaults", {})
     if not isinstance(defaults, dict):
         raise OrgFileError("[agency_defaults] must be a table (ack_hours, act_days)")
@@ -281,7 +292,8 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     _unique("agencies", [a.slug for a in agencies])
     org = Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue),
                        agencies, dict(hours), {k: v.strip() for k, v in texts.items()},
-                       frozenset(urgent), services, by_service)
+                       frozenset(urgent), services, by_service,
+                       frozenset(k for k, v in sensitive.items() if v))
     return replace(org, emergency={**{c: org.emergency_text(c) for c in by_service},
                                    **org.emergency})
 

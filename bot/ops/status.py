@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.ops.backups import backups_in
 from bot.ops.monitor import OUTBOX_STUCK
-from storage import operations
+from storage import operations, privacy
 from storage.db import Database
 
 JOBS = ("tick", "backup")  # the tick owes digests and reminders and delivers the outbox
@@ -71,6 +71,7 @@ async def status_lines(db: Database, settings: Settings, now: datetime) -> tuple
                      + (f" ({mark.detail})" if mark else ""))
     lines.append(f"last digest owed: {when(await operations.last_owed(db, 'digest'), now, tz)}")
     lines.append(f"last reminder owed: {when(await operations.last_owed(db, 'remind'), now, tz)}")
+    lines.append(await retention_line(db, settings, now, tables))
     backup = marks.get("backup")
     lines.append(f"last backup: {when(backup.at if backup else None, now, tz)}"
                  + (f" ({backup.detail.split(' ')[0]})" if backup else ""))
@@ -79,3 +80,14 @@ async def status_lines(db: Database, settings: Settings, now: datetime) -> tuple
         lines.append(f"backups in {settings.backup_dir}: {len(kept)} (keeping "
                      f"{settings.backup_keep})" + (f", newest {kept[-1].name}" if kept else ""))
     return lines, problem
+
+
+async def retention_line(db: Database, settings: Settings, now: datetime,
+                         tables: list[str]) -> str:
+    """The last retention run (issue 23): when, and what it removed."""
+    run = await privacy.last_run(db) if "retention_runs" in tables else None
+    if run is None:
+        return f"last retention run: never (RETENTION_DAYS={settings.retention_days})"
+    removed = ", ".join(f"{kind} {count}" for kind, count in sorted(run.removed.items()))
+    return (f"last retention run: {when(run.at, now, settings.timezone)} (requests closed over "
+            f"{run.days} days; removed: {removed or 'nothing'})")
