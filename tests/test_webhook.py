@@ -54,7 +54,7 @@ class WebhookBot(RunningBot):
         self.log_path = tmp_path / "bot.log"
         self._log = self.log_path.open("a")
         settings = {"MESSENGER": messenger, "WEBHOOK_URL": self.url,
-                    "WEBHOOK_PORT": str(self.port), "WEBHOOK_SECRET": SECRET, **env}
+                    "WEB_PORT": str(self.port), "WEBHOOK_SECRET": SECRET, **env}
         seen = len(self.api.calls)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"], env=bot_env(tmp_path, server, **settings),
@@ -180,8 +180,8 @@ def test_going_back_to_polling_deletes_the_webhook(fake: FakeHTTPServer, tmp_pat
 
 def test_health_and_metrics_of_a_bot_on_a_webhook(tmp_path: Path) -> None:
     with FakeHTTPServer(FakeBotAPI(), token=PROCESS_TOKEN) as fake:
-        health_port = free_port()
-        bot = WebhookBot(fake, tmp_path, "telegram", HEALTH_PORT=str(health_port))
+        bot = WebhookBot(fake, tmp_path, "telegram")  # one web server: webhook and health
+        health_port = bot.port
         zahra = SimUser(fake.api, 500, "زهرا")
         try:
             bot.say(zahra, "/start")
@@ -204,7 +204,7 @@ def test_health_and_metrics_of_a_bot_on_a_webhook(tmp_path: Path) -> None:
     assert value('tashilyar_updates_total{kind="command"}') >= 2  # the third may be running
     assert value("tashilyar_handler_seconds_count") >= 2
     assert value('tashilyar_messenger_errors_total{code="502"}') == 1
-    assert "health endpoint on 127.0.0.1" in bot.log()
+    assert f"web server on 127.0.0.1:{health_port}" in bot.log()
 
 
 def test_the_fake_messenger_keeps_telegrams_and_bales_webhook_rules() -> None:
