@@ -135,47 +135,94 @@ class Counts:
     requests_overdue: int = 0
 
 
+@dataclass(frozen=True)
+class Bucket:
+    """One period of a trend: [start, end) and the moment its open requests are counted
+    at (UTC ISO), with the overdue rule at that moment."""
+
+    start: str
+    end: str
+    as_of: str
+    overdue: Overdue
+
+
+def _which(column: str, buckets: Sequence[Bucket]) -> tuple[str, list[Any]]:
+    """A CASE giving the index of the bucket `column` falls in (NULL: none)."""
+    cases = " ".join(f"WHEN {column} >= ? AND {column} < ? THEN {i}"
+                     for i in range(len(buckets)))
+    return f"CASE {cases} END", [v for b in buckets for v in (b.start, b.end)]
+
+
+async def counts_many(db: Database, office_ids: Sequence[int], buckets: Sequence[Bucket], *,
+                      hood_id: int | None = None) -> list[Counts]:
+    """The counts of each bucket for these offices (and one neighbourhood), in three
+    queries whatever the number of buckets (they must not overlap)."""
+    found = [Counts() for _ in buckets]
+    if not buckets:
+        return found
+    marks = _marks(office_ids)
+    first, last = min(b.start for b in buckets), max(b.end for b in buckets)
+    hood = " AND neighbourhood_id = ?" if hood_id is not None else ""
+    extra: list[Any] = [hood_id] if hood_id is not None else []
+    which, which_params = _which("created_at", buckets)
+    for row in await db.fetchall(
+            f"SELECT {which} AS b, form, severity, count(*) AS n, "
+            "coalesce(sum(participants), 0) AS p, "
+            "coalesce(sum(children), 0) + coalesce(sum(adolescents), 0) AS c "
+            f"FROM submissions WHERE office_id IN ({marks}) AND created_at >= ? "
+            f"AND created_at < ?{hood} AND form IN ('field_report', 'needs_assessment') "
+            "GROUP BY b, form, severity",
+            [*which_params, *office_ids, first, last, *extra]):
+        if row["b"] is None:
+            continue
+        bucket = found[row["b"]]
+        if row["form"] == "field_report":
+            bucket.reports += row["n"]
+            bucket.participants += row["p"]
+            bucket.children += row["c"]
+        else:
+            bucket.needs += row["n"]
+            severity = row["severity"] or "low"
+            bucket.needs_by_severity[severity] = (
+                bucket.needs_by_severity.get(severity, 0) + row["n"])
+    resolved, resolved_params = _which("resolved_at", buckets)
+    for row in await db.fetchall(
+            f"SELECT {which} AS b, {resolved} AS rb FROM requests "
+            f"WHERE office_id IN ({marks}){hood} AND ((created_at >= ? AND created_at < ?) "
+            "OR (resolved_at >= ? AND resolved_at < ?))",
+            [*which_params, *resolved_params, *office_ids, *extra, first, last, first, last]):
+        if row["b"] is not None:
+            found[row["b"]].requests_new += 1
+        if row["rb"] is not None:
+            found[row["rb"]].requests_resolved += 1
+    columns, params = [], []
+    for i, bucket in enumerate(buckets):
+        cutoff, cutoff_params = bucket.overdue.sql()
+        cutoff = cutoff.replace("r.category", "category")
+        still = "created_at < ? AND (is_open OR closed >= ?)"
+        columns.append(f"sum({still}) AS open{i}, sum({still} AND created_at < {cutoff}) "
+                       f"AS overdue{i}")
+        params += [bucket.as_of, bucket.as_of, bucket.as_of, bucket.as_of, *cutoff_params]
+    latest = max(b.as_of for b in buckets)
+    at_ends = await db.fetchone(
+        f"SELECT {', '.join(columns)} FROM (SELECT created_at, category, "
+        f"status IN {OPEN} AS is_open, CASE WHEN status IN {OPEN} THEN NULL "
+        "ELSE coalesce(resolved_at, (SELECT max(e.at) FROM request_events e "
+        "WHERE e.request_id = requests.id AND e.kind = 'status')) END AS closed "
+        f"FROM requests WHERE office_id IN ({marks}){hood} AND created_at < ?)",
+        [*params, *office_ids, *extra, latest])
+    if at_ends is not None:
+        for i, bucket in enumerate(found):
+            bucket.requests_open = at_ends[f"open{i}"] or 0
+            bucket.requests_overdue = at_ends[f"overdue{i}"] or 0
+    return found
+
+
 async def counts(db: Database, office_ids: Sequence[int], start: str, end: str, *,
                  as_of: str, overdue: Overdue, hood_id: int | None = None) -> Counts:
     """The counts of [start, end) for these offices (and one neighbourhood)."""
-    found = Counts()
-    marks = _marks(office_ids)
-    hood = " AND s.neighbourhood_id = ?" if hood_id is not None else ""
-    extra: list[Any] = [hood_id] if hood_id is not None else []
-    for row in await db.fetchall(
-            "SELECT s.form, s.severity, count(*) AS n, coalesce(sum(s.participants), 0) AS p, "
-            "coalesce(sum(s.children), 0) + coalesce(sum(s.adolescents), 0) AS c "
-            f"FROM submissions s WHERE s.office_id IN ({marks}) AND s.created_at >= ? "
-            f"AND s.created_at < ?{hood} AND s.form IN ('field_report', 'needs_assessment') "
-            "GROUP BY s.form, s.severity", [*office_ids, start, end, *extra]):
-        if row["form"] == "field_report":
-            found.reports += row["n"]
-            found.participants += row["p"]
-            found.children += row["c"]
-        else:
-            found.needs += row["n"]
-            severity = row["severity"] or "low"
-            found.needs_by_severity[severity] = found.needs_by_severity.get(severity, 0) + row["n"]
-    rhood = " AND r.neighbourhood_id = ?" if hood_id is not None else ""
-    requests = await db.fetchone(
-        "SELECT sum(r.created_at >= ? AND r.created_at < ?) AS new, "
-        "sum(r.resolved_at >= ? AND r.resolved_at < ?) AS resolved "
-        f"FROM requests r WHERE r.office_id IN ({marks}){rhood}",
-        [start, end, start, end, *office_ids, *extra])
-    if requests:
-        found.requests_new = requests["new"] or 0
-        found.requests_resolved = requests["resolved"] or 0
-    cutoff, cutoff_params = overdue.sql()
-    still_open = await db.fetchone(
-        f"SELECT count(*) AS open, sum(r.created_at < {cutoff}) AS overdue FROM requests r "
-        f"WHERE r.office_id IN ({marks}){rhood} AND r.created_at < ? AND (r.status IN {OPEN} "
-        "OR coalesce(r.resolved_at, (SELECT max(e.at) FROM request_events e "
-        "WHERE e.request_id = r.id AND e.kind = 'status')) >= ?)",
-        [*cutoff_params, *office_ids, *extra, as_of, as_of])
-    if still_open:
-        found.requests_open = still_open["open"] or 0
-        found.requests_overdue = still_open["overdue"] or 0
-    return found
+    return (await counts_many(db, office_ids, [Bucket(start, end, as_of, overdue)],
+                              hood_id=hood_id))[0]
 
 
 async def first_response_hours(db: Database, office_ids: Sequence[int], start: str,

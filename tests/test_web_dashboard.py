@@ -94,7 +94,9 @@ async def test_a_facilitator_sees_only_their_office(world: World) -> None:
     assert "phone" not in seen["request"]  # a province's supervisor: never, as in the chat
     hood = world.ids["c"]
     assert (await browser.get(f"/api/hoods/{hood}")).status_code == 404
-    assert (await supervisor.get(f"/api/hoods/{hood}")).status_code == 200
+    shown = (await supervisor.get(f"/api/hoods/{hood}")).json()
+    assert shown["hood"]["name"] == "محلهٔ ج" and shown["months"][-1]["requests_open"] == 1
+    assert [r["code"] for r in shown["requests"]] == [world.codes["k2"]]
 
 
 async def test_the_one_time_link_works_once_and_for_ten_minutes(world: World) -> None:
@@ -209,6 +211,9 @@ async def test_the_overview_counts_what_was_filed(world: World) -> None:
     assert answer["period"]["kind"] == "month" and answer["period"]["label"]
     this_month = answer["trend"]["months"][-1]
     assert this_month["reports"] == 2 and this_month["needs_by_severity"]["critical"] == 1
+    assert (this_month["requests_open"], this_month["requests_resolved"]) == (2, 1)
+    assert answer["trend"]["weeks"][-1]["requests_open"] == 2
+    assert [m["requests_open"] for m in answer["trend"]["months"][:-1]] == [0] * 5
     assert sum(w["requests_new"] for w in answer["trend"]["weeks"]) == 3
     filed_on = local_date(world.clock.now(), world.bot.settings.timezone)
     world.clock.advance(timedelta(days=8))  # a week and a day later: overdue (7 days)

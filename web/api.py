@@ -56,6 +56,18 @@ def category_labels(web_request: WebRequest) -> dict[str, str]:
     return dict(labels_from(state_of(web_request).services.forms).request_categories)
 
 
+def buckets(web_request: WebRequest, spans: Sequence[figures.Span]) -> list[reads.Bucket]:
+    """The spans as the storage's trend buckets."""
+    tz = state_of(web_request).settings.timezone
+    found = []
+    for span in spans:
+        start, end = span.utc_range(tz)
+        moment = as_of(web_request, span)
+        found.append(reads.Bucket(start, end, moment.isoformat(timespec="seconds"),
+                                  overdue_rule(web_request, moment)))
+    return found
+
+
 # ----- /api/me ------------------------------------------------------------------------------
 
 
@@ -91,14 +103,8 @@ async def overview(web_request: WebRequest, found: Session) -> Response:
             await reads.solved_answers(db, ids, start, end))
 
     async def trend(spans: Sequence[figures.Span]) -> list[dict[str, Any]]:
-        found_trend = []
-        for bucket in spans:
-            start, end = bucket.utc_range(tz)
-            moment = as_of(web_request, bucket)
-            counted = await reads.counts(db, ids, start, end, as_of=moment.isoformat(
-                timespec="seconds"), overdue=overdue_rule(web_request, moment))
-            found_trend.append(figures.trend_json(bucket, counted))
-        return found_trend
+        counted = await reads.counts_many(db, ids, buckets(web_request, spans))
+        return [figures.trend_json(b, c) for b, c in zip(spans, counted, strict=True)]
 
     return JSONResponse({
         "period": span.as_json(),
@@ -271,18 +277,13 @@ async def hood(web_request: WebRequest, found: Session) -> Response:
     if row is None:
         return error_json(404, "dashboard.not_found")
     span = period_of(web_request)
-    months = []
-    for bucket in figures.trend_months(span.end):
-        start, end = bucket.utc_range(tz)
-        moment = as_of(web_request, bucket)
-        counted = await reads.counts(db, [row["office_id"]], start, end,
-                                     as_of=moment.isoformat(timespec="seconds"),
-                                     overdue=overdue_rule(web_request, moment), hood_id=hood_id)
-        months.append({"label": bucket.label, "reports": counted.reports,
-                       "participants": counted.participants, "needs": counted.needs,
-                       "requests_new": counted.requests_new,
-                       "requests_resolved": counted.requests_resolved,
-                       "requests_open": counted.requests_open})
+    spans = figures.trend_months(span.end)
+    months = [{"label": bucket.label, "reports": c.reports, "participants": c.participants,
+               "needs": c.needs, "requests_new": c.requests_new,
+               "requests_resolved": c.requests_resolved, "requests_open": c.requests_open}
+              for bucket, c in zip(spans, await reads.counts_many(
+                  db, [row["office_id"]], buckets(web_request, spans), hood_id=hood_id),
+                  strict=True)]
     start, end = span.utc_range(tz)
     labels = labels_from(web.services.forms)
     rule = overdue_rule(web_request, web.services.clock.now())
