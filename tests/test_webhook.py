@@ -18,7 +18,7 @@ import pytest
 
 from bot.sandbox import ApiError, FakeBotAPI, FakeHTTPServer, SimUser
 from tests.conftest import PROCESS_TOKEN
-from tests.test_process import RunningBot, bot_env
+from tests.test_process import ADMIN, RunningBot, bot_env
 
 SECRET = "s3cret-webhook-token-0123456789"
 
@@ -229,3 +229,30 @@ def test_the_fake_messenger_keeps_telegrams_and_bales_webhook_rules() -> None:
     assert telegram.webhook_due() is None
     assert telegram.call("deleteWebhook", {}, {}) is True
     assert telegram.poll(None) == [] and telegram.webhook is None
+
+
+def test_a_polling_bot_serves_the_dashboard_and_health_on_web_port(tmp_path: Path) -> None:
+    with FakeHTTPServer(FakeBotAPI(), token=PROCESS_TOKEN) as fake:
+        port = free_port()
+        bot = RunningBot(fake, tmp_path, WEB_PORT=str(port),
+                         PUBLIC_URL=f"http://127.0.0.1:{port}")
+        admin = SimUser(fake.api, ADMIN, "مدیر")
+        try:
+            link = re.search(r"(http://\S+/app/login\?token=\S+)",
+                             bot.say(admin, "/dashboard")[-1].text)
+            assert link, bot.log()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
+                                        timeout=10) as answer:
+                assert answer.status == 200
+            browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            with browser.open(link.group(1), timeout=10) as answer:  # on to /app/, signed in
+                assert answer.status == 200 and answer.url.endswith("/app/")
+            try:
+                browser.open(link.group(1), timeout=10)  # the link worked once
+                raise AssertionError("a one-time link opened twice")
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 403
+        finally:
+            assert bot.stop() == 0
+    assert any(c.method == "getUpdates" for c in fake.api.calls), "it polls"
+    assert "Traceback" not in bot.log() and "token=" not in bot.log()
