@@ -351,7 +351,7 @@ async def form_counts(db: Database, office_ids: Sequence[int], start: str,
 
 
 async def form_rows(db: Database, form: str, office_ids: Sequence[int], start: str, end: str,
-                    limit: int = 5000) -> list[Row]:
+                    limit: int = 100_000) -> list[Row]:
     """One form's submissions in [start, end), newest first, with office, author and
     neighbourhood names."""
     return await db.fetchall(
