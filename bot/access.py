@@ -70,6 +70,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("form", EVERYONE, in_menu=False, area=Area.FORM, in_help=False),
     Feature("invite", frozenset({"admin", "supervisor"}), area=Area.INVITE),
     Feature("people", frozenset({"admin"}), area=Area.PEOPLE),
+    Feature("dashboard", STAFF),
     Feature("help", EVERYONE),
     Feature("start", EVERYONE, in_menu=False),
     Feature("cancel", EVERYONE, in_menu=False),
