@@ -58,6 +58,11 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@cache
+def _tree(source: str) -> ast.Module:
+    return ast.parse(source)
+
+
 def module_name(relative: str) -> str:
     """'bot/forms/model.py' → 'bot.forms.model'; a package's __init__ → the package."""
     parts = relative.removesuffix(".py").split("/")
@@ -68,7 +73,7 @@ def imported(source: str, module: str = "", is_package: bool = False) -> list[tu
     """(line, module) of every import in `source`, at any depth. For `from X import Y` both
     X and X.Y are given (Y may be a module); relative imports are resolved from `module`."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(_tree(source)):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -92,7 +97,7 @@ def sql_spoken(source: str) -> list[tuple[int, str]]:
     """(line, what) for SQL written in `source`: a string (or f-string) that starts like a
     statement, a call of a database cursor's execute family with a string, a transaction."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(_tree(source)):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if _SQL.match(node.value):
                 found.append((node.lineno, node.value.split()[0]))
