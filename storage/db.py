@@ -123,12 +123,13 @@ class Database:
     Storage never reads the wall clock: what it stamps comes from `now()`, the clock the
     app handed over (a test's clock may stand at any instant)."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Now) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Now,
+                 readers: int = READERS) -> None:
         self.conn = conn
         self.path = path
         self.now = clock
         self._lock = asyncio.Lock()
-        self._reader_slots = asyncio.Semaphore(READERS)
+        self._reader_slots = asyncio.Semaphore(readers)
         self._idle_readers: list[aiosqlite.Connection] = []
         self._readers: list[aiosqlite.Connection] = []
 
@@ -138,13 +139,15 @@ class Database:
 
     @classmethod
     async def open(
-        cls, path: Path, *, clock: Now, migrate: bool = True, target: int | None = None
+        cls, path: Path, *, clock: Now, migrate: bool = True, target: int | None = None,
+        readers: int = READERS,
     ) -> Database:
-        """Open (creating the folder and file if needed), set pragmas, and migrate."""
+        """Open (creating the folder and file if needed), set pragmas, and migrate. Up to
+        `readers` read connections are opened later, as reads need them."""
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        db = cls(conn, path, clock)
+        db = cls(conn, path, clock, readers)
         try:
             await conn.execute(PRAGMAS[0])
             await conn.execute("PRAGMA journal_mode = WAL")
@@ -187,6 +190,8 @@ class Database:
                 await self._give_back(conn)
 
     async def _give_back(self, conn: aiosqlite.Connection) -> None:
+        if conn not in self._readers:
+            return  # the database was closed meanwhile, and the reader with it
         try:
             if conn.in_transaction:
                 await conn.rollback()  # a reader changes nothing: this only ends its snapshot
@@ -202,7 +207,8 @@ class Database:
 
         Every query on `r` sees the database as it was at the first of them (one read
         transaction), while the writer carries on committing; what it commits meanwhile
-        shows in the next `reader()`. Keep the block free of waits on the writer's work."""
+        shows in the next `reader()`. Hold it no longer than the read needs: a checkpoint
+        cannot pass an open snapshot, so meanwhile the WAL file grows."""
         async with self._borrow() as conn:
             await conn.execute("BEGIN")  # deferred: the snapshot starts at the first read
             yield Reader(conn)

@@ -507,3 +507,12 @@ async def test_ids_past_32_bits_round_trip_through_every_table(
     assert await conversations.load_data(db, "user") == {BIG_RESIDENT: {"n": 1}}
     assert await conversations.load_data(db, "chat") == {BIG_GROUP: {"n": 2}}
     assert any(m.text.startswith("📋") for m in api.bot_messages(BIG_GROUP))
+
+
+async def test_closing_the_database_while_a_reader_is_lent_out(tmp_path: Path) -> None:
+    db = await filled_outbox(tmp_path / "t.db", 2)
+    async with db.reader() as reader:
+        assert len(await reader.fetchall("SELECT * FROM outbox")) == 2
+        await db.close()  # a shutdown during an export: the reader closes with the rest
+    with closing(sqlite3.connect(tmp_path / "t.db")) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
