@@ -18,5 +18,5 @@
       body.appendChild(T.el("tr", null, T.el("td", { colSpan: data.weeks.length + 2, text: T.t("empty") })));
     }
     document.body.setAttribute("data-ready", "1");
-  }).catch(function () {});
+  }).catch(T.fail);
 })();

@@ -47,8 +47,10 @@
   function api(path) {
     return fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
-        if (r.status === 401) { message(t("signedOut"), true); throw new Error("signed out"); }
-        if (!r.ok) { message(t("error"), true); throw new Error("HTTP " + r.status); }
+        var e;
+        if (r.status === 401) { message(t("signedOut"), true); e = new Error("signed out"); }
+        else if (!r.ok) { message(t("error"), true); e = new Error("HTTP " + r.status); }
+        if (e) { e.shown = true; throw e; }
         return r.json();
       });
   }
@@ -120,12 +122,18 @@
       el("p", { className: "summary", text: r.summary || r.text || "" }));
   }
 
+  /* A page script's failure: the API's own are already on screen; others go to the console. */
+  function fail(error) {
+    if (error && error.shown) return;
+    if (window.console) console.error(error);
+  }
+
   function empty(list) { list.appendChild(el("li", { className: "meta", text: t("empty") })); }
 
   window.TSY = {
     t: t, el: el, clear: clear, num: num, api: api, query: query, params: params,
     fillSelect: fillSelect, filters: filters, periodLabel: periodLabel, message: message,
-    requestItem: requestItem, empty: empty,
+    requestItem: requestItem, empty: empty, fail: fail,
   };
   filters(document.getElementById("filters"));
 })();

@@ -19,7 +19,7 @@
       pick.appendChild(T.el("option", { value: f.name, selected: f.name === form,
         text: f.title + " (" + T.num(f.count) + ")" }));
     });
-  }).catch(function () {});
+  }).catch(T.fail);
   T.api("/api/me").then(function (me) {
     if (me.offices && me.offices.length > 1) {
       T.fillSelect(document.getElementById("office"), me.offices.map(function (o) {
@@ -27,7 +27,7 @@
       }));
       document.getElementById("office-box").classList.remove("hidden");
     }
-  }).catch(function () {});
+  }).catch(T.fail);
 
   function cell(v) {
     if (v == null) return T.el("td", { text: "" });
@@ -55,5 +55,5 @@
       body.appendChild(T.el("tr", null, T.el("td", { colSpan: data.columns.length || 1, text: T.t("empty") })));
     }
     document.body.setAttribute("data-ready", "1");
-  }).catch(function () {});
+  }).catch(T.fail);
 })();

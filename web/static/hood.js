@@ -53,5 +53,5 @@
     fill("requests", data.requests, T.requestItem);
     fill("reports", data.reports, entry);
     document.body.setAttribute("data-ready", "1");
-  }).catch(function () {});
+  }).catch(T.fail);
 })();

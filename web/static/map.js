@@ -8,7 +8,7 @@
   var L = window.L;
   var box = document.getElementById("map");
   var KERMAN = [30.2839, 57.0834];
-  var map = L.map(box, { zoomControl: true, attributionControl: true }).setView(KERMAN, 12);
+  var map = L.map(box, { zoomControl: true, attributionControl: true, maxZoom: 18 }).setView(KERMAN, 12);
   var POINT = { request: "#c53030", report: "#2b6cb0", need: "#b7791f" };
 
   function tiles(t) {
@@ -81,8 +81,8 @@
       T.api("/api/requests?page=1").then(function (r) {
         T.fillSelect(document.getElementById("category"), (r.filters || {}).categories);
         T.fillSelect(document.getElementById("status"), (r.filters || {}).statuses);
-      }).catch(function () {});
+      }).catch(T.fail);
     }
     draw(data);
-  }).catch(function () { tiles(null); });
+  }).catch(function (e) { tiles(null); T.fail(e); });
 })();

@@ -111,12 +111,12 @@
       }));
       document.getElementById("office-box").classList.remove("hidden");
     }
-  }).catch(function () {});
+  }).catch(T.fail);
   T.api("/api/overview" + T.query()).then(function (data) {
     T.periodLabel(data.period);
     figures(data.figures || {});
     trend = data.trend || {};
     draw("weeks");
     document.body.setAttribute("data-ready", "1");
-  }).catch(function () {});
+  }).catch(T.fail);
 })();

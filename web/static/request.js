@@ -41,5 +41,5 @@
         e.note ? T.el("p", { className: "summary", text: e.note }) : null));
     });
     document.body.setAttribute("data-ready", "1");
-  }).catch(function () {});
+  }).catch(T.fail);
 })();

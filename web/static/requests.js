@@ -33,5 +33,5 @@
     pageLink(document.getElementById("prev"), (data.page || 1) - 1, pages);
     pageLink(document.getElementById("next"), (data.page || 1) + 1, pages);
     document.body.setAttribute("data-ready", "1");
-  }).catch(function () {});
+  }).catch(T.fail);
 })();
