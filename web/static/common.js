@@ -119,7 +119,7 @@
       [r.category_label, r.hood, r.office, r.created_jalali].filter(Boolean).join(" · "));
     if (r.overdue) meta.appendChild(el("span", { className: "badge late", text: " " + t("overdue") }));
     return el("li", { className: "item request", "data-code": String(r.code) }, head, meta,
-      el("p", { className: "summary", text: r.summary || r.text || "" }));
+      el("p", { className: "summary", dir: "auto", text: r.summary || r.text || "" }));
   }
 
   /* A page script's failure: the API's own are already on screen; others go to the console. */

@@ -56,7 +56,21 @@
       }).bindPopup(hoodPopup(h)).bindTooltip(T.el("span", { text: h.name })).addTo(hoodLayer);
       bounds.push([h.lat, h.lon]);
     });
-    var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+    var cluster = L.markerClusterGroup({
+      showCoverageOnHover: false, maxClusterRadius: 40,
+      iconCreateFunction: function (c) {  /* the count in Persian digits; built, not parsed */
+        var n = c.getChildCount();
+        var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+        var icon = L.divIcon({ html: "", className: "marker-cluster marker-cluster-" + size,
+          iconSize: L.point(40, 40) });
+        icon.createIcon = function (old) {
+          var div = L.DivIcon.prototype.createIcon.call(this, old);
+          T.clear(div).appendChild(T.el("div", null, T.el("span", { text: T.num(n) })));
+          return div;
+        };
+        return icon;
+      },
+    });
     (data.points || []).forEach(function (p) {
       if (p.lat == null || p.lon == null) return;
       var c = POINT[p.kind] || "#4a5568";
