@@ -57,7 +57,7 @@
     var opts = {
       width: Math.max(260, plot.clientWidth || box.clientWidth - 10), height: 190,
       scales: { x: { time: false } },
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       axes: [
         { font: font, incrs: [1, 2, 3, 4, 6, 12], space: 46,
