@@ -34,6 +34,14 @@
 
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
 
+  /* A Jalali date as the API gives it, in Persian digits; 1405-09-01 as ۱۴۰۵/۰۹/۰۱. */
+  function jdate(s) {
+    if (s == null) return "";
+    s = String(s);
+    if (/^\d{4}-\d{2}-\d{2}$/.test(s)) s = s.split("-").join("/");
+    return s.replace(/[0-9]/g, function (c) { return "۰۱۲۳۴۵۶۷۸۹".charAt(+c); });
+  }
+
   function num(n) { return n == null || n === "" || isNaN(n) ? "—" : digits.format(n); }
 
   function message(text, isError) {
@@ -104,9 +112,9 @@
   function periodLabel(period) {
     var node = document.getElementById("period-label");
     if (!node || !period) return;
-    var span = period.from_jalali && period.to_jalali && period.from_jalali !== period.to_jalali
-      ? " (" + period.from_jalali + " تا " + period.to_jalali + ")"
-      : period.from_jalali ? " (" + period.from_jalali + ")" : "";
+    var from = jdate(period.from_jalali), to = jdate(period.to_jalali);
+    var span = from && to && from !== to ? " (" + from + " " + t("until") + " " + to + ")"
+      : from ? " (" + from + ")" : "";
     node.textContent = (period.label || "") + span;
   }
 
@@ -116,7 +124,7 @@
       el("a", { className: "code", href: "/app/requests/" + encodeURIComponent(r.code), text: r.code_shown || r.code }),
       el("span", { className: "badge", text: r.status_label || r.status }));
     var meta = el("div", { className: "meta" },
-      [r.category_label, r.hood, r.office, r.created_jalali].filter(Boolean).join(" · "));
+      [r.category_label, r.hood, r.office, jdate(r.created_jalali)].filter(Boolean).join(" · "));
     if (r.overdue) meta.appendChild(el("span", { className: "badge late", text: " " + t("overdue") }));
     return el("li", { className: "item request", "data-code": String(r.code) }, head, meta,
       el("p", { className: "summary", dir: "auto", text: r.summary || r.text || "" }));
@@ -131,7 +139,7 @@
   function empty(list) { list.appendChild(el("li", { className: "meta", text: t("empty") })); }
 
   window.TSY = {
-    t: t, el: el, clear: clear, num: num, api: api, query: query, params: params,
+    t: t, el: el, clear: clear, num: num, jdate: jdate, api: api, query: query, params: params,
     fillSelect: fillSelect, filters: filters, periodLabel: periodLabel, message: message,
     requestItem: requestItem, empty: empty, fail: fail,
   };

@@ -27,7 +27,7 @@
     var meta = Object.keys(x).filter(function (k) {
       return (/_label$|_jalali$/.test(k) || k === "author" || k === "office") && x[k] !== title &&
         typeof x[k] !== "object";
-    }).map(function (k) { return x[k]; }).concat(
+    }).map(function (k) { return /_jalali$/.test(k) ? T.jdate(x[k]) : x[k]; }).concat(
       ["participants", "households", "count"].filter(function (k) { return x[k] != null; })
         .map(function (k) { return T.num(x[k]); }));
     var text = x.summary || x.text || x.note || "";

@@ -15,7 +15,7 @@
     set("f-category", r.category_label || r.category);
     set("f-hood", r.hood);
     set("f-office", r.office);
-    set("f-created", r.created_jalali);
+    set("f-created", T.jdate(r.created_jalali));
     set("f-resident", r.resident || T.t("anonymous"));
     if (r.phone) {
       set("f-phone", r.phone);
@@ -37,7 +37,7 @@
         T.el("div", { className: "head" },
           T.el("strong", { text: e.label || e.kind }),
           T.el("span", { className: "badge" + (e.public ? "" : " private"), text: e.public ? T.t("public") : T.t("internal") })),
-        T.el("div", { className: "meta", text: [e.when_jalali, e.actor].filter(Boolean).join(" · ") }),
+        T.el("div", { className: "meta", text: [T.jdate(e.when_jalali), e.actor].filter(Boolean).join(" · ") }),
         e.note ? T.el("p", { className: "summary", text: e.note }) : null));
     });
     document.body.setAttribute("data-ready", "1");

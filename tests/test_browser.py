@@ -1,0 +1,148 @@
+"""The dashboard in a real Chromium (Debian's, through Selenium) on a phone-sized window,
+served by the bot's own web server over a database seeded through the bot itself: a
+supervisor signs in through the one-time link, the overview's numbers are the database's,
+the requests are filtered and one opened, a request written as `<script>` or
+`<img onerror>` is shown as text, the map draws its markers, and the browser's console
+stays free of errors (the server's CSP included)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.locale.text import t
+from bot.sandbox import SandboxBot, SimUser
+from tests.browser import driver as d
+from tests.conftest import seat
+
+SCRIPT_TEXT = "<script>document.title='pwned'</script> آب کوچهٔ ما سه روز است قطع است"
+IMG_TEXT = "<img src=x onerror=\"document.title='pwned'\"> برق کوچه رفته و تاریک است"
+PLAIN_TEXT = "چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها کوچه تاریک است."
+CODE = re.compile(r"([۰-۹]{4}-[۰-۹]{4})")
+FA_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
+
+
+async def file_request(bot: SandboxBot, resident: SimUser, text: str, hood: str) -> str:
+    """A resident files an anonymous request with `text`; its code (ASCII digits)."""
+    await bot.say(resident, "ثبت درخواست")
+    await bot.tap(resident, "خدمات شهری و زیرساخت")
+    await bot.tap(resident, hood)
+    await bot.say(resident, text)
+    await bot.tap(resident, t("form.skip"))
+    await bot.tap(resident, t("form.skip"))
+    await bot.tap(resident, "نه، بی‌نام بماند")
+    filed = (await bot.tap(resident, t("form.confirm")))[-1].text
+    found = CODE.search(filed)
+    assert found, filed
+    return found.group(1).translate(FA_DIGITS).replace("-", "")
+
+
+async def seed(bot: SandboxBot, live: Any) -> None:
+    """A supervisor of the province (Kerman) and three residents' requests (two hostile texts), the
+    one-time link the supervisor signs in with."""
+    from storage.sessions import create_login_link
+
+    assert bot.db is not None
+    boss = bot.user(700, "مریم")
+    province = await bot.db.fetchone("SELECT id FROM provinces ORDER BY id LIMIT 1")
+    assert province is not None
+    boss_id = await seat(bot.db, boss, "supervisor", province=province[0])
+    codes = [await file_request(bot, bot.user(800 + n, f"ساکن{n}"), text, "سرآسیاب")
+             for n, text in enumerate((SCRIPT_TEXT, IMG_TEXT, PLAIN_TEXT))]
+    live.facts.update(codes=codes, link=await create_login_link(bot.db, boss_id))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    d.need_browser()
+    pytest.importorskip("web.app", reason="the dashboard's server (web/) is not here")
+    from zoneinfo import ZoneInfo
+
+    from bot.config import SHIPPED_ORG_FILE, Settings
+    from tests.browser.live import live_server
+
+    folder: Path = tmp_path_factory.mktemp("dashboard")
+    settings = Settings(bot_token=None, database_path=folder / "tashilyar.db",
+                        admin_ids=frozenset({1}), org_file=SHIPPED_ORG_FILE,
+                        timezone=ZoneInfo("Asia/Tehran"),
+                        map_tiles_url="")  # loopback only: the map on a plain background
+    yield from live_server(settings, seed)
+
+
+@pytest.fixture(scope="module")
+def browser(live: Any) -> Iterator[Any]:
+    b = d.chromium()
+    try:
+        yield b
+    finally:
+        b.quit()
+
+
+def fa(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+
+
+def test_sign_in_by_the_one_time_link_and_the_overview_is_the_database(browser: Any,
+                                                                      live: Any) -> None:
+    browser.get(f"{live.base}/app/login?token={live.facts['link']}")
+    d.wait_ready(browser)
+    assert browser.current_url.rstrip("/").endswith("/app")
+    db = live.bot.db
+    row = live.run(db.fetchone("SELECT count(*) FROM requests"))
+    shown = browser.find_element("css selector", '[data-key="requests_new"] .value').text
+    assert shown == fa(row[0]) == "۳"
+    reports = live.run(db.fetchone(
+        "SELECT count(*) FROM submissions WHERE form = 'field_report'"))
+    assert browser.find_element("css selector", '[data-key="reports"] .value').text == \
+        fa(reports[0])
+    assert d.console_errors(browser) == []
+    # the link works once: a second browser with the same link is refused
+    other = d.chromium()
+    try:
+        other.get(f"{live.base}/app/login?token={live.facts['link']}")
+        assert other.find_elements("css selector", "#figures") == []
+    finally:
+        other.quit()
+
+
+def test_requests_filtered_and_one_opened_with_its_script_text_shown(browser: Any,
+                                                                     live: Any) -> None:
+    browser.get(f"{live.base}/app/requests")
+    d.wait_ready(browser)
+    items = browser.find_elements("css selector", "#requests .item")
+    assert len(items) == 3
+    browser.get(f"{live.base}/app/requests?q=pwned")
+    d.wait_ready(browser)
+    summaries = [e.text for e in browser.find_elements("css selector", "#requests .summary")]
+    assert len(summaries) == 2 and any("<script>" in s for s in summaries)
+    assert any("<img src=x onerror=" in s for s in summaries)
+    assert browser.find_elements("css selector", "#requests img, #requests script") == []
+    code = live.facts["codes"][0]
+    browser.find_element("css selector", f'#requests .item[data-code="{code}"] .code').click()
+    d.wait_ready(browser)
+    assert SCRIPT_TEXT in browser.find_element("id", "text").text
+    assert "pwned" not in browser.title
+    assert browser.find_elements("css selector", "#trail .item")
+    assert d.console_errors(browser) == []
+
+
+def test_the_map_draws_its_markers(browser: Any, live: Any) -> None:
+    browser.get(f"{live.base}/app/map")
+    d.wait_ready(browser)
+    box = browser.find_element("id", "map")
+    assert int(box.get_attribute("data-hoods") or 0) > 0
+    assert browser.find_elements("css selector", "path.hood-marker")
+    assert "plain" in (box.get_attribute("class") or "")
+    assert d.console_errors(browser) == []
+
+
+def test_every_page_without_console_errors(browser: Any, live: Any) -> None:
+    for path in ("/app/forms/field_report", "/app/forms/needs_assessment", "/app/activity",
+                 "/app/?period=range&from=1405-01-01&to=1405-12-29"):
+        browser.get(live.base + path)
+        d.wait_ready(browser)
+        assert d.console_errors(browser) == [], path
