@@ -144,4 +144,7 @@
     requestItem: requestItem, empty: empty, fail: fail,
   };
   filters(document.getElementById("filters"));
+  /* On a narrow screen the menu scrolls: keep the current page's item in view. */
+  var here = document.querySelector('.top nav [aria-current="page"]');
+  if (here && here.scrollIntoView) here.scrollIntoView({ block: "nearest", inline: "nearest" });
 })();

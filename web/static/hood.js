@@ -19,6 +19,8 @@
       rows.forEach(function (m) { row.appendChild(T.el("td", { className: "num", text: T.num(m[kv[0]]) })); });
       body.appendChild(row);
     });
+    var wrap = table.parentNode;  /* the newest month (leftmost, right to left) in view */
+    wrap.scrollLeft = -wrap.scrollWidth;
   }
 
   /* Needs and reports: the API's Persian fields (labels, Jalali dates, names, texts). */
