@@ -36,10 +36,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+from storage.sessions import create_session
+from web.app import build_web_app
+from web.server import WebServer
 
 from bench.throughput import TOKEN, Driver, People, add_facilitators, open_loop, percentile
 from bot.app import ALLOWED_UPDATES, build_application, open_services
@@ -50,10 +52,8 @@ from bot.org import load_organisation
 from bot.sandbox import FakeBotAPI, FakeRequest
 from bot.services import Services
 from storage.db import Database
-from storage.sessions import create_session
-from web.app import build_web_app
-from web.server import WebServer
 
+ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Tehran")
 COOKIE = "tsy_session"
 MONTH = "period=range&from=1405-07-01&to=1405-07-30"
@@ -195,7 +195,8 @@ def reader_of(client: httpx.AsyncClient, code: str, hood: int, readers: int) -> 
     return read
 
 
-async def page_weight(client: httpx.AsyncClient, code: str, hood: int) -> dict[str, tuple[int, int]]:
+async def page_weight(client: httpx.AsyncClient, code: str, hood: int
+                      ) -> dict[str, tuple[int, int]]:
     """Each page: (bytes as sent, bytes gzipped) of its HTML and same-origin assets."""
     weights: dict[str, tuple[int, int]] = {}
     asset_re = re.compile(r'(?:src|href)="(/static/[^"]+)"')

@@ -55,7 +55,8 @@ def _request(i: int) -> dict[str, Any]:
     return {"id": i + 1, "code": code, "code_shown": fa(code[:4] + "-" + code[4:]),
             "category": cat[0], "category_label": cat[1], "hood": hood[1], "hood_id": hood[0],
             "office": hood[2], "status": status[0], "status_label": status[1],
-            "created": f"2026-11-{1 + i % 28:02d}", "created_jalali": f"{fa(10 + i % 20)} آبان ۱۴۰۵",
+            "created": f"2026-11-{1 + i % 28:02d}",
+            "created_jalali": f"{fa(10 + i % 20)} آبان ۱۴۰۵",
             "overdue": i % 5 == 2, "summary": text[:140], "text": text}
 
 
