@@ -17,6 +17,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from bot.locale.text import t
+
 WEB = Path(__file__).resolve().parents[2] / "web"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -99,7 +101,7 @@ def build_stub_app() -> Starlette:
         async def route(request: Request) -> Response:
             ctx = {"me": {"name": "مریم احمدی", "role": "supervisor"}, "csrf": "c5rf",
                    "page": name, "tiles": {"url": "", "attribution": ""},
-                   "messenger_script": "", "static": "/static/", "t": lambda k, **_: k}
+                   "messenger_script": "", "static": "/static/", "t": t}
             if not _signed_in(request):
                 ctx["me"] = None
                 return templates.TemplateResponse(request, "signin.html", ctx, status_code=401)
