@@ -13,8 +13,9 @@ each page without map tiles.
 2. **The bot beside it**: Tashilyar at 15 updates a second through the fake messenger
    (the open loop of `bench/throughput.py`: residents filing requests, facilitators needs
    assessments, on a fresh database) for `--seconds`, once alone and once while
-   `--readers` supervisors read the dashboard without pause (month and year calls in turn,
-   served in the same process and event loop). Printed: the bot's reply p50/p95 both ways
+   `--readers` supervisors read the dashboard (month and year calls in turn, served in the
+   same process and event loop): without pause (the worst case), and with a second's
+   pause between calls (people reading pages). Printed: the bot's reply p50/p95 each way
    (goal: no worse with the dashboard), the dashboard calls answered meanwhile.
 3. **Page weight**: each page's HTML and the scripts, style sheets and fonts it loads (tiles
    are not counted), as sent and gzipped (goal: under 300 KB).
@@ -174,9 +175,11 @@ async def bot_run(rate: float, seconds: float, reader: Any) -> dict[str, Any]:
     return figures
 
 
-def reader_of(client: httpx.AsyncClient, code: str, hood: int, readers: int) -> Any:
+def reader_of(client: httpx.AsyncClient, code: str, hood: int, readers: int,
+              pause: float = 0.0) -> Any:
     """`readers` supervisors reading the dashboard's month and year calls in turn until
-    stopped; returns how many calls were answered and their times."""
+    stopped, `pause` seconds between one answer and their next call; returns how many
+    calls were answered (their times on the function's `times`)."""
     paths = [p for period in (MONTH, YEAR) for _, p in calls(code, hood, period)
              if "export" not in p]
     times: list[float] = []
@@ -186,6 +189,8 @@ def reader_of(client: httpx.AsyncClient, code: str, hood: int, readers: int) -> 
         while not stop.is_set() and n < offset + 100_000:  # bounded
             times.append(await timed_get(client, paths[n % len(paths)]))
             n += 1
+            if pause:
+                await asyncio.sleep(pause)  # a person reading the page, not a wait
 
     async def read(stop: asyncio.Event) -> int:
         await asyncio.gather(*(one(stop, k * 5) for k in range(readers)))
@@ -244,14 +249,19 @@ async def main() -> None:
         print(f"\nthe bot at {args.rate:g} updates a second for {args.seconds:g} s, alone …",
               flush=True)
         alone = await bot_run(args.rate, args.seconds, None)
-        print(f"… and with {args.readers} supervisors reading the dashboard", flush=True)
-        reader = reader_of(client, code, hood, args.readers)
-        beside = await bot_run(args.rate, args.seconds, reader)
+        print(f"… with {args.readers} supervisors reading the dashboard without pause",
+              flush=True)
+        busy = reader_of(client, code, hood, args.readers)
+        beside = await bot_run(args.rate, args.seconds, busy)
+        print(f"… with {args.readers} supervisors reading a page a second", flush=True)
+        paced = reader_of(client, code, hood, args.readers, pause=1.0)
+        beside_paced = await bot_run(args.rate, args.seconds, paced)
     print(f"\nreplies at {args.rate:g} updates/s (ms)   p50     p95     p99  done p95   "
           "late  dashboard calls (p95 ms)")
-    for name, f in (("bot alone", alone), ("dashboard read", beside)):
+    for name, f, reader in (("bot alone", alone, None), ("dashboard read nonstop", beside, busy),
+                            ("dashboard read, 1 s pauses", beside_paced, paced)):
         extra = ""
-        if f["dashboard_calls"]:
+        if reader is not None and f["dashboard_calls"]:
             extra = f"{f['dashboard_calls']:>6} ({percentile(reader.times, 0.95):.0f})"
         print(f"{name:<31}{f['p50_ms']:6.1f}{f['p95_ms']:8.1f}{f['p99_ms']:8.1f}"
               f"{f['done_p95_ms']:10.1f}{f['late_arrivals']:7d}  {extra}")
