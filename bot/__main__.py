@@ -2,10 +2,10 @@
 console | demo`.
 
 `run` (the default) receives updates (polling, or a webhook with WEBHOOK_URL) until SIGINT
-or SIGTERM. `status` prints the bot's health from its database; `restore` puts a backup
-back. `check` validates the
-settings and the organisation file, migrates the database and asks the server who the bot
-is. `invite` prints a one-time invite code. `backup` copies the live database. `console`
+or SIGTERM, with the web server (webhook, /healthz, /metrics, dashboard) on WEB_PORT.
+`status` prints the bot's health from its database; `restore` puts a backup back. `check`
+validates the settings and the organisation file, migrates the database and asks the server
+who the bot is. `invite` prints a one-time invite code. `backup` copies the live database. `console`
 lets a person chat with the bot in the terminal, with no token, through the fake messenger.
 Configuration problems are printed as one line naming what to fix, never a traceback.
 """
@@ -69,38 +69,36 @@ async def _until_done(stop: asyncio.Event, what: str, action: Callable[[], Await
 
 async def start_updates(application: Application[Any, Any, Any, Any, Any, Any],
                         settings: Settings, stop: asyncio.Event) -> bool:
-    """Start receiving updates: the webhook when WEBHOOK_URL is set (PTB's tornado server
-    on the URL's path; it sets the webhook), else polling (which deletes any webhook)."""
+    """Start receiving updates: with WEBHOOK_URL, set the webhook (the web server, already
+    listening, puts what the messenger posts on the application's queue), else polling
+    (which deletes any webhook)."""
     from bot.app import ALLOWED_UPDATES
 
-    updater = application.updater
-    assert updater is not None
     if not settings.uses_webhook:
+        updater = application.updater
+        assert updater is not None
         return await _until_done(stop, "start polling", lambda: updater.start_polling(
             poll_interval=settings.poll_interval, timeout=10, bootstrap_retries=0,
             allowed_updates=ALLOWED_UPDATES, error_callback=polling_trouble))
     if settings.is_bale:  # Bale's setWebhook takes only the URL; the secret is in its path
-        options: dict[str, Any] = {"secret_token": None, "allowed_updates": None,
-                                   "max_connections": None}
+        options: dict[str, Any] = {}
     else:
         options = {"secret_token": settings.webhook_secret, "allowed_updates": ALLOWED_UPDATES,
                    "max_connections": 40}
-    return await _until_done(stop, "set the webhook", lambda: updater.start_webhook(
-        listen=settings.webhook_listen, port=settings.webhook_port,
-        url_path=settings.webhook_path, webhook_url=settings.webhook_target,
-        bootstrap_retries=0, **options))
+    return await _until_done(stop, "set the webhook", lambda: application.bot.set_webhook(
+        url=settings.webhook_target, **options))
 
 
 async def run_bot(settings: Settings) -> None:
     """Receive updates (polling, or the webhook) until SIGINT/SIGTERM, then stop cleanly
     (finishing the update in hand)."""
     from bot.app import announce_commands, build_application, open_services, start_jobs
-    from bot.ops.monitor import monitor_of
-    from bot.ops.server import serve_health
     from handlers.context import acknowledgements_sent
+    from web.app import serve_web
+    from web.server import WebServer
 
     settings.require_token()
-    health: asyncio.Server | None = None
+    web: WebServer | None = None
     services = await open_services(settings)
     db = services.db
     application = build_application(services)
@@ -112,27 +110,25 @@ async def run_bot(settings: Settings) -> None:
         if not await _until_done(stop, "start", application.initialize):
             return
         await announce_commands(application)
+        web = await serve_web(application)  # listening before the webhook is set
         if not await start_updates(application, settings, stop):
             return
         start_jobs(application)
         await application.start()
-        if settings.health_port is not None:
-            health = await serve_health(monitor_of(application), settings.health_listen,
-                                        settings.health_port)
-            log.info("health endpoint on %s:%d (/healthz, /metrics)", settings.health_listen,
-                     settings.health_port)
-        how = f"webhook on {settings.webhook_listen}:{settings.webhook_port}" if (
+        how = f"webhook on {settings.web_listen}:{settings.webhook_port}" if (
             settings.uses_webhook) else "polling"
         log.info("running as @%s on %s (%s)", application.bot.username, settings.messenger, how)
         await stop.wait()
         log.info("stopping")
-        assert application.updater is not None
-        if application.updater.running:
+        if web is not None:
+            await web.stop()
+            web = None
+        if application.updater is not None and application.updater.running:
             await application.updater.stop()
         await application.stop()
     finally:
-        if health is not None:
-            health.close()
+        if web is not None:
+            await web.stop()
         if application.running:
             await application.stop()
         if application.updater is not None and application.updater.running:
@@ -185,7 +181,7 @@ async def check(settings: Settings) -> int:
     if settings.uses_webhook:
         secret = settings.webhook_secret or ""
         print(f"updates: webhook {settings.webhook_target.replace(secret, '***')}, listening "
-              f"on {settings.webhook_listen}:{settings.webhook_port}"
+              f"on {settings.web_listen}:{settings.webhook_port}"
               f"{settings.webhook_path.replace(secret, '***')}")
     else:
         print("updates: polling")

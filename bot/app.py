@@ -31,6 +31,7 @@ from bot.ratelimit import RepliesFirstLimiter
 from bot.services import Services
 from handlers import (
     access,
+    dashboard,
     errors,
     forms,
     invite,
@@ -105,6 +106,8 @@ def build_application(
     calls, updates = (request, request) if request is not None else messenger_requests(
         settings, monitor)
     builder = builder.application_class(InstrumentedApplication).request(calls)
+    if request is None and settings.uses_webhook:  # the web server (web/) takes the updates
+        builder = builder.updater(None)
     application = builder.get_updates_request(updates).build()
     application.bot_data["services"] = services
     application.bot_data["monitor"] = monitor
@@ -115,6 +118,7 @@ def build_application(
     application.add_handler(forms.conversation(services.forms))
     for module in (submissions, requests, supervisor, invite, people, start):
         application.add_handlers(module.handlers())
+    application.add_handlers(dashboard.handlers())  # the dashboard (issue 21)
     application.add_handlers(start.fallback_handlers())
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return application

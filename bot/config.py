@@ -34,6 +34,10 @@ MESSENGER_PRESETS: dict[str, tuple[str, str]] = {
 POLL_INTERVAL = {"telegram": 0.0, "bale": 1.0}
 DEEP_LINK_HOST = {"telegram": "https://t.me", "bale": "https://ble.ir"}
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 SHIPPED_ORG_FILE = Path(__file__).parent / "data" / "kerman.toml"
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
@@ -74,18 +78,50 @@ class Settings:
     clock_start: datetime | None = None  # rehearsals and tests: the bot's clock starts here
     # ----- operations (issue 14): webhook, proxy, health, backups, log format -----
     webhook_url: str | None = None  # the public URL the messenger posts to; None: polling
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8080
     webhook_secret: str | None = None
     proxy_url: str | None = None  # every call to the messenger and file downloads
-    health_listen: str = "127.0.0.1"
-    health_port: int | None = None  # /healthz and /metrics; None: no endpoint
+    # ----- the web server (issue 21): webhook, /healthz, /metrics, the dashboard -----
+    web_listen: str = "127.0.0.1"
+    web_port: int | None = None  # None: no web server (polling, no health endpoint)
+    public_url: str | None = None  # https address nginx serves the web server under
+    map_tiles_url: str = OSM_TILES  # "" when MAP_TILES_URL=none: points on a plain background
+    map_tiles_attribution: str = OSM_ATTRIBUTION
     backup_dir: Path | None = None  # daily online backup there; None: none
     backup_keep: int = 7
     backup_time: time = time(3, 30)
     log_format: Literal["text", "json"] = "text"
     # Case loop: non-urgent notices to staff wait out these hours (local time), e.g. 22:00-07:00.
     quiet_hours: tuple[time, time] | None = None
+
+    @property
+    def webhook_listen(self) -> str:
+        """Where the webhook is served: the web server's address (WEB_LISTEN)."""
+        return self.web_listen
+
+    @property
+    def webhook_port(self) -> int:
+        """The web server's port, which serves the webhook (8080 unless WEB_PORT says)."""
+        return self.web_port or 8080
+
+    @property
+    def health_listen(self) -> str:
+        """Alias of `web_listen`: /healthz and /metrics are routes of the web server."""
+        return self.web_listen
+
+    @property
+    def health_port(self) -> int | None:
+        """Alias of `web_port` (HEALTH_PORT is an alias of WEB_PORT)."""
+        return self.web_port
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The dashboard's address when PUBLIC_URL is set, e.g. https://bot.example.org/app/."""
+        return f"{self.public_url}/app/" if self.public_url else None
+
+    @property
+    def mini_app(self) -> bool:
+        """Whether the dashboard can open as a Mini App (the messengers want https)."""
+        return bool(self.public_url and self.public_url.startswith("https://"))
 
     @property
     def poll_interval(self) -> float:
@@ -230,6 +266,52 @@ def _port(variable: str, value: str) -> int:
     return int(value)
 
 
+def _one_of(get: Callable[[str], str], names: tuple[str, ...],
+            parse: Callable[[str, str], Any]) -> Any:
+    """The value of the first of `names` set (the later ones are old aliases); two of them
+    set to different values is an error naming the first."""
+    found = {name: parse(name, get(name)) for name in names if get(name)}
+    if len(set(found.values())) > 1:
+        raise ConfigError(names[0], f"{', '.join(found)} name one web server now: set only "
+                          f"{names[0]}")
+    return next(iter(found.values()), None)
+
+
+def _public_url(value: str) -> str:
+    parts = urlsplit(value)
+    loopback = parts.hostname in LOOPBACK_HOSTS
+    if not parts.netloc or parts.query or not (
+            parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ConfigError("PUBLIC_URL", "must be the https:// address nginx serves the web "
+                          "server under, such as https://bot.example.org (http:// only for "
+                          f"127.0.0.1 or localhost); got {value!r}")
+    return value.rstrip("/")
+
+
+def _web(get: Callable[[str], str], *, webhook: bool) -> dict[str, Any]:
+    """The web server: WEB_PORT (HEALTH_PORT and WEBHOOK_PORT are its aliases), WEB_LISTEN,
+    PUBLIC_URL and the map's tiles."""
+    found: dict[str, Any] = {}
+    port = _one_of(get, ("WEB_PORT", "HEALTH_PORT", "WEBHOOK_PORT"), _port)
+    found["web_port"] = port if port is not None else (8080 if webhook else None)
+    found["web_listen"] = _one_of(get, ("WEB_LISTEN", "HEALTH_LISTEN", "WEBHOOK_LISTEN"),
+                                  lambda _name, value: value) or "127.0.0.1"
+    if get("PUBLIC_URL"):
+        found["public_url"] = _public_url(get("PUBLIC_URL"))
+    tiles = get("MAP_TILES_URL")
+    if tiles.lower() == "none":
+        found["map_tiles_url"] = ""
+    elif tiles:
+        parts = urlsplit(tiles)
+        if parts.scheme != "https" or not parts.netloc or "{z}" not in tiles:
+            raise ConfigError("MAP_TILES_URL", "must be an https:// tile URL with {z}, {x} "
+                              "and {y}, such as " + OSM_TILES + ", or none; got " + repr(tiles))
+        found["map_tiles_url"] = tiles
+    if get("MAP_TILES_ATTRIBUTION"):
+        found["map_tiles_attribution"] = get("MAP_TILES_ATTRIBUTION")
+    return found
+
+
 def _operations(get: Callable[[str], str]) -> dict[str, Any]:
     """The operations block: webhook, proxy, health endpoint, backups, log format."""
     found: dict[str, Any] = {}
@@ -245,8 +327,7 @@ def _operations(get: Callable[[str], str]) -> dict[str, Any]:
             raise ConfigError("WEBHOOK_SECRET", "required with WEBHOOK_URL: 16 to 256 letters, "
                               "digits, _ or - (e.g. the output of: openssl rand -hex 24)")
         found.update(webhook_url=url, webhook_secret=secret)
-    found["webhook_listen"] = get("WEBHOOK_LISTEN") or "127.0.0.1"
-    found["webhook_port"] = _port("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8080")
+    found.update(_web(get, webhook=bool(url)))
     proxy = get("PROXY_URL")
     if proxy:
         parts = urlsplit(proxy)
@@ -260,9 +341,6 @@ def _operations(get: Callable[[str], str]) -> dict[str, Any]:
         except ValueError:
             raise ConfigError("PROXY_URL", "has a malformed port") from None
         found["proxy_url"] = proxy
-    found["health_listen"] = get("HEALTH_LISTEN") or "127.0.0.1"
-    if get("HEALTH_PORT"):
-        found["health_port"] = _port("HEALTH_PORT", get("HEALTH_PORT"))
     if get("BACKUP_DIR"):
         found["backup_dir"] = Path(get("BACKUP_DIR"))
     found["backup_keep"] = _positive_int("BACKUP_KEEP", get("BACKUP_KEEP") or "7")

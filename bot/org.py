@@ -31,6 +31,8 @@ class Neighbourhood:
 
     slug: str
     name: str
+    lat: float | None = None  # approximate, for the dashboard's map
+    lon: float | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,11 @@ class Organisation:
     def office(self, slug: str) -> Office | None:
         """The office with this slug, if any."""
         return next((o for o in self.offices if o.slug == slug), None)
+
+    def coordinates(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """(office slug, neighbourhood slug) → (lat, lon), for those that have them."""
+        return {(o.slug, h.slug): (h.lat, h.lon) for o in self.offices for h in o.neighbourhoods
+                if h.lat is not None and h.lon is not None}
 
     def agency(self, slug: str) -> Agency | None:
         """The agency with this slug, if any."""
@@ -153,6 +160,7 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
             Neighbourhood(
                 _slug(f"{where} neighbourhood #{j}", h),
                 _text(f"{where} neighbourhood #{j}", h, "name"),
+                *_place(f"{where} neighbourhood #{j}", h),
             )
             if isinstance(h, dict)
             else _bad_neighbourhood(where, j)
@@ -194,6 +202,18 @@ def parse_organisation(data: dict[str, Any]) -> Organisation:
     return Organisation(name, provinces, tuple(offices), frozenset(holidays), dict(overdue),
                         agencies, dict(hours), {k: v.strip() for k, v in emergency.items()},
                         frozenset(urgent))
+
+
+def _place(where: str, entry: dict[str, Any]) -> tuple[float | None, float | None]:
+    """A neighbourhood's optional (lat, lon): both or neither, in degrees."""
+    lat, lon = entry.get("lat"), entry.get("lon")
+    if lat is None and lon is None:
+        return None, None
+    if not (isinstance(lat, int | float) and isinstance(lon, int | float)
+            and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise OrgFileError(f"{where}: 'lat' and 'lon' must both be degrees, such as "
+                           "lat = 30.2839, lon = 57.0834")
+    return float(lat), float(lon)
 
 
 def _bad_neighbourhood(where: str, index: int) -> Neighbourhood:

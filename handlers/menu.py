@@ -56,6 +56,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("form", EVERYONE, in_menu=False, callback_prefix="frm", in_help=False),
     Feature("invite", frozenset({"admin", "supervisor"}), callback_prefix="inv"),
     Feature("people", frozenset({"admin"}), callback_prefix="ppl"),
+    Feature("dashboard", STAFF),
     Feature("help", EVERYONE),
     Feature("start", EVERYONE, in_menu=False),
     Feature("cancel", EVERYONE, in_menu=False),

@@ -15,7 +15,7 @@ import pytest
 from bot.clock import SYSTEM_CLOCK, ManualClock, StartedClock, clock_starting_at
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "handlers", "storage")
+PACKAGES = ("bot", "handlers", "storage", "web")
 ALLOWED = {Path("bot/clock.py")}
 # (object, attribute) pairs that read the wall clock or a clock of their own.
 CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"),

@@ -29,12 +29,13 @@ from bot.ops.backups import backup_name, backups_in, restore
 from bot.ops.jobs import job_recorder, run_backup
 from bot.ops.monitor import monitor_of
 from bot.ops.network import messenger_requests, shown_proxy
-from bot.ops.server import serve_health
 from bot.ops.status import status_lines
 from bot.sandbox import FakeBotAPI, FakeHTTPServer, SandboxBot, SimUser
 from bot.schedule import deliver_due
 from storage import outbox
 from tests.test_process import RunningBot, bot_env, tashilyar
+from web.app import build_web_app
+from web.server import WebServer
 
 # ----- settings -------------------------------------------------------------------------------
 
@@ -204,7 +205,8 @@ def test_the_bot_polls_and_answers_through_the_proxy(
 async def http_get(port: int, path: str) -> tuple[int, str]:
     """GET a path of the health endpoint; status and body."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                 .encode())
     await writer.drain()
     data = await reader.read()
     writer.close()
@@ -218,8 +220,10 @@ async def test_status_and_healthz_on_a_bot_with_a_stuck_outbox(
     clock.set(clock.now().replace(microsecond=0))  # the outbox stores whole seconds
     async with SandboxBot(settings, api, clock=clock) as bot:
         assert bot.application is not None and bot.db is not None
-        health = await serve_health(monitor_of(bot.application), "127.0.0.1", 0)
-        port = health.sockets[0].getsockname()[1]
+        health = WebServer(build_web_app(bot.services, monitor=monitor_of(bot.application)),
+                           "127.0.0.1", 0)
+        await health.start()
+        port = health.port
         try:
             assert await http_get(port, "/healthz") == (503, "no answer from the messenger yet\n")
             zahra, sara = bot.user(500, "زهرا"), bot.user(600, "سارا")
@@ -268,8 +272,7 @@ async def test_status_and_healthz_on_a_bot_with_a_stuck_outbox(
             assert "outbox: nothing owed" in capsys.readouterr().out
             assert (await http_get(port, "/nothing"))[0] == 404
         finally:
-            health.close()
-            await health.wait_closed()
+            await health.stop()
 
 
 def test_status_command_reads_the_database(server: FakeHTTPServer, tmp_path: Path) -> None:

@@ -190,8 +190,8 @@ async def test_commands_are_registered_per_role(sandbox: SandboxBot, api: FakeBo
     assert [c["command"] for c in default] == ["request", "track", "help", "start", "cancel"]
     admin_scope = api.commands[f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}']
     assert [c["command"] for c in admin_scope] == [
-        "inbox", "digest", "export", "digest_here", "track", "invite", "people", "help",
-        "start", "cancel"]
+        "inbox", "digest", "export", "digest_here", "track", "invite", "people", "dashboard",
+        "help", "start", "cancel"]
 
 
 async def test_help_lists_what_the_role_can_do(sandbox: SandboxBot) -> None:
@@ -207,7 +207,7 @@ async def test_cancel_returns_to_the_menu(sandbox: SandboxBot) -> None:
     replies = await sandbox.say(admin, "/cancel")
     assert replies[-1].text == t("cancel.nothing")
     assert admin.menu_labels() == ["صندوق درخواست‌ها", "گزارش دوره‌ای", "خروجی اکسل",
-                                   "دعوت همکار", "همکاران", "راهنما"]
+                                   "دعوت همکار", "همکاران", "داشبورد", "راهنما"]
 
 
 @pytest.mark.parametrize("action", ["send_sticker", "send_location", "send_document"])

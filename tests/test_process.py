@@ -127,7 +127,7 @@ def test_invite_join_refusals_and_clean_shutdown_over_http(
         assert "عضویت شما ثبت شد" in joined[0].text
         assert "شما تسهیل‌گر دفتر تسهیل‌گری پامنار هستید" in joined[1].text
         assert maryam.menu_labels() == [t("menu.report"), t("menu.need"), t("menu.inbox"),
-                                        t("menu.mine"), t("menu.help")]
+                                        t("menu.mine"), t("menu.dashboard"), t("menu.help")]
 
         assert bot.say(resident, f"/start {code.group(1)}")[-1].text == t("start.invite_used")
         denied = t("access.denied", role=t("role.resident"))

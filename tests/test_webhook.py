@@ -18,7 +18,7 @@ import pytest
 
 from bot.sandbox import ApiError, FakeBotAPI, FakeHTTPServer, SimUser
 from tests.conftest import PROCESS_TOKEN
-from tests.test_process import RunningBot, bot_env
+from tests.test_process import ADMIN, RunningBot, bot_env
 
 SECRET = "s3cret-webhook-token-0123456789"
 
@@ -54,7 +54,7 @@ class WebhookBot(RunningBot):
         self.log_path = tmp_path / "bot.log"
         self._log = self.log_path.open("a")
         settings = {"MESSENGER": messenger, "WEBHOOK_URL": self.url,
-                    "WEBHOOK_PORT": str(self.port), "WEBHOOK_SECRET": SECRET, **env}
+                    "WEB_PORT": str(self.port), "WEBHOOK_SECRET": SECRET, **env}
         seen = len(self.api.calls)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"], env=bot_env(tmp_path, server, **settings),
@@ -180,8 +180,8 @@ def test_going_back_to_polling_deletes_the_webhook(fake: FakeHTTPServer, tmp_pat
 
 def test_health_and_metrics_of_a_bot_on_a_webhook(tmp_path: Path) -> None:
     with FakeHTTPServer(FakeBotAPI(), token=PROCESS_TOKEN) as fake:
-        health_port = free_port()
-        bot = WebhookBot(fake, tmp_path, "telegram", HEALTH_PORT=str(health_port))
+        bot = WebhookBot(fake, tmp_path, "telegram")  # one web server: webhook and health
+        health_port = bot.port
         zahra = SimUser(fake.api, 500, "زهرا")
         try:
             bot.say(zahra, "/start")
@@ -204,7 +204,7 @@ def test_health_and_metrics_of_a_bot_on_a_webhook(tmp_path: Path) -> None:
     assert value('tashilyar_updates_total{kind="command"}') >= 2  # the third may be running
     assert value("tashilyar_handler_seconds_count") >= 2
     assert value('tashilyar_messenger_errors_total{code="502"}') == 1
-    assert "health endpoint on 127.0.0.1" in bot.log()
+    assert f"web server on 127.0.0.1:{health_port}" in bot.log()
 
 
 def test_the_fake_messenger_keeps_telegrams_and_bales_webhook_rules() -> None:
@@ -229,3 +229,30 @@ def test_the_fake_messenger_keeps_telegrams_and_bales_webhook_rules() -> None:
     assert telegram.webhook_due() is None
     assert telegram.call("deleteWebhook", {}, {}) is True
     assert telegram.poll(None) == [] and telegram.webhook is None
+
+
+def test_a_polling_bot_serves_the_dashboard_and_health_on_web_port(tmp_path: Path) -> None:
+    with FakeHTTPServer(FakeBotAPI(), token=PROCESS_TOKEN) as fake:
+        port = free_port()
+        bot = RunningBot(fake, tmp_path, WEB_PORT=str(port),
+                         PUBLIC_URL=f"http://127.0.0.1:{port}")
+        admin = SimUser(fake.api, ADMIN, "مدیر")
+        try:
+            link = re.search(r"(http://\S+/app/login\?token=\S+)",
+                             bot.say(admin, "/dashboard")[-1].text)
+            assert link, bot.log()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
+                                        timeout=10) as answer:
+                assert answer.status == 200
+            browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            with browser.open(link.group(1), timeout=10) as answer:  # on to /app/, signed in
+                assert answer.status == 200 and answer.url.endswith("/app/")
+            try:
+                browser.open(link.group(1), timeout=10)  # the link worked once
+                raise AssertionError("a one-time link opened twice")
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 403
+        finally:
+            assert bot.stop() == 0
+    assert any(c.method == "getUpdates" for c in fake.api.calls), "it polls"
+    assert "Traceback" not in bot.log() and "token=" not in bot.log()

@@ -181,6 +181,7 @@ class FakeBotAPI:
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.open_callbacks: set[str] = set()
         self.files: dict[str, bytes] = {}
+        self.menu_buttons: dict[int, Any] = {}  # chat id → its menu button (setChatMenuButton)
         self._send_times: deque[float] = deque()
         self.last_seq = 0
         self.bot_seq: dict[int, int] = {}  # chat id -> seq of the bot's latest send or edit there
@@ -538,6 +539,14 @@ class FakeBotAPI:
 
     def _m_sendChatAction(self, params: dict[str, Any], files: Uploads) -> Any:
         self._target_chat(params)
+        return True
+
+    def _m_setChatMenuButton(self, params: dict[str, Any], files: Uploads) -> Any:
+        if self.bale:  # Telegram's menu button; Bale's Bot API has none
+            raise ApiError(404, "Not Found")
+        button = params.get("menu_button") or {}
+        self.menu_buttons[int(params.get("chat_id", 0))] = (
+            json.loads(button) if isinstance(button, str) else button)
         return True
 
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: Uploads) -> Any:
