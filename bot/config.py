@@ -298,6 +298,9 @@ def _web(get: Callable[[str], str], *, webhook: bool) -> dict[str, Any]:
                                   lambda _name, value: value) or "127.0.0.1"
     if get("PUBLIC_URL"):
         found["public_url"] = _public_url(get("PUBLIC_URL"))
+        if found["web_port"] is None:
+            raise ConfigError("WEB_PORT", "PUBLIC_URL is set but no web server would answer "
+                              "there: set WEB_PORT (e.g. 8080) to the port nginx proxies to")
     tiles = get("MAP_TILES_URL")
     if tiles.lower() == "none":
         found["map_tiles_url"] = ""

@@ -185,16 +185,19 @@ async def counts_many(db: Database, office_ids: Sequence[int], buckets: Sequence
             severity = row["severity"] or "low"
             bucket.needs_by_severity[severity] = (
                 bucket.needs_by_severity.get(severity, 0) + row["n"])
+    for row in await db.fetchall(
+            f"SELECT {which} AS b, count(*) FROM requests WHERE office_id IN ({marks}){hood} "
+            "AND created_at >= ? AND created_at < ? GROUP BY b",
+            [*which_params, *office_ids, *extra, first, last]):
+        if row["b"] is not None:
+            found[row["b"]].requests_new += row[1]
     resolved, resolved_params = _which("resolved_at", buckets)
     for row in await db.fetchall(
-            f"SELECT {which} AS b, {resolved} AS rb FROM requests "
-            f"WHERE office_id IN ({marks}){hood} AND ((created_at >= ? AND created_at < ?) "
-            "OR (resolved_at >= ? AND resolved_at < ?))",
-            [*which_params, *resolved_params, *office_ids, *extra, first, last, first, last]):
+            f"SELECT {resolved} AS b, count(*) FROM requests WHERE office_id IN ({marks})"
+            f"{hood} AND resolved_at >= ? AND resolved_at < ? GROUP BY b",
+            [*resolved_params, *office_ids, *extra, first, last]):
         if row["b"] is not None:
-            found[row["b"]].requests_new += 1
-        if row["rb"] is not None:
-            found[row["rb"]].requests_resolved += 1
+            found[row["b"]].requests_resolved += row[1]
     columns, params = [], []
     for i, bucket in enumerate(buckets):
         cutoff, cutoff_params = bucket.overdue.sql()
@@ -203,14 +206,18 @@ async def counts_many(db: Database, office_ids: Sequence[int], buckets: Sequence
         columns.append(f"sum({still}) AS open{i}, sum({still} AND created_at < {cutoff}) "
                        f"AS overdue{i}")
         params += [bucket.as_of, bucket.as_of, bucket.as_of, bucket.as_of, *cutoff_params]
-    latest = max(b.as_of for b in buckets)
+    latest, earliest = max(b.as_of for b in buckets), min(b.as_of for b in buckets)
+    # Open at a moment: filed before it, and open now or closed after it. A request closed
+    # before the earliest moment was last changed before it too, so it is left out early.
     at_ends = await db.fetchone(
-        f"SELECT {', '.join(columns)} FROM (SELECT created_at, category, "
-        f"status IN {OPEN} AS is_open, CASE WHEN status IN {OPEN} THEN NULL "
-        "ELSE coalesce(resolved_at, (SELECT max(e.at) FROM request_events e "
-        "WHERE e.request_id = requests.id AND e.kind = 'status')) END AS closed "
-        f"FROM requests WHERE office_id IN ({marks}){hood} AND created_at < ?)",
-        [*params, *office_ids, *extra, latest])
+        f"SELECT {', '.join(columns)} FROM ("
+        "SELECT created_at, category, 1 AS is_open, NULL AS closed FROM requests "
+        f"WHERE office_id IN ({marks}){hood} AND status IN {OPEN} AND created_at < ? "
+        "UNION ALL SELECT created_at, category, 0, coalesce(resolved_at, (SELECT max(e.at) "
+        "FROM request_events e WHERE e.request_id = requests.id AND e.kind = 'status')) "
+        f"FROM requests WHERE office_id IN ({marks}){hood} AND updated_at >= ? "
+        f"AND status NOT IN {OPEN} AND created_at < ?)",
+        [*params, *office_ids, *extra, latest, *office_ids, *extra, earliest, latest])
     if at_ends is not None:
         for i, bucket in enumerate(found):
             bucket.requests_open = at_ends[f"open{i}"] or 0
@@ -344,7 +351,7 @@ async def form_counts(db: Database, office_ids: Sequence[int], start: str,
 
 
 async def form_rows(db: Database, form: str, office_ids: Sequence[int], start: str, end: str,
-                    limit: int = 5000) -> list[Row]:
+                    limit: int = 100_000) -> list[Row]:
     """One form's submissions in [start, end), newest first, with office, author and
     neighbourhood names."""
     return await db.fetchall(

@@ -29,9 +29,10 @@ def test_no_web_server_unless_asked_and_its_old_names_still_work() -> None:
 @pytest.mark.parametrize(("values", "variable"), [
     ({"WEB_PORT": "8080", "HEALTH_PORT": "9090"}, "WEB_PORT"),
     ({"WEB_PORT": "web"}, "WEB_PORT"),
-    ({"PUBLIC_URL": "http://bot.example.org"}, "PUBLIC_URL"),  # http only on loopback
-    ({"PUBLIC_URL": "bot.example.org"}, "PUBLIC_URL"),
-    ({"PUBLIC_URL": "https://bot.example.org/?x=1"}, "PUBLIC_URL"),
+    ({"PUBLIC_URL": "https://bot.example.org"}, "WEB_PORT"),  # a dashboard nobody serves
+    ({"PUBLIC_URL": "http://bot.example.org", "WEB_PORT": "8080"}, "PUBLIC_URL"),  # loopback
+    ({"PUBLIC_URL": "bot.example.org", "WEB_PORT": "8080"}, "PUBLIC_URL"),
+    ({"PUBLIC_URL": "https://bot.example.org/?x=1", "WEB_PORT": "8080"}, "PUBLIC_URL"),
     ({"MAP_TILES_URL": "http://tiles.example.org/{z}/{x}/{y}.png"}, "MAP_TILES_URL"),
     ({"MAP_TILES_URL": "https://tiles.example.org/tile.png"}, "MAP_TILES_URL"),
 ])
@@ -43,9 +44,9 @@ def test_a_bad_web_setting_names_its_variable(values: dict[str, str], variable: 
 
 def test_public_url_and_the_mini_app() -> None:
     assert not settings_from().mini_app and settings_from().dashboard_url is None
-    local = settings_from(PUBLIC_URL="http://127.0.0.1:8080/")
+    local = settings_from(PUBLIC_URL="http://127.0.0.1:8080/", WEB_PORT="8080")
     assert local.public_url == "http://127.0.0.1:8080" and not local.mini_app
-    public = settings_from(PUBLIC_URL="https://bot.example.org")
+    public = settings_from(PUBLIC_URL="https://bot.example.org", HEALTH_PORT="8080")
     assert public.mini_app and public.dashboard_url == "https://bot.example.org/app/"
 
 

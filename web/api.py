@@ -331,9 +331,14 @@ async def form_list(web_request: WebRequest, found: Session) -> Response:
                          for name, form in listed_forms(web_request).items()])
 
 
-async def form_table(web_request: WebRequest, found: Session, form: FormDefinition
+FORM_ROWS_SHOWN = 500  # the page shows the newest; the export has them all
+
+
+async def form_table(web_request: WebRequest, found: Session, form: FormDefinition,
+                     limit: int = 100_000
                      ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
-    """(columns as (name, label), rows) of one form's submissions in the period."""
+    """(columns as (name, label), rows) of one form's submissions in the period, newest
+    first (at most `limit`)."""
     web = state_of(web_request)
     db, tz = web.services.db, web.settings.timezone
     span = period_of(web_request)
@@ -342,7 +347,7 @@ async def form_table(web_request: WebRequest, found: Session, form: FormDefiniti
              ("_office", t("export.office")), ("_author", t("export.author")),
              ("_hood", t("export.hood"))]
     rows = await reads.form_rows(db, form.name, await offices_in_view(web_request, found),
-                                 start, end)
+                                 start, end, limit)
     if form.sink == "xlsform":
         xls = form_columns(form)
         columns = [*fixed, *[(c[0], c[1]) for c in xls]]
@@ -377,11 +382,17 @@ async def form_data(web_request: WebRequest, found: Session) -> Response:
     form = listed_forms(web_request).get(web_request.path_params["form"])
     if form is None:
         return error_json(404, "dashboard.not_found")
-    columns, rows = await form_table(web_request, found, form)
+    columns, rows = await form_table(web_request, found, form, FORM_ROWS_SHOWN)
+    total = len(rows)
+    if total == FORM_ROWS_SHOWN:
+        web = state_of(web_request)
+        start, end = period_of(web_request).utc_range(web.settings.timezone)
+        total = (await reads.form_counts(web.services.db, await offices_in_view(
+            web_request, found), start, end)).get(form.name, total)
     return JSONResponse({"period": period_of(web_request).as_json(),
                          "form": {"name": form.name, "title": form.title},
                          "columns": [{"name": n, "label": label} for n, label in columns],
-                         "rows": rows, "total": len(rows)})
+                         "rows": rows, "total": total})
 
 
 async def activity(web_request: WebRequest, found: Session) -> Response:

@@ -21,6 +21,11 @@ CREATE TABLE web_login_links (
     used_at     TEXT                             -- single use
 );
 
+-- The dashboard's trends: requests resolved in a period, and those changed since a moment
+-- (a request closed before it was last changed before it).
+CREATE INDEX requests_office_resolved ON requests(office_id, resolved_at);
+CREATE INDEX requests_office_updated ON requests(office_id, updated_at);
+
 -- A person deactivated (or no longer staff) loses every session at once, whichever code
 -- path made the change.
 CREATE TRIGGER web_sessions_revoked_with_person
