@@ -9,8 +9,7 @@ import os
 import shutil
 import socket
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -75,28 +74,23 @@ def wait_ready(browser: Any, timeout: float = 15.0) -> None:
         lambda b: b.find_element("tag name", "body").get_attribute("data-ready") == "1")
 
 
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on loopback in a thread; yields its base URL."""
+def serve_in_thread(app: Any) -> Generator[str, None, None]:
+    """Serve an ASGI app with uvicorn in a thread on a loopback socket bound and listening
+    before the thread starts (a browser's first request waits in its backlog); yields the
+    base URL."""
     import uvicorn
 
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", access_log=False)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)  # waiting for a thread to bind, not synchronising the code under test
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
