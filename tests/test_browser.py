@@ -114,15 +114,17 @@ def test_requests_filtered_and_one_opened_with_its_script_text_shown(browser: An
     d.wait_ready(browser)
     items = browser.find_elements("css selector", "#requests .item")
     assert len(items) == 3
-    browser.get(f"{live.base}/app/requests?q=pwned")
-    d.wait_ready(browser)
+    browser.find_element("id", "q").send_keys("pwned")  # the filter form, as a person would
+    browser.find_element("css selector", "#filters button[type=submit]").click()
+    d.wait_navigated(browser, "q=pwned")
+    assert "q=pwned" in browser.find_element("id", "export-csv").get_attribute("href")
     summaries = [e.text for e in browser.find_elements("css selector", "#requests .summary")]
     assert len(summaries) == 2 and any("<script>" in s for s in summaries)
     assert any("<img src=x onerror=" in s for s in summaries)
     assert browser.find_elements("css selector", "#requests img, #requests script") == []
     code = live.facts["codes"][0]
     browser.find_element("css selector", f'#requests .item[data-code="{code}"] .code').click()
-    d.wait_ready(browser)
+    d.wait_navigated(browser, f"/app/requests/{code}")
     assert SCRIPT_TEXT in browser.find_element("id", "text").text
     assert "pwned" not in browser.title
     assert browser.find_elements("css selector", "#trail .item")

@@ -68,8 +68,7 @@ def test_requests_filter_and_a_card_with_script_text_shown_as_text(browser: Any,
 
     Select(browser.find_element("id", "status")).select_by_value("resolved")
     browser.find_element("css selector", "#filters button[type=submit]").click()
-    d.wait_ready(browser)
-    assert "status=resolved" in browser.current_url
+    d.wait_navigated(browser, "status=resolved")
     assert set(texts(browser, "#requests .item .badge:not(.late)")) == {"حل شد"}
     assert "status=resolved" in browser.find_element("id", "export-csv").get_attribute("href")
 
@@ -77,7 +76,7 @@ def test_requests_filter_and_a_card_with_script_text_shown_as_text(browser: Any,
     first = browser.find_element("css selector", "#requests .item .summary")
     assert "<script>" in first.text
     browser.find_element("css selector", "#requests .item .code").click()
-    d.wait_ready(browser)
+    d.wait_navigated(browser, "/app/requests/")
     assert "<script>document.title='pwned'</script>" in browser.find_element("id", "text").text
     assert browser.find_elements("css selector", "#text script, #trail script") == []
     assert "pwned" not in browser.title

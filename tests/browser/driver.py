@@ -94,3 +94,11 @@ def serve_in_thread(app: Any) -> Generator[str, None, None]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def wait_navigated(browser: Any, fragment: str, timeout: float = 15.0) -> None:
+    """Until the address holds `fragment` and the new page has drawn its data."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, timeout).until(lambda b: fragment in b.current_url)
+    wait_ready(browser, timeout)
