@@ -113,6 +113,51 @@ def test_sign_in_by_the_one_time_link_and_the_overview_is_the_database(browser: 
         other.quit()
 
 
+def mini_app_browser(live: Any, user_id: int, name: str) -> Any:
+    """A Chromium whose pages see `window.Telegram.WebApp.initData` signed with the bot's
+    token for `user_id`, as Telegram's script would hand it to the Mini App."""
+    import json
+    from urllib.parse import urlencode
+
+    from web.initdata import sign
+
+    now = live.run(_now(live))
+    fields = {"auth_date": str(int(now.timestamp())), "query_id": "AAE",
+              "user": json.dumps({"id": user_id, "first_name": name}, ensure_ascii=False)}
+    fields["hash"] = sign(fields, live.bot.settings.bot_token)
+    init_data = json.dumps(urlencode(fields))
+    script = ("window.Telegram = {WebApp: {initData: " + init_data +
+              ", ready: function () {}, expand: function () {}}};")
+    b = d.chromium()
+    b.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})
+    return b
+
+
+async def _now(live: Any) -> Any:
+    return live.bot.clock.now()
+
+
+def test_inside_the_messenger_the_mini_app_signs_in_by_init_data(live: Any) -> None:
+    b = mini_app_browser(live, 700, "مریم")  # the supervisor
+    try:
+        b.get(f"{live.base}/app/")  # no session yet: the sign-in shell, which posts initData
+        d.wait_ready(b)
+        assert b.find_element("css selector", '[data-key="requests_new"] .value').text == "۳"
+    finally:
+        b.quit()
+    b = mini_app_browser(live, 800, "ساکن0")  # a resident: refused, and told so
+    try:
+        b.get(f"{live.base}/app/")
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(b, 15).until(lambda x: "error" in (
+            x.find_element("id", "signin").get_attribute("class") or ""))
+        assert b.find_element("id", "signin").text == t("dashboard.refused")
+        assert b.find_elements("css selector", "#figures") == []
+    finally:
+        b.quit()
+
+
 def test_requests_filtered_and_one_opened_with_its_script_text_shown(browser: Any,
                                                                      live: Any) -> None:
     browser.get(f"{live.base}/app/requests")
