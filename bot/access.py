@@ -22,15 +22,18 @@ from bot.callbacks import Area
 from bot.locale.normalize import match_key
 from bot.locale.text import t
 from bot.org import Organisation
-from storage import offices
+from storage import offices, referrals
 from storage.db import Database
 from storage.offices import OfficeRow
 from storage.people import Person
+from storage.referrals import Referral
 from storage.requests import Request
 
 STAFF_ROLES = frozenset({"admin", "supervisor", "facilitator"})
 EVERYONE = frozenset({"admin", "supervisor", "facilitator", "resident"})
 STAFF = STAFF_ROLES
+AGENCY = frozenset({"agency"})  # an agency's focal point (نمایندهٔ دستگاه)
+ANYONE = EVERYONE | AGENCY
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,16 @@ FEATURES: tuple[Feature, ...] = (
     Feature("digest_here", frozenset({"supervisor", "admin"}), in_menu=False),
     Feature("track", EVERYONE, area=Area.RESIDENT, menu_for=frozenset({"resident"})),
     # Form buttons of any form; the engine checks each tap against the person's own draft.
-    Feature("form", EVERYONE, in_menu=False, area=Area.FORM, in_help=False),
+    Feature("form", ANYONE, in_menu=False, area=Area.FORM, in_help=False),
+    Feature("referrals", AGENCY, area=Area.AGENCY),
+    # the office's side of a referral (its buttons under the request's card)
+    Feature("referral_office", STAFF, in_menu=False, area=Area.REFERRAL, in_help=False),
     Feature("invite", frozenset({"admin", "supervisor"}), area=Area.INVITE),
     Feature("people", frozenset({"admin"}), area=Area.PEOPLE),
     Feature("dashboard", STAFF),
-    Feature("help", EVERYONE),
-    Feature("start", EVERYONE, in_menu=False),
-    Feature("cancel", EVERYONE, in_menu=False),
+    Feature("help", ANYONE),
+    Feature("start", ANYONE, in_menu=False),
+    Feature("cancel", ANYONE, in_menu=False),
 )
 BY_COMMAND = {f.command: f for f in FEATURES}
 BY_AREA = {f.area: f for f in FEATURES if f.area is not None}
@@ -151,15 +157,16 @@ async def scope_ids(db: Database, person: Person) -> list[int]:
     return []
 
 
-INVITED_ROLES = ("facilitator", "supervisor")
+INVITED_ROLES = ("facilitator", "supervisor", "agency")
 
 
 def may_invite(person: Person, role: str) -> bool:
-    """Whether a person may invite someone to a role: an admin a facilitator or a
-    supervisor, a supervisor a facilitator (of the offices of `invitable_offices`)."""
+    """Whether a person may invite someone to a role: an admin a facilitator, a supervisor
+    or an agency's focal point, a supervisor a facilitator or a focal point (of the offices
+    of `invitable_offices`)."""
     if not person.active or role not in INVITED_ROLES:
         return False
-    return person.role == "admin" or (person.role == "supervisor" and role == "facilitator")
+    return person.role == "admin" or (person.role == "supervisor" and role != "supervisor")
 
 
 async def invitable_offices(db: Database, person: Person) -> list[OfficeRow]:
@@ -208,6 +215,29 @@ async def permitted(db: Database, person: Person, action: Feature | str | Area,
     if action == "phone":
         return sees_phone(person, record)
     return await may_act_on_request(db, person, record)
+
+
+# ----- the agencies (issue 22): referrals -----
+
+
+async def agency_scope(db: Database, person: Person) -> Scope:
+    """The offices an agency's focal point covers (their province's, or their own list);
+    nobody else any."""
+    if not person.active or person.role != "agency" or not person.agency:
+        return Scope(frozenset())
+    return Scope(frozenset(await referrals.focal_point_offices(db, person.id)))
+
+
+async def may_answer_referral(db: Database, person: Person, referral: Referral) -> bool:
+    """An active focal point of the referral's agency whose scope holds its office."""
+    return (person.active and person.role == "agency" and person.agency == referral.agency
+            and (await agency_scope(db, person)).holds(referral.office_id))
+
+
+async def may_record_referral(db: Database, person: Person, referral: Referral) -> bool:
+    """The office's side (the letter, an agency's answer by hand, an answer to its
+    question): staff whose scope holds the referral's office."""
+    return person.is_staff and (await scope(db, person)).holds(referral.office_id)
 
 
 # ----- privacy (issue 23): sensitive categories -----

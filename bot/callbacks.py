@@ -31,12 +31,15 @@ class Area(StrEnum):
     DIGEST = "dig"
     EXPORT = "exp"
     PEOPLE = "ppl"
+    AGENCY = "agy"      # a focal point's referral cards
+    REFERRAL = "rfl"    # the office's side of a referral (by-hand recording)
 
 
 Fields = tuple[tuple[str, str], ...]
 
 _CARD: Fields = (("request", "int"), ("version", "int"))
 _REQUEST: Fields = (("request", "int"),)
+_REFERRAL: Fields = (("referral", "int"), ("version", "int"))
 _VIEW: Fields = (("status", "str"), ("hood", "str"), ("category", "str"))
 _FORM: Fields = (("question", "str?"), ("value", "rest"))
 
@@ -80,6 +83,19 @@ SCHEMA: dict[tuple[Area, str], Fields] = {
     (Area.STAFF, "st"): (("request", "int"), ("status", "str"), ("version", "int")),
     (Area.STAFF, "to"): (("request", "int"), ("agency", "str"), ("version", "int")),
     (Area.STAFF, "hto"): (("request", "int"), ("person", "int"), ("version", "int")),
+    # refer to an agency, after «did the resident agree to be called by it?» (consent 1/0)
+    (Area.STAFF, "tc"): (("request", "int"), ("agency", "str"), ("consent", "int"),
+                         ("version", "int")),
+    # a focal point's referrals: the list, one card, its photos, its answers
+    (Area.AGENCY, "list"): (),
+    (Area.AGENCY, "show"): (("referral", "int"),),
+    (Area.AGENCY, "media"): (("referral", "int"),),
+    **{(Area.AGENCY, action): _REFERRAL for action in ("ack", "prog", "done", "no", "ask")},
+    # the office's side: a request's referrals, one referral, what it records by hand
+    (Area.REFERRAL, "req"): _REQUEST,
+    (Area.REFERRAL, "show"): (("referral", "int"),),
+    **{(Area.REFERRAL, action): _REFERRAL for action in (
+        "letter", "ack", "prog", "done", "no", "info")},
     # the resident's own requests
     **{(Area.RESIDENT, action): _REQUEST for action in (
         "show", "orig", "yes", "no", "add", "wd", "wdy", "reopen")},

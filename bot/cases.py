@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import access
+from bot import access, agency_loop
 from bot.callbacks import Area, encode, tap
 from bot.locale.codes import shown_code
 from bot.locale.text import t
@@ -355,9 +355,12 @@ async def reject(services: Services, actor: Person, request: Request, reason: st
 
 
 async def refer(services: Services, actor: Person, request: Request, agency: str,
-                *, name: str | None = None) -> Change:
+                *, name: str | None = None, phone_consent: bool = False) -> Change:
     """Refer the request to an agency of the organisation file by its slug, or with
-    `OTHER_AGENCY` to one named by hand (`name`); the resident reads a sentence naming it."""
+    `OTHER_AGENCY` to one named by hand (`name`); the resident reads a sentence naming it.
+    A referral to an agency of the file opens its referral in the same transaction, and its
+    focal points get a card (`bot.agency_loop`); `phone_consent`: the resident agreed to be
+    called by the agency."""
     await _staff(services, actor, request)
     if agency == OTHER_AGENCY and name:
         slug, shown = None, name.strip()
@@ -368,9 +371,12 @@ async def refer(services: Services, actor: Person, request: Request, agency: str
     _allowed(request, "referred")
     notices = await change_notices(services, request, "referred",
                                    extra=t("case.notice_referred", agency=shown))
+    also = None if slug is None else await agency_loop.referral_writes(
+        services, actor, request, slug, category_label(services, request.category),
+        consent=phone_consent and bool(request.phone))
     changed = await store.change_status(
         services.db, request, "referred", actor_id=actor.id, agency=slug,
-        note=t("inbox.referred_to", agency=shown), notices=notices)
+        note=t("inbox.referred_to", agency=shown), notices=notices, also=also)
     return _change(changed, notices)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot import access
+from bot import access, agencies
 from bot.cases import hood_of, open_button, shown_code
 from bot.config import Settings
 from bot.delivery import deliver_due
@@ -170,8 +170,9 @@ class _Planned:
 
 
 async def tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Owe what is due now by the app's clock (digests, reminders, first-response
-    reminders every ten minutes), unless an earlier tick owed it already; then deliver."""
+    """Owe what is due now by the app's clock (digests, reminders, first-response and the
+    agencies' service-level reminders every ten minutes), unless an earlier tick owed it
+    already; then deliver."""
     services: Services = application.bot_data["services"]
     planned: _Planned = application.bot_data.setdefault("planned", _Planned())
     settings, now = services.settings, services.clock.now()
@@ -186,5 +187,14 @@ async def tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         planned.reminders = today
     if planned.first_responses is None or now - planned.first_responses >= FIRST_RESPONSE_EVERY:
         await enqueue_first_response_reminders(services, now)
+        await enqueue_agency_reminders(services, now)
         planned.first_responses = now
     await deliver_due(application.bot, services.db)
+
+
+async def enqueue_agency_reminders(services: Services, now: datetime) -> int:
+    """The agencies' service-level reminders and their escalation (issue 22), owed once
+    each, held through quiet hours."""
+    settings = services.settings
+    return await agencies.owe_reminders(services.db, services.org, now, tz=settings.timezone,
+                                        quiet=settings.quiet_hours)

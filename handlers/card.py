@@ -8,13 +8,14 @@ from datetime import datetime
 
 from telegram import Update
 
-from bot import access
+from bot import access, agency_loop
 from bot.cases import category_label, hood_of, short, shown_code
 from bot.delivery import deliver_due
 from bot.locale.jalali import format_date, format_datetime, local_date
 from bot.locale.phones import shown_phone
 from bot.locale.text import t
 from handlers.context import BotContext, beside
+from storage import referrals
 from storage import requests as store
 from storage.requests import Request
 
@@ -87,6 +88,8 @@ async def card_text(context: BotContext, request: Request, *, for_staff: bool) -
                 text += "\n" + t("inbox.resident_phone", phone=shown_phone(request.phone))
         if request.assignee_name:
             text += "\n" + t("inbox.assigned", name=request.assignee_name)
+        text += "".join("\n" + line for line in await agency_loop.card_lines(
+            services, await referrals.of_request(context.db, request.id)))
     lines = await trail(context, request, public_only=not for_staff)
     return (text + t("request.card_trail") + "\n" + "\n".join(lines[-8:]))[:4000]
 

@@ -66,6 +66,9 @@ def staff_buttons(request: Request, me: Person, *, can_undo: bool = False) -> Ro
     rows.append([*extra, (t("inbox.note"), _data("not", request))])
     if can_undo:
         rows.append([(t("case.undo"), _data("undo", request))])
+    if request.agency:  # the office's side of its referrals (issue 22)
+        rows.append([(t("agency_loop.office_button"),
+                      encode(tap(Area.REFERRAL, "req", request=request.id)))])
     rows.append([(t("inbox.media"), encode(tap(Area.STAFF, "media", request=request.id))),
                  (t("inbox.back"), list_data())])
     return rows
@@ -215,8 +218,12 @@ async def triage(update: Update, context: BotContext, request: Request,
     if action == "to" and pressed.text("agency") == OTHER_AGENCY:
         await begin(update, context, services.forms["request_refer_other"], draft_context)
         return None
-    if action == "to":
-        changed = (await cases.refer(services, me, request, pressed.text("agency"))).request
+    if action == "to" and request.phone and services.org.agency(pressed.text("agency")):
+        await ask_consent(update, context, request, pressed.text("agency"))
+        return None
+    if action in ("to", "tc"):
+        changed = (await cases.refer(services, me, request, pressed.text("agency"),
+                                     phone_consent=pressed.number("consent") == 1)).request
         return changed, t("inbox.done_status", code=code, status=t("status.referred"))
     if action == "hand":
         await answer_once(update, context)
@@ -232,6 +239,19 @@ async def triage(update: Update, context: BotContext, request: Request,
         return changed, t("case.handed", code=code, name=changed.assignee_name or "")
     await begin(update, context, services.forms[FORM_OF[action]], draft_context)
     return None
+
+
+async def ask_consent(update: Update, context: BotContext, request: Request,
+                      agency: str) -> None:
+    """Before a referral of a request with a phone: did the resident agree to be called by
+    the agency? (Its focal point sees the phone only then.)"""
+    await answer_once(update, context)
+    rows = [[(t("agency_loop.consent_yes"), _data("tc", request, agency=agency, consent=1)),
+             (t("agency_loop.consent_no"), _data("tc", request, agency=agency, consent=0))],
+            back_to_card(request)]
+    await show(update, context, t("agency_loop.consent_ask",
+                                  agency=cases.agency_name(context.services, agency)),
+               inline(rows))
 
 
 async def request_action(update: Update, context: BotContext, form: FormDefinition,

@@ -179,6 +179,25 @@ async def open_referral(tx: aiosqlite.Connection, *, request_id: int, agency: st
     return referral_id
 
 
+async def version_in(tx: aiosqlite.Connection, referral_id: int) -> int:
+    """Inside a transaction: the referral's version now (the one its buttons carry)."""
+    cursor = await tx.execute("SELECT version FROM referrals WHERE id = ?", (referral_id,))
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def of_agency(db: Database, agency: str, office_ids: Sequence[int], *,
+                    open_only: bool = True, limit: int = 20) -> list[Referral]:
+    """An agency's referrals from these offices, newest first (open ones only by default)."""
+    ids = list(office_ids)
+    states = OPEN_STATES if open_only else OPEN_STATES + CLOSED_STATES
+    rows = await db.fetchall(
+        _SELECT + f"WHERE f.agency = ? AND r.office_id IN ({_in(ids)}) "
+        f"AND f.state IN ({_in(list(states))}) ORDER BY f.referred_at DESC, f.id DESC LIMIT ?",
+        (agency, *ids, *states, limit))
+    return [_referral(r) for r in rows]
+
+
 async def refer(db: Database, *, request_id: int, agency: str, referred_by: int | None,
                 phone_consent: bool = False, notices: Sequence[Owed] = ()) -> Referral:
     """Refer a request to an agency on its own (the request's status is the caller's);

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +42,8 @@ UNDO_MINUTES = 5  # a status change can be taken back this long by the one who m
 
 
 Notices = Sequence[Owed]
+# More writes of one change, inside its transaction: (the transaction, the change's now).
+InTransaction = Callable[[aiosqlite.Connection, datetime], Awaitable[None]]
 
 
 class RequestLimit(Exception):
@@ -375,10 +377,11 @@ async def _owe(tx: aiosqlite.Connection, owed: Owed, now: datetime) -> None:
 async def _apply(
     db: Database, request_id: int, expected_version: int, sets: dict[str, Any],
     event: dict[str, Any], notices: Notices, allowed_from: Sequence[str] | None,
-    *, responds: bool = False,
+    *, responds: bool = False, also: InTransaction | None = None,
 ) -> Request:
     """Change a request if it is still at `expected_version`; else raise Conflict.
-    `responds`: a staff action, the first of which is the office's first response."""
+    `responds`: a staff action, the first of which is the office's first response; `also`:
+    more writes of the same change, in its transaction (a referral's own row)."""
     now = db.now()
     stamp = utc_now_iso(now)
     assignments = "".join(f"{column} = ?, " for column in sets)
@@ -399,6 +402,8 @@ async def _apply(
         await _event(tx, request_id, stamp, event)
         for owed in notices:
             await _owe(tx, owed, now)
+        if also is not None:
+            await also(tx, now)
     changed = await by_id(db, request_id)
     assert changed is not None
     return changed
@@ -426,10 +431,10 @@ async def _current_or_conflict(db: Database, request_id: int, reason: str) -> Co
 
 async def _change(db: Database, request: Request, sets: dict[str, Any], event: dict[str, Any],
                   notices: Notices, allowed_from: Sequence[str] | None,
-                  responds: bool = False) -> Request:
+                  responds: bool = False, also: InTransaction | None = None) -> Request:
     try:
         return await _apply(db, request.id, request.version, sets, event, notices,
-                            allowed_from, responds=responds)
+                            allowed_from, responds=responds, also=also)
     except _Stale:
         raise await _current_or_conflict(db, request.id, "changed") from None
 
@@ -437,10 +442,11 @@ async def _change(db: Database, request: Request, sets: dict[str, Any], event: d
 async def change_status(
     db: Database, request: Request, new_status: str, *, actor_id: int,
     notices: Notices, note: str | None = None, duplicate_of: str | None = None,
-    agency: str | None = None,
+    agency: str | None = None, also: InTransaction | None = None,
 ) -> Request:
     """Move a request to `new_status` (if allowed from the state the actor saw); a referral
-    names its agency's slug (None: an agency typed by hand, named by the note only)."""
+    names its agency's slug (None: an agency typed by hand, named by the note only); `also`
+    writes more in the same transaction (the referral's row and its agency's notices)."""
     if new_status not in TRANSITIONS.get(request.status, ()):
         raise await _current_or_conflict(db, request.id, "transition")
     sets: dict[str, Any] = {"status": new_status}
@@ -453,7 +459,8 @@ async def change_status(
     event = {"actor_id": actor_id, "kind": "status", "old_status": request.status,
              "new_status": new_status, "note": note, "public": True,
              "other_code": duplicate_of, "agency": agency}
-    return await _change(db, request, sets, event, notices, [request.status], responds=True)
+    return await _change(db, request, sets, event, notices, [request.status], responds=True,
+                         also=also)
 
 
 async def undoable(db: Database, request: Request, actor_id: int,

@@ -48,7 +48,7 @@ CHOICE_SOURCES = ("office_neighbourhoods", "all_neighbourhoods", "offices")
 STORE_COLUMNS = ("neighbourhood_id", "happened_on", "activity", "category", "severity",
                  "participants", "children", "adolescents", "women", "elderly", "households",
                  "tags")
-SINKS = ("submission", "request", "request_action", "request_resident")
+SINKS = ("submission", "request", "request_action", "request_resident", "agency_answer")
 YES_WORDS = {"بله", "بلی", "آره", "اره", "اری", "آری", "باشه", "حتما", "درسته", "بلهدرسته",
              "yes", "y", "ok", "1"}
 NO_WORDS = {"خیر", "نه", "نخیر", "نهخیر", "اصلا", "no", "n", "0"}
