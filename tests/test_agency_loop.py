@@ -1,0 +1,169 @@
+"""The agencies in the case loop (issue 22), through the fake messenger over real PTB, from
+three phones: the resident (Zahra), the facilitator (Maryam of Sarasiab) and آبفا's focal
+point for the province (Reza): a referral acknowledged, given a promised date, done, and the
+resident's «حل شد»; «not ours» going back and being referred elsewhere; a referral to an
+agency with no focal point recorded by hand; the service-level reminders and their
+escalation by the app's ManualClock. One referral's life as each phone saw it is printed
+(`pytest -s`) and written to docs/agency-transcript.txt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.agencies import shown_code as plain
+from bot.locale.text import t
+from bot.planning import tick
+from bot.sandbox import SandboxBot, SimUser
+from storage import offices, referrals
+from storage import requests as store
+from storage.people import create_invite, redeem_invite
+from tests.test_requests import file_request, join, open_card
+
+# 10:00 in Tehran on Tuesday 11 Azar 1405 (2 December 2026).
+START = datetime(2026, 12, 2, 6, 30, tzinfo=UTC)
+ABFA = "شرکت آب و فاضلاب (آبفا)"
+TRANSCRIPT = Path(__file__).resolve().parent.parent / "docs" / "agency-transcript.txt"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The app's clock at a fixed Tuesday morning (the promised dates are read from it)."""
+    return ManualClock(START)
+
+
+async def focal_point(bot: SandboxBot, user: SimUser, agency: str, *,
+                      office: str | None = None) -> None:
+    """Seat a focal point of `agency` through a real invite: the whole province of Kerman,
+    or one office."""
+    db = bot.db
+    assert db is not None
+    sarasiab = await offices.office_by_slug(db, "sarasiab")
+    assert sarasiab is not None
+    office_id = None
+    if office is not None:
+        found = await offices.office_by_slug(db, office)
+        assert found is not None
+        office_id = found.id
+    code = await create_invite(db, role="agency", office_id=office_id,
+                               province_id=None if office_id else sarasiab.province_id,
+                               created_by=None, days=1, agency=agency)
+    await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)
+
+
+@pytest.fixture
+async def phones(sandbox: SandboxBot) -> tuple[SimUser, SimUser, SimUser, SimUser]:
+    """(resident Zahra, facilitator Maryam of Sarasiab, Reza and Saeed of آبفا for the
+    province)."""
+    zahra = sandbox.user(500, "زهرا", phone="+989131112233")
+    maryam, reza, saeed = (sandbox.user(200, "مریم"), sandbox.user(700, "رضا"),
+                           sandbox.user(701, "سعید"))
+    await join(sandbox.db, maryam, "sarasiab")
+    await focal_point(sandbox, reza, "abfa")
+    await focal_point(sandbox, saeed, "abfa")
+    return zahra, maryam, reza, saeed
+
+
+def told(user: SimUser, start: str) -> list[str]:
+    """The messages a person received that begin so."""
+    return [m.text for m in user.messages() if m.text.startswith(start)]
+
+
+async def refer(bot: SandboxBot, staff: SimUser, agency: str, consent: bool | None) -> None:
+    """From the open card: «ارجاع به دستگاه», the agency, and the resident's consent."""
+    await bot.tap(staff, t("inbox.to_referred"))
+    await bot.tap(staff, agency)
+    if consent is not None:
+        await bot.tap(staff, t("agency_loop.consent_yes" if consent
+                               else "agency_loop.consent_no"))
+
+
+async def test_a_referral_acknowledged_promised_done_and_solved_from_three_phones(
+    sandbox: SandboxBot, phones: tuple[SimUser, SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, reza, saeed = phones
+    greeting = (await sandbox.say(reza, "/start"))[-1]
+    assert "نمایندهٔ دستگاه در استان کرمان" in greeting.text
+    assert reza.menu_labels() == [t("menu.referrals"), "راهنما"]
+    assert (await sandbox.say(reza, t("menu.referrals")))[-1].text == t(
+        "agency_loop.list_empty")
+
+    code = await file_request(sandbox, zahra)
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("inbox.to_referred"))
+    asked = (await sandbox.tap(maryam, ABFA))[-1]
+    assert asked.text == t("agency_loop.consent_ask", agency=ABFA)
+    done = await sandbox.tap(maryam, t("agency_loop.consent_yes"))
+    assert "وضعیت: ارجاع به دستگاه" in done[-1].text or "ارجاع" in done[-1].text
+
+    # Both focal points get the card: code, category, neighbourhood, text, the phone (she
+    # agreed), the answers.
+    await sandbox.deliver()
+    for focal in (reza, saeed):
+        card = focal.last
+        assert card.text.startswith("📨 ارجاع از دفتر تسهیل‌گری سرآسیاب به آبفا")
+        assert plain(code) in card.text and "خدمات شهری و زیرساخت" in card.text
+        assert "چراغ‌های کوچهٔ ما" in card.text and "۹۱۳۱۱۱۲۲۳۳" in card.text
+        assert card.buttons() == [
+            t("agency_loop.button_acknowledged"), t("agency_loop.button_in_progress"),
+            t("agency_loop.button_done"), t("agency_loop.button_not_ours"),
+            t("agency_loop.button_more_info"), t("agency_loop.button_media")]
+    photos = await sandbox.tap(reza, t("agency_loop.button_media"))
+    assert [m.kind for m in photos] == ["photo", "location"]
+
+    # «دریافت شد»: Reza takes it; the office and the resident are told.
+    acked = await sandbox.tap(reza, t("agency_loop.button_acknowledged"))
+    assert acked[-1].text.startswith(t("agency_loop.done_ack"))
+    assert "پاسخ‌دهنده: رضا" in acked[-1].text
+    await sandbox.deliver()
+    assert told(zahra, "خبر از درخواست")[-1] == t(
+        "agency.resident_acknowledged", code=plain(code), agency="آبفا")
+    assert told(maryam, "📨 آبفا")[-1].startswith(f"📨 آبفا ارجاع درخواست {plain(code)}")
+
+    # Saeed, second, is shown who took it; nothing changes.
+    second = await sandbox.tap(saeed, t("agency_loop.button_in_progress"))
+    assert second[-1].text.startswith(t("agency.taken", name="رضا"))
+    assert sandbox.db is not None
+    request = await store.by_code(sandbox.db, code)
+    assert request is not None
+    (referral,) = await referrals.of_request(sandbox.db, request.id)
+    assert referral.state == "acknowledged"
+
+    # «در دست اقدام» with a date as people write it.
+    await sandbox.tap(reza, t("agency_loop.button_in_progress"))
+    promised = await sandbox.say(reza, "۲۰ آذر")
+    if promised and promised[-1].buttons() and promised[-1].buttons()[0] != t(
+            "agency_loop.button_in_progress"):
+        promised = await sandbox.tap(reza, promised[-1].buttons()[0])  # the date confirmed
+    await sandbox.deliver()
+    assert told(zahra, "خبر از درخواست")[-1] == t(
+        "agency.resident_in_progress", code=plain(code), agency="آبفا", date="۲۰ آذر")
+    assert "تا ۲۰ آذر" in told(maryam, "🛠 آبفا")[-1]
+    card = (await sandbox.say(maryam, f"/track {code}"))[-1].text
+    assert "📨 ارجاع به آبفا: در دست اقدام — تا ۲۰ آذر (رضا)" in card
+
+    # «انجام شد» with a note: the resident is asked «was it solved?» and says yes.
+    await sandbox.tap(reza, t("agency_loop.button_done"))
+    await sandbox.say(reza, "لولهٔ فرسوده عوض شد و چراغ‌ها روشن است")
+    await sandbox.tap(reza, t("form.skip"))
+    await sandbox.deliver()
+    last = zahra.last
+    assert last.text.startswith(t("agency.resident_done_note", code=plain(code),
+                                  agency="آبفا", note="لولهٔ فرسوده عوض شد و چراغ‌ها روشن است"))
+    assert t("case.ask_solved") in last.text
+    assert last.buttons() == [t("case.solved_yes"), t("case.solved_no")]
+    await sandbox.tap(zahra, t("case.solved_yes"))
+    request = await store.by_code(sandbox.db, code)
+    assert request is not None and request.status == "resolved" and request.solved == "yes"
+    (referral,) = await referrals.of_request(sandbox.db, request.id)
+    assert referral.state == "done" and referral.promised_date == "2026-12-11"
+
+    life = "\n\n".join(f"===== {title} =====\n{user.transcript()}" for title, user in (
+        ("ساکن (زهرا)", zahra), ("تسهیل‌گر (مریم، دفتر سرآسیاب)", maryam),
+        ("نمایندهٔ آبفا (رضا)", reza)))
+    print("\n" + life)
+    TRANSCRIPT.write_text(life + "\n", encoding="utf-8")
