@@ -167,3 +167,81 @@ async def test_a_referral_acknowledged_promised_done_and_solved_from_three_phone
         ("نمایندهٔ آبفا (رضا)", reza)))
     print("\n" + life)
     TRANSCRIPT.write_text(life + "\n", encoding="utf-8")
+
+
+async def test_not_ours_goes_back_to_the_office_which_refers_it_elsewhere(
+    sandbox: SandboxBot, phones: tuple[SimUser, SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, reza, _ = phones
+    code = await file_request(sandbox, zahra, share=False)
+    await open_card(sandbox, maryam)
+    await refer(sandbox, maryam, ABFA, consent=None)  # no phone: nothing to consent to
+    await sandbox.deliver()
+    assert "تلفن ساکن" not in reza.last.text
+    await sandbox.tap(reza, t("agency_loop.button_not_ours"))
+    await sandbox.say(reza, "چراغ کوچه با شهرداری است، نه آبفا")
+    await sandbox.deliver()
+    back = told(maryam, "↩️ آبفا")[-1]
+    assert "«چراغ کوچه با شهرداری است، نه آبفا»" in back and "دستگاه دیگری" in back
+    assert told(zahra, "خبر از درخواست")[-1] == t(
+        "agency.resident_not_ours", code=plain(code), agency="آبفا")
+    assert sandbox.db is not None
+    request = await store.by_code(sandbox.db, code)
+    assert request is not None and request.status == "in_review"
+
+    # The office refers it to the municipality: the request is referred again.
+    await sandbox.tap(maryam, t("case.open"))
+    await refer(sandbox, maryam, "شهرداری", consent=None)
+    request = await store.by_code(sandbox.db, code)
+    assert request is not None and request.status == "referred"
+    assert [(r.agency, r.state) for r in await referrals.of_request(sandbox.db, request.id)] \
+        == [("abfa", "not_ours"), ("municipality", "referred")]
+    # Reza's old card changes nothing now.
+    late = await sandbox.tap(reza, t("agency_loop.button_done"))
+    assert late[-1].text.startswith(t("agency.changed", state="مربوط به ما نیست"))
+
+
+async def test_an_agency_with_no_focal_point_is_recorded_by_hand_on_the_same_card(
+    sandbox: SandboxBot, phones: tuple[SimUser, SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, reza, _ = phones
+    code = await file_request(sandbox, zahra)
+    await open_card(sandbox, maryam)
+    await refer(sandbox, maryam, "شرکت گاز", consent=False)
+    await sandbox.deliver()
+    assert not [m for m in reza.messages() if "ارجاع از" in m.text]  # not آبفا's
+
+    card = (await sandbox.tap(maryam, t("agency_loop.office_button")))[-1]
+    assert t("agency_loop.no_focal_point") in card.text
+    assert card.buttons()[:3] == [t("agency_loop.button_letter"),
+                                  t("agency_loop.hand_acknowledged"),
+                                  t("agency_loop.hand_in_progress")]
+    await sandbox.tap(maryam, t("agency_loop.button_letter"))
+    await sandbox.say(maryam, "۴۵۶۷/ت")
+    after = await sandbox.say(maryam, "دیروز")
+    if after and t("agency_loop.office_card").split("{")[0] not in after[-1].text:
+        after = await sandbox.tap(maryam, after[-1].buttons()[0])
+    assert "نامهٔ ارجاع: شمارهٔ ۴۵۶۷/ت، ۱۰ آذر" in maryam.last.text
+
+    await sandbox.tap(maryam, t("agency_loop.hand_in_progress"))
+    answered = await sandbox.say(maryam, "۲۵ آذر")
+    if answered and "موعد دستگاه" not in answered[-1].text:
+        await sandbox.tap(maryam, answered[-1].buttons()[0])
+    await sandbox.deliver()
+    assert told(zahra, "خبر از درخواست")[-1] == t(
+        "agency.resident_in_progress", code=plain(code), agency="شرکت گاز", date="۲۵ آذر")
+    office = maryam.last.text
+    assert "موعد دستگاه: ۲۵ آذر" in office and t("agency.by_hand") in office
+
+    await sandbox.tap(maryam, t("agency_loop.hand_done"))
+    await sandbox.say(maryam, "کنتور گاز جابه‌جا شد")
+    await sandbox.tap(maryam, t("form.skip"))
+    await sandbox.deliver()
+    assert zahra.last.buttons() == [t("case.solved_yes"), t("case.solved_no")]
+    assert sandbox.db is not None
+    request = await store.by_code(sandbox.db, code)
+    assert request is not None and request.status == "resolved"
+    (referral,) = await referrals.of_request(sandbox.db, request.id)
+    assert (referral.state, referral.letter_date, referral.taken_by) == (
+        "done", "2026-12-01", None), referral
+    assert referral.letter_number in ("۴۵۶۷/ت", "4567/ت")
