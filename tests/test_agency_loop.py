@@ -8,20 +8,22 @@ escalation by the app's ManualClock. One referral's life as each phone saw it is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.agencies import shown_code as plain
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.agencies import shown_code as plain
 from bot.locale.text import t
 from bot.planning import tick
 from bot.sandbox import SandboxBot, SimUser
 from storage import offices, referrals
 from storage import requests as store
 from storage.people import create_invite, redeem_invite
+from tests.conftest import seat
 from tests.test_requests import file_request, join, open_card
 
 # 10:00 in Tehran on Tuesday 11 Azar 1405 (2 December 2026).
@@ -245,3 +247,65 @@ async def test_an_agency_with_no_focal_point_is_recorded_by_hand_on_the_same_car
     assert (referral.state, referral.letter_date, referral.taken_by) == (
         "done", "2026-12-01", None), referral
     assert referral.letter_number in ("۴۵۶۷/ت", "4567/ت")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Quiet hours 22:00–07:00 (the reminders wait for the morning)."""
+    return replace(settings, quiet_hours=(time(22, 0), time(7, 0)))
+
+
+async def test_reminders_at_the_service_level_and_the_escalation_by_the_apps_clock(
+    sandbox: SandboxBot, clock: ManualClock,
+    phones: tuple[SimUser, SimUser, SimUser, SimUser],
+) -> None:
+    zahra, maryam, reza, saeed = phones
+    assert sandbox.db is not None and sandbox.application is not None
+    boss = sandbox.user(800, "ناظر استان")
+    sarasiab = await offices.office_by_slug(sandbox.db, "sarasiab")
+    assert sarasiab is not None
+    await seat(sandbox.db, boss, "supervisor", province=sarasiab.province_id)
+    code = await file_request(sandbox, zahra, share=False)
+    await open_card(sandbox, maryam)
+    await refer(sandbox, maryam, ABFA, consent=None)  # Tuesday 10:00; آبفا: 24 hours
+    await sandbox.deliver()
+    line = t("agency.remind_ack", elapsed="۱ روز", code=plain(code), agency="آبفا")
+
+    async def tick_at(moment: datetime) -> None:
+        clock.set(moment)
+        await tick(sandbox.application)
+        await sandbox.deliver()
+
+    await tick_at(START + timedelta(hours=23, minutes=50))  # not yet due
+    assert [told(p, "⏰") for p in (reza, saeed, maryam)] == [[], [], []]
+    await tick_at(START + timedelta(hours=24, minutes=5))  # Wednesday 10:05: due
+    for person in (reza, saeed, maryam):
+        assert told(person, "⏰") == [line]
+    assert told(boss, "⚠️") == []
+    await tick_at(START + timedelta(hours=30))  # owed once only
+    assert told(reza, "⏰") == [line]
+
+    # Still unacknowledged a second period later: Thursday 10:05, the supervisor.
+    await tick_at(START + timedelta(hours=48, minutes=5))
+    (escalated,) = told(boss, "⚠️")
+    assert escalated.startswith("⚠️ پیگیری ناظر لازم است — دفتر تسهیل‌گری سرآسیاب")
+    assert "⏰ ۲ روز از ارجاع درخواست" in escalated
+
+    # In progress with a promise for Saturday 15 Azar: the reminder is due when that day
+    # ends, at midnight (quiet hours): it waits for 07:00.
+    await sandbox.tap(reza, t("agency_loop.button_in_progress"))
+    answered = await sandbox.say(reza, "۱۵ آذر")
+    if answered and answered[-1].buttons() and "موعد" not in answered[-1].text:
+        await sandbox.tap(reza, answered[-1].buttons()[0])
+    request = await store.by_code(sandbox.db, code)
+    assert request is not None
+    (referral,) = await referrals.of_request(sandbox.db, request.id)
+    assert referral.promised_date == "2026-12-06"
+    promised = t("agency.remind_promised", agency="آبفا", code=plain(code), date="۱۵ آذر")
+    await tick_at(datetime(2026, 12, 6, 20, 0, tzinfo=UTC))  # Saturday 23:30: not yet due
+    await tick_at(datetime(2026, 12, 6, 21, 0, tzinfo=UTC))  # Sunday 00:30: due, quiet
+    assert promised not in told(reza, "⏰")
+    held = await sandbox.db.fetchall("SELECT next_attempt_at FROM outbox WHERE status = 'pending'")
+    assert {r[0] for r in held} == {"2026-12-07T03:30:00+00:00"}
+    await tick_at(datetime(2026, 12, 7, 3, 40, tzinfo=UTC))  # Sunday 07:10
+    assert told(reza, "⏰")[-1] == promised and told(maryam, "⏰")[-1] == promised
