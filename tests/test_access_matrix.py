@@ -77,12 +77,15 @@ invite:facilitator:yazd-markaz  ok    scope scope    scope     deny  deny      d
 invite:supervisor:pamenar       ok    deny  deny     deny      deny  deny      deny     deny  deny
 invite:supervisor:kerman        ok    deny  deny     deny      deny  deny      deny     deny  deny
 people                          ok    deny  deny     deny      deny  deny      deny     deny  deny
+referrals                       deny  deny  deny     deny      deny  deny      deny     deny  deny
 """)
 
 # Button families, with forged data aimed at a fresh request of office A ({rid}) or C
 # ({far}) at its version {v} (resolved first for trk:reopen), office A ({office}) or C
 # ({far_office}), the province of Kerman ({province}) and a facilitator of A ({pid};
-# active for ppl:d, inactive for ppl:a).
+# active for ppl:d, inactive for ppl:a). Referral 1 is office A's request referred to the
+# police (req:tc, above it); agy: is a focal point's only (tests/test_agency_loop.py tries
+# focal points of another agency, office or province).
 # Outcomes as for the commands, and stale: no such button or form.
 BUTTONS = grid("""
 family                          admin sup   sup_prov sup_other fac   fac_other resident owner gone
@@ -133,6 +136,13 @@ ppl:list                        ok    deny  deny     deny      deny  deny      d
 ppl:o:{office}                  ok    deny  deny     deny      deny  deny      deny     deny  deny
 ppl:d:{pid}:o                   ok    deny  deny     deny      deny  deny      deny     deny  deny
 ppl:a:{pid}:o                   ok    deny  deny     deny      deny  deny      deny     deny  deny
+req:tc:{rid}:police:1:{v}       ok    ok    ok       scope     ok    scope     deny     deny  deny
+agy:list                        deny  deny  deny     deny      deny  deny      deny     deny  deny
+agy:show:1                      deny  deny  deny     deny      deny  deny      deny     deny  deny
+agy:ack:1:1                     deny  deny  deny     deny      deny  deny      deny     deny  deny
+rfl:req:{rid}                   ok    ok    ok       scope     ok    scope     deny     deny  deny
+rfl:show:1                      ok    ok    ok       scope     ok    scope     deny     deny  deny
+rfl:ack:1:99                    ok    ok    ok       scope     ok    scope     deny     deny  deny
 zzz:1                           stale stale stale    stale     stale stale     stale    stale stale
 """)
 
@@ -159,6 +169,7 @@ EFFECTS: dict[str, set[str]] = {
     "req:rel:{rid}:{v}": {"version", "assignee", "events"},
     "req:hto:{rid}:{pid}:{v}": {"version", "assignee", "events", "outbox"},
     "req:to:{rid}:other:{v}": {"drafts"},
+    "req:tc:{rid}:police:1:{v}": {"status", "version", "events", "outbox"},
     "trk:add:{rid}": {"drafts"},
     "trk:wdy:{rid}": {"status", "version", "events", "outbox"},
     "trk:yes:{rid}": {"version", "events"},
@@ -196,6 +207,7 @@ OUTCOME_OF_KEY = {
         "case.no_colleague", "case.choose_status", "case.choose_hood", "case.choose_category",
         "case.title", "case.title_words", "case.withdraw_confirm", "case.withdrawn",
         "case.thanks_solved", "case.follow_card",
+        "agency_loop.office_none", "agency_loop.office_card", "agency_loop.office_changed",
         "invite.choose_office", "invite.created", "people.choose_office", "people.title",
         "people.empty", "people.activated", "people.deactivated",
     ), "ok"),
