@@ -309,3 +309,38 @@ async def test_reminders_at_the_service_level_and_the_escalation_by_the_apps_clo
     assert {r[0] for r in held} == {"2026-12-07T03:30:00+00:00"}
     await tick_at(datetime(2026, 12, 7, 3, 40, tzinfo=UTC))  # Sunday 07:10
     assert told(reza, "⏰")[-1] == promised and told(maryam, "⏰")[-1] == promised
+
+
+async def test_forged_answers_from_another_agency_office_or_a_resident_change_nothing(
+    sandbox: SandboxBot, phones: tuple[SimUser, SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, reza, _ = phones
+    assert sandbox.db is not None
+    gas, pamenar_abfa, ali = (sandbox.user(710, "گاز"), sandbox.user(711, "آبفا پامنار"),
+                              sandbox.user(201, "علی"))
+    await focal_point(sandbox, gas, "gas")
+    await focal_point(sandbox, pamenar_abfa, "abfa", office="pamenar")
+    await join(sandbox.db, ali, "pamenar")
+    code = await file_request(sandbox, zahra, share=False)
+    await open_card(sandbox, maryam)
+    await refer(sandbox, maryam, ABFA, consent=None)
+    await sandbox.deliver()
+    assert [m for m in pamenar_abfa.messages() if "ارجاع از" in m.text] == []  # not theirs
+    request = await store.by_code(sandbox.db, code)
+    assert request is not None
+    (before,) = await referrals.of_request(sandbox.db, request.id)
+    told_before = (len(zahra.messages()), len(maryam.messages()), len(reza.messages()))
+    forged = [f"agy:{a}:{before.id}:{before.version}" for a in ("ack", "prog", "done", "no",
+                                                                "ask")]
+    forged += [f"agy:show:{before.id}", f"agy:media:{before.id}"]
+    for person in (gas, pamenar_abfa, zahra, ali, maryam):
+        for data in forged + [f"rfl:ack:{before.id}:{before.version}",
+                              f"rfl:show:{before.id}"]:
+            if person is maryam and data.startswith("rfl:"):
+                continue  # her own office's side
+            person.tap_data(data)
+            await sandbox.deliver()
+    (after,) = await referrals.of_request(sandbox.db, request.id)
+    assert after == before
+    assert (len(zahra.messages()), len(reza.messages())) == told_before[::2]
+    assert len(await referrals.history(sandbox.db, before.id)) == 1
