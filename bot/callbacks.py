@@ -103,6 +103,9 @@ SCHEMA: dict[tuple[Area, str], Fields] = {
     (Area.INVITE, "r"): (("role", "str"),),
     (Area.INVITE, "o"): (("role", "str"), ("office", "int")),
     (Area.INVITE, "p"): (("province", "int"),),
+    (Area.INVITE, "a"): (("agency", "str"),),
+    (Area.INVITE, "ao"): (("agency", "str"), ("office", "int")),
+    (Area.INVITE, "ap"): (("agency", "str"), ("province", "int")),
     # digests and exports on demand
     **{(Area.DIGEST, kind): (("when", "str?"),) for kind in ("day", "week", "month")},
     **{(Area.EXPORT, kind): () for kind in ("week", "month", "last")},

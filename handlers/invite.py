@@ -13,6 +13,7 @@ from bot.callbacks import Area, decode, encode, tap
 from bot.locale.jalali import format_date, local_date
 from bot.locale.normalize import match_key
 from bot.locale.text import role_name, t
+from handlers.agency_invite import agency_invite_button, ask_agency
 from handlers.context import BotContext, answer_once, inline, send, show
 from storage import offices
 from storage.offices import OfficeRow
@@ -66,12 +67,9 @@ async def invite(update: Update, context: BotContext) -> None:
     me = context.me()
     args = context.args or []
     if not args:
-        if me.role == "supervisor":
-            await ask_office(update, context, "facilitator")
-            return
         await send(update, context, t("invite.choose_role"), inline([[
             (role_name(role), encode(tap(Area.INVITE, "r", role=role)))
-            for role in ("facilitator", "supervisor")
+            for role in access.INVITED_ROLES if access.may_invite(me, role)
         ]]))
         return
     role = ROLE_WORDS.get(match_key(args[0]))
@@ -109,12 +107,17 @@ async def invite_button(update: Update, context: BotContext) -> None:
     role = pressed.text("role") if pressed is not None else ""
     if pressed is None:
         await show(update, context, t("access.stale_button"))
+    elif pressed.action in ("a", "ao", "ap"):  # an agency's focal point (issue 22)
+        await agency_invite_button(update, context, pressed)
     elif pressed.action == "r" and role in access.INVITED_ROLES:
         if not access.may_invite(me, role):
             await show(update, context, t("invite.supervisor_only_facilitators"))
             return
+        if role == "agency":
+            await ask_agency(update, context)
+            return
         await ask_office(update, context, role)
-    elif pressed.action == "o" and role in access.INVITED_ROLES:
+    elif pressed.action == "o" and role in ("facilitator", "supervisor"):
         allowed = {o.id: o for o in await access.invitable_offices(context.db, me)}
         office_id = pressed.number("office")
         if office_id not in allowed or not access.may_invite(me, role):

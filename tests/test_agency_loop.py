@@ -17,13 +17,13 @@ import pytest
 from bot.agencies import shown_code as plain
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.locale.text import t
+from bot.locale.text import role_name, t
 from bot.planning import tick
 from bot.sandbox import SandboxBot, SimUser
 from storage import offices, referrals
 from storage import requests as store
-from storage.people import create_invite, redeem_invite
-from tests.conftest import seat
+from storage.people import create_invite, get_person, redeem_invite
+from tests.conftest import ADMIN_ID, seat
 from tests.test_requests import file_request, join, open_card
 
 # 10:00 in Tehran on Tuesday 11 Azar 1405 (2 December 2026).
@@ -344,3 +344,34 @@ async def test_forged_answers_from_another_agency_office_or_a_resident_change_no
     assert after == before
     assert (len(zahra.messages()), len(reza.messages())) == told_before[::2]
     assert len(await referrals.history(sandbox.db, before.id)) == 1
+
+
+async def test_an_admin_and_a_supervisor_invite_focal_points_who_are_greeted_with_their_menu(
+    sandbox: SandboxBot,
+) -> None:
+    assert sandbox.db is not None
+    admin, boss, newcomer, other = (sandbox.user(ADMIN_ID, "مدیر"), sandbox.user(800, "ناظر"),
+                                    sandbox.user(720, "مهدی"), sandbox.user(721, "نرگس"))
+    kerman = await offices.province_by_slug(sandbox.db, "kerman")
+    assert kerman is not None
+    await seat(sandbox.db, boss, "supervisor", province=kerman[0])
+    await sandbox.say(admin, t("menu.invite"))
+    await sandbox.tap(admin, role_name("agency"))
+    await sandbox.tap(admin, ABFA)
+    created = (await sandbox.tap(admin, t("invite.whole_province", province="کرمان")))[-1]
+    assert created.text.startswith("کد دعوت نمایندهٔ دستگاه (آبفا) برای استان کرمان")
+    code = created.text.split("کد: ")[1].split("\n")[0]
+    joined = await sandbox.say(newcomer, f"/start {code}")
+    assert "نمایندهٔ دستگاه در استان کرمان" in joined[-1].text
+    assert newcomer.menu_labels() == [t("menu.referrals"), "راهنما"]
+
+    # A supervisor of the province: facilitators or focal points, for an office of theirs.
+    assert (await sandbox.say(boss, t("menu.invite")))[-1].buttons() == [
+        role_name("facilitator"), role_name("agency")]
+    await sandbox.tap(boss, role_name("agency"))
+    await sandbox.tap(boss, "شرکت گاز")
+    created = (await sandbox.tap(boss, "دفتر تسهیل‌گری پامنار"))[-1]
+    code = created.text.split("کد: ")[1].split("\n")[0]
+    await sandbox.say(other, f"/start {code}")
+    person = await get_person(sandbox.db, 721)
+    assert person is not None and (person.role, person.agency) == ("agency", "gas")
