@@ -128,11 +128,14 @@ async def test_supervisor_invites_only_facilitators_of_their_own_office(
     admin = sandbox.user(ADMIN_ID, "مدیر")
     sara = sandbox.user(400, "سارا")
     await sandbox.say(sara, f"/start {await invite(sandbox, admin, '/invite supervisor pamenar')}")
-    # Buttons: a supervisor is offered their office only.
+    # Buttons: a supervisor invites a facilitator (or an agency's focal point, issue 22),
+    # and is offered their office only.
     replies = await sandbox.say(sara, "دعوت همکار")
+    assert replies[-1].buttons() == ["تسهیل‌گر", "نمایندهٔ دستگاه"]
+    replies = await sandbox.tap(sara, "تسهیل‌گر")
     assert replies[-1].buttons() == ["دفتر تسهیل‌گری پامنار"]
     reply = (await sandbox.tap(sara, "دفتر تسهیل‌گری پامنار"))[-1]
-    assert reply.edits == 1 and invite_code(reply.text)
+    assert reply.edits == 2 and invite_code(reply.text)  # role, office: one message
     # Typed: another office, or a supervisor invite, is refused.
     assert (await sandbox.say(sara, "/invite facilitator sarasiab"))[-1].text == t(
         "invite.out_of_scope")
