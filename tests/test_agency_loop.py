@@ -334,8 +334,8 @@ async def test_forged_answers_from_another_agency_office_or_a_resident_change_no
                                                                 "ask")]
     forged += [f"agy:show:{before.id}", f"agy:media:{before.id}"]
     for person in (gas, pamenar_abfa, zahra, ali, maryam):
-        for data in forged + [f"rfl:ack:{before.id}:{before.version}",
-                              f"rfl:show:{before.id}"]:
+        for data in [*forged, f"rfl:ack:{before.id}:{before.version}",
+                     f"rfl:show:{before.id}"]:
             if person is maryam and data.startswith("rfl:"):
                 continue  # her own office's side
             person.tap_data(data)
