@@ -83,7 +83,7 @@ async def enqueue_due_digests(services: Services, now: datetime) -> int:
             digest = await build_digest(
                 db, office_ids=office_ids, scope=scope, period=period, tz=tz, labels=labels,
                 overdue_days=settings.overdue_days, overdue_by_category=services.org.overdue_days,
-                now=now, late=late)
+                now=now, late=late, org=services.org)
             notices = []
             for chat, key in zip(chats, keys, strict=True):
                 notices.append(Owed(key, chat, digest.text))

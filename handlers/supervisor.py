@@ -55,7 +55,7 @@ async def digest_button(update: Update, context: BotContext) -> None:
         context.db, office_ids=office_ids, scope=scope, period=period,
         tz=services.settings.timezone, labels=labels_from(services.forms),
         overdue_days=services.settings.overdue_days,
-        overdue_by_category=services.org.overdue_days, now=context.now())
+        overdue_by_category=services.org.overdue_days, now=context.now(), org=services.org)
     await send(update, context, result.text)
     if result.chart is not None:
         chat = update.effective_chat
@@ -91,7 +91,7 @@ async def send_export(update: Update, context: BotContext, start: date, end: dat
     office_ids, scope = await scope_of(services, me)
     data, counts = await build_export(
         context.db, services.forms, office_ids=office_ids, start=start, end=end,
-        tz=services.settings.timezone, with_phones=me.role == "admin")
+        tz=services.settings.timezone, with_phones=me.role == "admin", org=services.org)
     chat = update.effective_chat
     assert chat is not None
     caption = t("export.caption", scope=scope, first=format_date(start), last=format_date(end),

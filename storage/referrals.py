@@ -23,7 +23,7 @@ from typing import Any
 import aiosqlite
 
 from storage import outbox
-from storage.db import Database, Row, utc_now_iso
+from storage.db import Database, Queries, Row, utc_now_iso
 from storage.requests import Owed
 
 OPEN_STATES = ("referred", "acknowledged", "in_progress", "more_info")
@@ -385,7 +385,7 @@ def _in(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids)) or "NULL"
 
 
-async def figure_rows(db: Database, office_ids: Sequence[int], end: str
+async def figure_rows(db: Queries, office_ids: Sequence[int], end: str
                       ) -> tuple[list[FigureRow], list[tuple[str, str]]]:
     """The referrals of these offices referred before `end` (UTC ISO), and the
     (agency, at) of every «not ours» answer before it."""
@@ -425,7 +425,7 @@ class SheetRow:
     last_note: str | None
 
 
-async def sheet_rows(db: Database, office_ids: Sequence[int], start: str, end: str
+async def sheet_rows(db: Queries, office_ids: Sequence[int], start: str, end: str
                      ) -> list[SheetRow]:
     """Referrals of these offices referred in [start, end) (UTC ISO), oldest first, with the
     last note of their history (a reason, a question, a done note)."""

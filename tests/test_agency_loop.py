@@ -8,17 +8,20 @@ escalation by the app's ManualClock. One referral's life as each phone saw it is
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.agencies import shown_code as plain
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.locale.text import role_name, t
 from bot.planning import tick
+from bot.reports.export import build_export
 from bot.sandbox import SandboxBot, SimUser
 from storage import offices, referrals
 from storage import requests as store
@@ -26,7 +29,7 @@ from storage.people import create_invite, get_person, redeem_invite
 from tests.conftest import ADMIN_ID, seat
 from tests.test_requests import file_request, join, open_card
 
-# 10:00 in Tehran on Tuesday 11 Azar 1405 (2 December 2026).
+# 10:00 in Tehran on Wednesday 11 Azar 1405 (2 December 2026).
 START = datetime(2026, 12, 2, 6, 30, tzinfo=UTC)
 ABFA = "شرکت آب و فاضلاب (آبفا)"
 TRANSCRIPT = Path(__file__).resolve().parent.parent / "docs" / "agency-transcript.txt"
@@ -34,7 +37,7 @@ TRANSCRIPT = Path(__file__).resolve().parent.parent / "docs" / "agency-transcrip
 
 @pytest.fixture
 def clock() -> ManualClock:
-    """The app's clock at a fixed Tuesday morning (the promised dates are read from it)."""
+    """The app's clock at a fixed Wednesday morning (the promised dates are read from it)."""
     return ManualClock(START)
 
 
@@ -267,7 +270,7 @@ async def test_reminders_at_the_service_level_and_the_escalation_by_the_apps_clo
     await seat(sandbox.db, boss, "supervisor", province=sarasiab.province_id)
     code = await file_request(sandbox, zahra, share=False)
     await open_card(sandbox, maryam)
-    await refer(sandbox, maryam, ABFA, consent=None)  # Tuesday 10:00; آبفا: 24 hours
+    await refer(sandbox, maryam, ABFA, consent=None)  # 11 Azar 10:00; آبفا: 24 hours
     await sandbox.deliver()
     line = t("agency.remind_ack", elapsed="۱ روز", code=plain(code), agency="آبفا")
 
@@ -278,20 +281,20 @@ async def test_reminders_at_the_service_level_and_the_escalation_by_the_apps_clo
 
     await tick_at(START + timedelta(hours=23, minutes=50))  # not yet due
     assert [told(p, "⏰") for p in (reza, saeed, maryam)] == [[], [], []]
-    await tick_at(START + timedelta(hours=24, minutes=5))  # Wednesday 10:05: due
+    await tick_at(START + timedelta(hours=24, minutes=5))  # 12 Azar 10:05: due
     for person in (reza, saeed, maryam):
         assert told(person, "⏰") == [line]
     assert told(boss, "⚠️") == []
     await tick_at(START + timedelta(hours=30))  # owed once only
     assert told(reza, "⏰") == [line]
 
-    # Still unacknowledged a second period later: Thursday 10:05, the supervisor.
+    # Still unacknowledged a second period later: 13 Azar 10:05, the supervisor.
     await tick_at(START + timedelta(hours=48, minutes=5))
     (escalated,) = told(boss, "⚠️")
     assert escalated.startswith("⚠️ پیگیری ناظر لازم است — دفتر تسهیل‌گری سرآسیاب")
     assert "⏰ ۲ روز از ارجاع درخواست" in escalated
 
-    # In progress with a promise for Saturday 15 Azar: the reminder is due when that day
+    # In progress with a promise for 15 Azar: the reminder is due when that day
     # ends, at midnight (quiet hours): it waits for 07:00.
     await sandbox.tap(reza, t("agency_loop.button_in_progress"))
     answered = await sandbox.say(reza, "۱۵ آذر")
@@ -302,12 +305,12 @@ async def test_reminders_at_the_service_level_and_the_escalation_by_the_apps_clo
     (referral,) = await referrals.of_request(sandbox.db, request.id)
     assert referral.promised_date == "2026-12-06"
     promised = t("agency.remind_promised", agency="آبفا", code=plain(code), date="۱۵ آذر")
-    await tick_at(datetime(2026, 12, 6, 20, 0, tzinfo=UTC))  # Saturday 23:30: not yet due
-    await tick_at(datetime(2026, 12, 6, 21, 0, tzinfo=UTC))  # Sunday 00:30: due, quiet
+    await tick_at(datetime(2026, 12, 6, 20, 0, tzinfo=UTC))  # 15 Azar 23:30: not yet due
+    await tick_at(datetime(2026, 12, 6, 21, 0, tzinfo=UTC))  # 16 Azar 00:30: due, quiet
     assert promised not in told(reza, "⏰")
     held = await sandbox.db.fetchall("SELECT next_attempt_at FROM outbox WHERE status = 'pending'")
     assert {r[0] for r in held} == {"2026-12-07T03:30:00+00:00"}
-    await tick_at(datetime(2026, 12, 7, 3, 40, tzinfo=UTC))  # Sunday 07:10
+    await tick_at(datetime(2026, 12, 7, 3, 40, tzinfo=UTC))  # 16 Azar 07:10
     assert told(reza, "⏰")[-1] == promised and told(maryam, "⏰")[-1] == promised
 
 
@@ -375,3 +378,57 @@ async def test_an_admin_and_a_supervisor_invite_focal_points_who_are_greeted_wit
     await sandbox.say(other, f"/start {code}")
     person = await get_person(sandbox.db, 721)
     assert person is not None and (person.role, person.agency) == ("agency", "gas")
+
+
+async def test_the_digest_and_the_export_count_per_agency_as_computed_by_hand(
+    sandbox: SandboxBot, clock: ManualClock,
+    phones: tuple[SimUser, SimUser, SimUser, SimUser],
+) -> None:
+    """Two referrals on 11 Azar at 10:00: آبفا acknowledges one at 12:00 and does it at 16:00;
+    the gas company (no focal point, by hand) says «not ours» at 13:00. By hand: آبفا
+    referred 1, acknowledged 1, done 1, median 2 and 6 hours; شرکت گاز referred 1, acknowledged
+    1 (its first answer), «not ours» 1, median 3 hours; nothing overdue."""
+    zahra, maryam, reza, _ = phones
+    assert sandbox.db is not None
+    boss = sandbox.user(800, "ناظر")
+    sarasiab = await offices.office_by_slug(sandbox.db, "sarasiab")
+    assert sarasiab is not None
+    await seat(sandbox.db, boss, "supervisor", province=sarasiab.province_id)
+    first = await file_request(sandbox, zahra, share=False)
+    second = await file_request(sandbox, zahra, share=False)
+    await sandbox.say(maryam, f"/track {first}")
+    await refer(sandbox, maryam, ABFA, consent=None)
+    await sandbox.say(maryam, f"/track {second}")
+    await refer(sandbox, maryam, "شرکت گاز", consent=None)
+    await sandbox.deliver()
+    clock.set(START + timedelta(hours=2))
+    await sandbox.tap(reza, t("agency_loop.button_acknowledged"))
+    clock.set(START + timedelta(hours=3))
+    await sandbox.say(maryam, f"/track {second}")
+    await sandbox.tap(maryam, t("agency_loop.office_button"))
+    await sandbox.tap(maryam, t("agency_loop.hand_not_ours"))
+    await sandbox.say(maryam, "کار شهرداری است")
+    clock.set(START + timedelta(hours=6))
+    await sandbox.tap(reza, t("agency_loop.button_done"))
+    await sandbox.say(reza, "انجام شد")
+    await sandbox.tap(reza, t("form.skip"))
+
+    await sandbox.say(boss, "/digest")
+    text = (await sandbox.tap(boss, t("digest.today")))[-1].text
+    assert t("agency.figures_title") in text
+    assert t("agency.figures_line", agency="آبفا", referred=1, acknowledged=1, done=1,
+             not_ours=0, ack=t("agency.elapsed_hours", hours=2),
+             act=t("agency.elapsed_hours", hours=6), overdue=0) in text
+    assert t("agency.figures_line", agency="شرکت گاز", referred=1, acknowledged=1, done=0,
+             not_ours=1, ack=t("agency.elapsed_hours", hours=3), act=t("agency.no_median"),
+             overdue=0) in text
+
+    today = START.astimezone(sandbox.settings.timezone).date()
+    data, counts = await build_export(
+        sandbox.db, sandbox.services.forms, office_ids=[sarasiab.id], start=today, end=today,
+        tz=sandbox.settings.timezone, with_phones=False, org=sandbox.services.org)
+    assert counts["referrals"] == 2
+    rows = list(load_workbook(io.BytesIO(data))[t("agency.sheet")].iter_rows(values_only=True))
+    assert rows[0][0] == t("agency.col_code") and len(rows) == 3
+    body = "".join(str(cell) for row in rows for cell in row)
+    assert "کار شهرداری است" in body and "زهرا" not in body

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import agencies
 from bot.forms.model import FormDefinition
 from bot.locale.codes import shown_code
 from bot.locale.jalali import local_datetime
 from bot.locale.normalize import fa_number, to_persian_digits
 from bot.locale.text import t
+from bot.org import Organisation
 from bot.reports.chart import digest_chart
 from bot.reports.periods import Period
 from storage import stats
@@ -216,9 +218,10 @@ def render(period: Period, f: stats.Figures, before: stats.Totals, labels: Label
 async def build_digest(
     db: Database, *, office_ids: Sequence[int], scope: str, period: Period, tz: ZoneInfo,
     labels: Labels, overdue_days: int, overdue_by_category: Mapping[str, int],
-    now: datetime, late: bool = False,
+    now: datetime, late: bool = False, org: Organisation | None = None,
 ) -> Digest:
-    """Query the figures and write the digest (and its chart for weeks and months)."""
+    """Query the figures and write the digest (and its chart for weeks and months); with
+    `org`, a line per agency the offices referred to (issue 22)."""
     start, end = period.utc_range(tz)
     # The state the request figures describe: now, or the end of a period already over.
     as_of = min(now + timedelta(seconds=1), datetime.fromisoformat(end))
@@ -234,6 +237,12 @@ async def build_digest(
     other_forms = await form_lines(db, office_ids, start, end, labels.forms)
     if other_forms:
         text = "\n".join([text, *other_forms])[:4000]
+    if org is not None:
+        found = await agencies.figures(db, org, office_ids, datetime.fromisoformat(start),
+                                       datetime.fromisoformat(end), as_of, tz)
+        lines = agencies.figures_lines(found, org)
+        if lines:
+            text = "\n".join([text, "", *lines])[:4000]
     chart = None
     if period.kind != "day" and not figures.empty:
         chart = await asyncio.to_thread(  # drawing takes a while: not on the event loop

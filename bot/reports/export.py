@@ -27,6 +27,8 @@ from bot.locale.codes import shown_code
 from bot.locale.jalali import format_date_numeric, local_datetime, to_jalali
 from bot.locale.normalize import persian_digits_in_text, to_persian_digits
 from bot.locale.text import t
+from bot.org import Organisation
+from bot.reports import referrals as referral_report
 from storage import exports
 from storage.db import Database, Queries, Row
 
@@ -150,14 +152,18 @@ async def _submissions(book: Workbook, db: Queries, form: FormDefinition,
 async def build_export(
     db: Database, forms: dict[str, FormDefinition], *, office_ids: Sequence[int],
     start: date, end: date, tz: ZoneInfo, with_phones: bool,
-    progress: Progress | None = None,
+    progress: Progress | None = None, org: Organisation | None = None,
 ) -> tuple[bytes, dict[str, int]]:
     """The workbook's bytes and how many rows each sheet got. Read on one of the database's
-    readers, from one snapshot: the bot goes on writing while a large export is built."""
+    readers, from one snapshot: the bot goes on writing while a large export is built.
+    With `org`, a sheet of the referrals to agencies too (issue 22)."""
     async with db.reader() as reader:
         book, counts = await _workbook(reader, forms, office_ids=office_ids, start=start,
                                        end=end, tz=tz, with_phones=with_phones,
                                        progress=progress)
+        if org is not None:
+            counts["referrals"] = await _referrals(book, reader, forms, org, office_ids,
+                                                   start, end, tz, db.now())
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), counts
@@ -230,6 +236,22 @@ async def _requests(book: Workbook, db: Queries, forms: dict[str, FormDefinition
                 code_cell(event["other_code"]), event["target"] or "", event["actor"] or ""])
             events_count += 1
     return count, events_count
+
+
+async def _referrals(book: Workbook, db: Queries, forms: dict[str, FormDefinition],
+                     org: Organisation, office_ids: Sequence[int], start: date, end: date,
+                     tz: ZoneInfo, now: datetime) -> int:
+    """The referrals sheet (`bot.reports.referrals`): one row per referral made in the
+    period, no resident's name or phone."""
+    request_form = forms.get("resident_request")
+    category_q = request_form.question("category") if request_form else None
+    categories = {c.value: c.label for c in category_q.choices} if category_q else {}
+    rows = await referral_report.referral_rows(db, org, office_ids, start, end, tz=tz,
+                                               now=now, categories=categories)
+    sheet = _sheet(book, referral_report.sheet_title(), referral_report.headers())
+    for values in rows:
+        sheet.append(values)
+    return len(rows)
 
 
 def _utc_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from bot.locale.normalize import persian_digits_in_text, to_persian_digits
 from bot.locale.text import t
 from bot.org import Organisation
 from storage import referrals
-from storage.db import Database, utc_now_iso
+from storage.db import Queries, utc_now_iso
 from storage.referrals import SheetRow
 
 COLUMNS = ("code", "office", "hood", "category", "agency", "state", "referred",
@@ -61,7 +61,7 @@ def sheet_row(row: SheetRow, org: Organisation, categories: Mapping[str, str],
     ]
 
 
-async def referral_rows(db: Database, org: Organisation, office_ids: Sequence[int],
+async def referral_rows(db: Queries, org: Organisation, office_ids: Sequence[int],
                         start: date, end: date, *, tz: ZoneInfo, now: datetime,
                         categories: Mapping[str, str]) -> list[list[str]]:
     """The rows of referrals made from `start` to `end` (local days, both included)."""
