@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 
@@ -26,8 +27,11 @@ from bot.sandbox import SandboxBot, SimUser
 from storage import offices, referrals
 from storage import requests as store
 from storage.people import create_invite, get_person, redeem_invite
+from storage.sessions import create_session
 from tests.conftest import ADMIN_ID, seat
 from tests.test_requests import file_request, join, open_card
+from web.app import build_web_app
+from web.state import COOKIE
 
 # 10:00 in Tehran on Wednesday 11 Azar 1405 (2 December 2026).
 START = datetime(2026, 12, 2, 6, 30, tzinfo=UTC)
@@ -432,3 +436,27 @@ async def test_the_digest_and_the_export_count_per_agency_as_computed_by_hand(
     assert rows[0][0] == t("agency.col_code") and len(rows) == 3
     body = "".join(str(cell) for row in rows for cell in row)
     assert "کار شهرداری است" in body and "زهرا" not in body
+
+    # The dashboard's agency table, for the same supervisor: the same figures, and the page.
+    person = await get_person(sandbox.db, 800)
+    assert person is not None
+    token, _ = await create_session(sandbox.db, person.id)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_web_app(
+            sandbox.services)), base_url="https://bot.example.org",
+            cookies={COOKIE: token}) as web:
+        table = (await web.get("/api/agencies", params={"period": "week"})).json()
+        by_slug = {a["slug"]: a for a in table["agencies"]}
+        assert {k: by_slug["abfa"][k] for k in ("referred", "acknowledged", "done", "not_ours",
+                                                "median_ack_hours", "median_act_hours",
+                                                "overdue")} == {
+            "referred": 1, "acknowledged": 1, "done": 1, "not_ours": 0,
+            "median_ack_hours": 2.0, "median_act_hours": 6.0, "overdue": 0}
+        assert by_slug["gas"]["not_ours"] == 1 and by_slug["gas"]["median_ack_hours"] == 3.0
+        assert by_slug["abfa"]["trend"][-1] == {"referred": 1, "done": 1}
+        assert len(by_slug["abfa"]["trend"]) == len(table["weeks"])
+        page = await web.get("/app/agencies")
+        assert page.status_code == 200 and "agencies.js" in page.text
+        assert (await web.get("/static/agencies.js")).status_code == 200
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_web_app(
+            sandbox.services)), base_url="https://bot.example.org") as stranger:
+        assert (await stranger.get("/api/agencies")).status_code == 401

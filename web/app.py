@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.ops.monitor import Monitor
 from bot.services import Services
-from web import api, auth, exports, open311, ops, pages
+from web import agencies, api, auth, exports, open311, ops, pages
 from web.server import WebServer
 from web.state import STATIC, TEMPLATES, SecurityHeaders, WebState, security_headers
 
@@ -37,7 +37,7 @@ def build_web_app(services: Services, *, bot: Any = None, update_queue: Any = No
     /healthz and /metrics."""
     routes = [*ops.routes(services.settings, with_webhook=update_queue is not None),
               *auth.routes(), *pages.routes(), *api.routes(), *exports.routes(),
-              *open311.routes(),
+              *open311.routes(), *agencies.routes(),
               Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")]
     app = Starlette(routes=routes, middleware=[
         Middleware(SecurityHeaders, headers=security_headers(services.settings))])
