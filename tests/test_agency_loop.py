@@ -107,7 +107,8 @@ async def test_a_referral_acknowledged_promised_done_and_solved_from_three_phone
     asked = (await sandbox.tap(maryam, ABFA))[-1]
     assert asked.text == t("agency_loop.consent_ask", agency=ABFA)
     done = await sandbox.tap(maryam, t("agency_loop.consent_yes"))
-    assert "وضعیت: ارجاع به دستگاه" in done[-1].text or "ارجاع" in done[-1].text
+    assert "وضعیت: ارجاع به دستگاه مسئول" in done[-1].text
+    assert "📨 ارجاع به آبفا: ارجاع شد، منتظر دریافت" in done[-1].text
 
     # Both focal points get the card: code, category, neighbourhood, text, the phone (she
     # agreed), the answers.

@@ -126,6 +126,7 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
     await sandbox.tap(maryam, t("inbox.to_in_review"))
     await sandbox.tap(maryam, t("inbox.to_referred"))
     await sandbox.tap(maryam, "شهرداری")
+    await sandbox.tap(maryam, t("agency_loop.consent_no"))  # may the agency call her? (#22)
     resolved = await resolve(sandbox, maryam)
     assert "وضعیت: حل شد" in resolved
 
