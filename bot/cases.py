@@ -231,19 +231,24 @@ async def file(services: Services, actor: Person, new: NewRequest) -> tuple[Chan
 
 
 async def add(services: Services, actor: Person, request: Request, *, note: str | None,
-              photos: Sequence[tuple[str, str]]) -> Change:
-    """The resident adds a detail or photos to their open request (staff are told)."""
+              photos: Sequence[tuple[str, str]],
+              voices: Sequence[tuple[str, str]] = ()) -> Change:
+    """The resident adds a detail, photos or voice notes to their open request (staff are
+    told, with what came)."""
     _resident(actor, request)
-    if not note and not photos:
+    if not note and not photos and not voices:
         raise NotAllowed("empty")
-    code = shown_code(request.code)
-    what = ("«" + short(note, 200) + "»" if note else "") + (
-        (" + " if note else "") + t("case.staff_addition_photos", count=len(photos))
-        if photos else "")
+    parts = ["«" + short(note, 200) + "»"] if note else []
+    if photos:
+        parts.append(t("case.staff_addition_photos", count=len(photos)))
+    if voices:
+        parts.append(t("case_loop.staff_addition_voices", count=len(voices)))
     notices = await staff_notices(services, actor, request, "addition",
-                                  t("case.staff_addition", code=code, what=what))
+                                  t("case.staff_addition", code=shown_code(request.code),
+                                    what=" + ".join(parts)))
     changed = await store.add_from_resident(services.db, request, resident_id=actor.id,
-                                            note=note, photos=photos, notices=notices)
+                                            note=note, photos=photos, voices=voices,
+                                            notices=notices)
     return _change(changed, notices)
 
 
@@ -278,18 +283,20 @@ def can_reopen(services: Services, request: Request) -> bool:
 
 
 async def answer(services: Services, actor: Person, request: Request, *, solved: bool,
-                 reason: str | None = None) -> Change:
+                 reason: str | None = None, voices: Sequence[tuple[str, str]] = ()) -> Change:
     """The resident's answer to «was it solved?»: yes closes it (nobody told); no reopens it
-    in review with their reason (staff and followers told)."""
+    in review with their reason, typed or as voice notes (staff and followers told)."""
     _resident(actor, request)
     notices: list[Owed] = []
     if not solved:
+        said = short(reason or "", 300) if reason else t("case_loop.voice_reason")
         notices = [*await staff_notices(services, actor, request, "not_solved", t(
-            "case.staff_not_solved", code=shown_code(request.code),
-            reason=short(reason or "", 300))),
+            "case.staff_not_solved", code=shown_code(request.code), reason=said)),
             *await follower_notices(services, request, "in_review")]
     changed = await store.answer(services.db, request, resident_id=actor.id, solved=solved,
-                                 reason=reason, notices=notices)
+                                 reason=reason or (t("case_loop.voice_reason") if voices
+                                                   else None),
+                                 voices=voices, notices=notices)
     return _change(changed, notices)
 
 

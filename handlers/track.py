@@ -13,7 +13,7 @@ from telegram import Update
 from bot import access, cases
 from bot.callbacks import Area, decode, encode, tap
 from bot.cases import NotAllowed, category_label, shown_code
-from bot.forms.model import FormDefinition
+from bot.forms.model import FormDefinition, is_voice
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
 from handlers.card import card_text, day_of, deliver_now
@@ -184,19 +184,35 @@ async def resident_action(update: Update, context: BotContext, form: FormDefinit
     if request is None or request.resident_id != me.id:
         return t("request.not_found")
     code = shown_code(request.code)
+    note, photos, voices = split_media(answers.get("note"), answers.get("photos"))
     try:
         if form.name == "request_addition":
-            photos = [(p["file_id"], p["file_unique_id"]) for p in answers.get("photos") or []]
-            await cases.add(context.services, me, request, note=answers.get("note"),
-                            photos=photos)
+            await cases.add(context.services, me, request, note=note, photos=photos,
+                            voices=voices)
             return t("case.added", code=code)
+        reason, _, said = split_media(answers.get("reason"), None)
         changed = (await cases.answer(context.services, me, request, solved=False,
-                                      reason=answers["reason"])).request
+                                      reason=reason, voices=said)).request
         return t("case.not_solved_done", code=shown_code(changed.code))
     except NotAllowed:
         return t("case.nothing_added", code=code)
     except Conflict as error:
         return t("case.closed", status=t(f"status.{error.current.status}"))
+
+
+def split_media(text: Any, items: Any) -> tuple[str | None, list[tuple[str, str]],
+                                                list[tuple[str, str]]]:
+    """A text answer (typed, or a voice note) and a photos answer (photos and voice notes)
+    as (text, photos, voice notes), each file as (file id, unique id)."""
+    photos: list[tuple[str, str]] = []
+    voices: list[tuple[str, str]] = []
+    if is_voice(text):
+        voices.append((text["voice"], text.get("file_unique_id", "")))
+        text = None
+    for item in items or []:
+        pair = (item["file_id"], item.get("file_unique_id", ""))
+        (voices if item.get("kind") == "voice" else photos).append(pair)
+    return (str(text) if text else None), photos, voices
 
 
 async def pasted_code(update: Update, context: BotContext) -> bool:

@@ -42,6 +42,7 @@ UNDO_MINUTES = 5  # a status change can be taken back this long by the one who m
 
 
 Notices = Sequence[Owed]
+Files = Sequence[tuple[str, str, str, str]]  # (question, kind, file_id, file_unique_id)
 
 
 class RequestLimit(Exception):
@@ -375,10 +376,11 @@ async def _owe(tx: aiosqlite.Connection, owed: Owed, now: datetime) -> None:
 async def _apply(
     db: Database, request_id: int, expected_version: int, sets: dict[str, Any],
     event: dict[str, Any], notices: Notices, allowed_from: Sequence[str] | None,
-    *, responds: bool = False,
+    *, responds: bool = False, files: Files = (),
 ) -> Request:
     """Change a request if it is still at `expected_version`; else raise Conflict.
-    `responds`: a staff action, the first of which is the office's first response."""
+    `responds`: a staff action, the first of which is the office's first response;
+    `files` are kept as the request's attachments in the same transaction."""
     now = db.now()
     stamp = utc_now_iso(now)
     assignments = "".join(f"{column} = ?, " for column in sets)
@@ -397,6 +399,7 @@ async def _apply(
         if cursor.rowcount != 1:
             raise _Stale()
         await _event(tx, request_id, stamp, event)
+        await _attach(tx, request_id, files)
         for owed in notices:
             await _owe(tx, owed, now)
     changed = await by_id(db, request_id)
@@ -406,6 +409,13 @@ async def _apply(
 
 class _Stale(Exception):
     pass
+
+
+async def _attach(tx: aiosqlite.Connection, request_id: int, files: Files) -> None:
+    """Keep files (by the messenger's file id) as the request's attachments."""
+    await tx.executemany(
+        "INSERT INTO attachments (request_id, question, kind, file_id, file_unique_id) "
+        "VALUES (?, ?, ?, ?, ?)", [(request_id, *f) for f in files])
 
 
 async def _event(tx: aiosqlite.Connection, request_id: int, stamp: str,
@@ -426,10 +436,10 @@ async def _current_or_conflict(db: Database, request_id: int, reason: str) -> Co
 
 async def _change(db: Database, request: Request, sets: dict[str, Any], event: dict[str, Any],
                   notices: Notices, allowed_from: Sequence[str] | None,
-                  responds: bool = False) -> Request:
+                  responds: bool = False, files: Files = ()) -> Request:
     try:
         return await _apply(db, request.id, request.version, sets, event, notices,
-                            allowed_from, responds=responds)
+                            allowed_from, responds=responds, files=files)
     except _Stale:
         raise await _current_or_conflict(db, request.id, "changed") from None
 
@@ -525,29 +535,17 @@ async def add_note(
 async def add_from_resident(
     db: Database, request: Request, *, resident_id: int, note: str | None,
     photos: Sequence[tuple[str, str]], notices: Notices,
+    voices: Sequence[tuple[str, str]] = (),
 ) -> Request:
-    """The resident adds a detail or photos to their open request (staff are told)."""
+    """The resident adds a detail, photos or voice notes to their open request (staff are
+    told); kept as attachments of the request (question 'addition')."""
     if not request.is_open or request.resident_id != resident_id:
         raise await _current_or_conflict(db, request.id, "transition")
-    now = db.now()
-    stamp = utc_now_iso(now)
-    async with db.transaction() as tx:
-        cursor = await tx.execute(
-            "UPDATE requests SET version = version + 1, updated_at = ? WHERE id = ? "
-            "AND version = ?", (stamp, request.id, request.version))
-        if cursor.rowcount != 1:
-            raise _Stale()
-        await _event(tx, request.id, stamp, {
-            "actor_id": resident_id, "kind": "addition", "public": True,
-            "note": note if note else None})
-        await tx.executemany(
-            "INSERT INTO attachments (request_id, question, kind, file_id, file_unique_id) "
-            "VALUES (?, 'addition', 'photo', ?, ?)", [(request.id, *p) for p in photos])
-        for owed in notices:
-            await _owe(tx, owed, now)
-    changed = await by_id(db, request.id)
-    assert changed is not None
-    return changed
+    event = {"actor_id": resident_id, "kind": "addition", "public": True,
+             "note": note if note else None}
+    files = [("addition", "photo", *p) for p in photos] + [
+        ("addition", "voice", *v) for v in voices]
+    return await _change(db, request, {}, event, notices, None, files=files)
 
 
 async def withdraw(db: Database, request: Request, *, resident_id: int,
@@ -562,10 +560,11 @@ async def withdraw(db: Database, request: Request, *, resident_id: int,
 
 async def answer(
     db: Database, request: Request, *, resident_id: int, solved: bool,
-    notices: Notices, reason: str | None = None,
+    notices: Notices, reason: str | None = None, voices: Sequence[tuple[str, str]] = (),
 ) -> Request:
     """The resident's answer to «was it solved?»: yes closes it with the answer recorded;
-    no reopens it (in review) with their reason."""
+    no reopens it (in review) with their reason (typed, or voice notes kept as attachments
+    of the request, question 'not_solved')."""
     if request.status != "resolved" or request.resident_id != resident_id:
         raise await _current_or_conflict(db, request.id, "transition")
     stamp = db.now_iso()
@@ -575,7 +574,8 @@ async def answer(
                              "new_status": "resolved" if solved else "in_review"}
     if not solved:
         sets |= {"status": "in_review", "resolved_at": None}
-    return await _change(db, request, sets, event, notices, ["resolved"])
+    return await _change(db, request, sets, event, notices, ["resolved"],
+                         files=[("not_solved", "voice", *v) for v in voices])
 
 
 async def reopen(
