@@ -82,7 +82,10 @@ SCHEMA: dict[tuple[Area, str], Fields] = {
     (Area.STAFF, "hto"): (("request", "int"), ("person", "int"), ("version", "int")),
     # the resident's own requests
     **{(Area.RESIDENT, action): _REQUEST for action in (
-        "show", "orig", "yes", "no", "add", "wd", "wdy", "reopen")},
+        "show", "orig", "yes", "no", "add", "wd", "wdy", "reopen",
+        "reply",  # «پاسخ به دفتر» under a notice: the addition flow for that request
+        "rpl",    # a plain message the resident sent: added to this request
+    )},
     # invites
     (Area.INVITE, "r"): (("role", "str"),),
     (Area.INVITE, "o"): (("role", "str"), ("office", "int")),

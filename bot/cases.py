@@ -136,10 +136,21 @@ async def staff_notices(services: Services, actor: Person | None, request: Reque
             for pid, user_id, _name in chosen if pid != me]
 
 
+def reply_button(request_id: int) -> Rows:
+    """«Reply to the office» under every notice to a resident: the addition flow."""
+    return [[(t("case_loop.reply"), encode(tap(Area.RESIDENT, "reply", request=request_id)))]]
+
+
+def may_reply(request: Request) -> bool:
+    """A resident may answer the office on any request of theirs but a withdrawn one."""
+    return request.status != "withdrawn"
+
+
 def resident_notice(request: Request, text: str, buttons: Rows | None = None) -> Owed:
-    """The notice of a change to the resident, keyed by the version it produces."""
+    """The notice of a change to the resident, keyed by the version it produces; it carries
+    «reply to the office» below its own buttons."""
     return Owed(f"request:{request.id}:v{request.version + 1}", request.resident_user_id, text,
-                buttons)
+                [*(buttons or []), *reply_button(request.id)])
 
 
 async def follower_notices(services: Services, request: Request, status: str) -> list[Owed]:
@@ -147,7 +158,7 @@ async def follower_notices(services: Services, request: Request, status: str) ->
     return [Owed(f"follow:{f.id}:{request.id}:v{request.version + 1}", f.resident_user_id,
                  t("case.follow_notice", original=shown_code(request.code),
                    code=shown_code(f.code), status=t(f"status.{status}")),
-                 follow_button(f.id))
+                 [*follow_button(f.id), *reply_button(f.id)])
             for f in await store.followers(services.db, request.code)
             if f.resident_id != request.resident_id]  # told as the original's resident
 
@@ -233,8 +244,8 @@ async def file(services: Services, actor: Person, new: NewRequest) -> tuple[Chan
 async def add(services: Services, actor: Person, request: Request, *, note: str | None,
               photos: Sequence[tuple[str, str]],
               voices: Sequence[tuple[str, str]] = ()) -> Change:
-    """The resident adds a detail, photos or voice notes to their open request (staff are
-    told, with what came)."""
+    """The resident adds a detail, photos or voice notes to their request, or answers the
+    office on a closed one (not a withdrawn one): staff are told, with what came."""
     _resident(actor, request)
     if not note and not photos and not voices:
         raise NotAllowed("empty")

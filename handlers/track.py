@@ -148,9 +148,10 @@ async def _resident_tap(update: Update, context: BotContext, request: Request,
         await answer_once(update, context)
         await send(update, context, t("request.reopened", code=shown_code(changed.code)))
         await deliver_now(update, context)
-    elif action in ("add", "no") and (request.is_open if action == "add"
-                                      else request.status == "resolved"):
-        name = "request_addition" if action == "add" else "request_not_solved"
+    elif action in ("add", "no", "reply") and (
+            request.is_open if action == "add" else request.status == "resolved"
+            if action == "no" else cases.may_reply(request)):
+        name = "request_not_solved" if action == "no" else "request_addition"
         await begin(update, context, services.forms[name],
                     {"request_id": request.id, "version": request.version})
     elif action == "wd" and request.is_open:

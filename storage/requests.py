@@ -537,9 +537,10 @@ async def add_from_resident(
     photos: Sequence[tuple[str, str]], notices: Notices,
     voices: Sequence[tuple[str, str]] = (),
 ) -> Request:
-    """The resident adds a detail, photos or voice notes to their open request (staff are
-    told); kept as attachments of the request (question 'addition')."""
-    if not request.is_open or request.resident_id != resident_id:
+    """The resident adds a detail, photos or voice notes to their request (staff are told;
+    on a closed one it is their answer to the office, the status unchanged); kept as
+    attachments of the request (question 'addition'). Not on a withdrawn request."""
+    if request.status == "withdrawn" or request.resident_id != resident_id:
         raise await _current_or_conflict(db, request.id, "transition")
     event = {"actor_id": resident_id, "kind": "addition", "public": True,
              "note": note if note else None}

@@ -128,7 +128,7 @@ async def test_resolve_asks_for_a_note_and_a_confirmation_and_can_be_undone(
     told = zahra.last
     assert told.text.startswith(f"خبر از درخواست {shown(code)}:\nوضعیت تازه: حل شد")
     assert "توضیح دفتر: لامپ‌ها عوض شد" in told.text and t("case.ask_solved") in told.text
-    assert told.buttons() == [t("case.solved_yes"), t("case.solved_no")]
+    assert told.buttons() == [t("case.solved_yes"), t("case.solved_no"), t("case_loop.reply")]
 
     # A colleague sees no undo and cannot forge one.
     await sandbox.say(hamid, f"/track {code}")
@@ -236,7 +236,7 @@ async def test_a_duplicates_resident_follows_the_original(
     await sandbox.say(maryam, original)
     told = reza.last
     assert "همسایه‌تان هم همین را خبر داده؛ درخواستتان همراه آن (" + shown(original) in told.text
-    assert told.buttons() == [t("case.follow_button")]
+    assert told.buttons() == [t("case.follow_button"), t("case_loop.reply")]
 
     followed = (await sandbox.say(reza, f"/track {original}"))[-1].text
     assert followed.startswith(f"درخواست {shown(original)}\nوضعیت: دریافت شد")

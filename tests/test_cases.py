@@ -179,7 +179,8 @@ async def test_review_resolve_and_reject_tell_the_resident(office: Office) -> No
     assert resolved.request.status == "resolved"
     assert "توضیح دفتر: لامپ عوض شد" in resolved.notices[0].text
     assert t("case.ask_solved") in resolved.notices[0].text
-    assert taps(resolved) == [("trk", "yes", request.id), ("trk", "no", request.id)]
+    assert taps(resolved) == [("trk", "yes", request.id), ("trk", "no", request.id),
+                              ("trk", "reply", request.id)]
     await owed_with_the_change(office, resolved)
 
     other = (await filed(office)).request
@@ -221,7 +222,7 @@ async def test_duplicate_tells_its_resident_and_then_follows_the_original(
     marked = await cases.duplicate(office.services, office.maryam, copy, original)
     assert marked.request.duplicate_of == original.code
     assert chats(marked) == [office.zahra.user_id]
-    assert taps(marked) == [("trk", "orig", copy.id)]
+    assert taps(marked) == [("trk", "orig", copy.id), ("trk", "reply", copy.id)]
     # The original's next change tells its own resident and the follower.
     review = await cases.review(office.services, office.hamid, original)
     assert chats(review) == sorted([office.ali.user_id, office.zahra.user_id])

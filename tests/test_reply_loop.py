@@ -81,3 +81,89 @@ async def test_a_voice_note_and_a_photo_are_added_to_an_open_request(
     assert maryam.last.text == t("case.staff_addition", code=shown_code(code), what=" + ".join(
         [t("case.staff_addition_photos", count=1),
          t("case_loop.staff_addition_voices", count=1)]))
+
+
+async def test_every_notice_carries_reply_and_the_reply_reaches_the_office(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser]
+) -> None:
+    zahra, maryam = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("inbox.note"))
+    await sandbox.say(maryam, "کدام کوچه؟ پلاک نزدیک را بنویسید")
+    await sandbox.tap(maryam, t("form.yes"))
+    asked = zahra.last
+    assert asked.text.startswith(f"خبر از درخواست {shown_code(code)}")
+    assert asked.buttons() == [t("case_loop.reply")]
+    prompt = (await sandbox.tap(zahra, t("case_loop.reply")))[-1].text
+    assert "چه چیزی به درخواست افزوده شود" in prompt
+    await sandbox.say(zahra, "کوچهٔ لاله، روبه‌روی پلاک ۱۲")
+    done = (await sandbox.tap(zahra, t("form.done")))[-1].text
+    assert done.endswith(t("case.added", code=shown_code(code)))
+    told = maryam.last
+    assert told.text == t("case.staff_addition", code=shown_code(code),
+                          what="«کوچهٔ لاله، روبه‌روی پلاک ۱۲»")
+    assert told.buttons() == [t("case.open")]
+    card = (await sandbox.tap(maryam, t("case.open")))[-1].text
+    assert "ساکن افزود: کوچهٔ لاله، روبه‌روی پلاک ۱۲" in card
+
+    await resolve(sandbox, maryam)
+    assert zahra.last.buttons() == [t("case.solved_yes"), t("case.solved_no"),
+                                    t("case_loop.reply")]
+    # a reply on a resolved request reaches the office and leaves it resolved
+    await sandbox.tap(zahra, t("case_loop.reply"))
+    await sandbox.say(zahra, "دستتان درد نکند، روشن شد")
+    await sandbox.tap(zahra, t("form.done"))
+    assert (await row(sandbox, code)).status == "resolved"
+    assert maryam.last.text.startswith("📎")
+
+
+async def test_a_plain_message_is_offered_to_the_open_request_first(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser]
+) -> None:
+    zahra, maryam = office
+    code = await file_request(sandbox, zahra, extras=False)
+    offer = (await sandbox.say(zahra, "امشب هم کوچه تاریک بود و بچه‌ها ترسیدند"))[-1]
+    assert shown_code(code) in offer.text
+    assert offer.buttons() == [t("case_loop.offer_add_button", code=shown_code(code)),
+                               t("case_loop.offer_new"), t("case_loop.offer_neither")]
+    await sandbox.act(zahra, "send_voice")
+    added = (await sandbox.tap(zahra, t("case_loop.offer_add_button",
+                                        code=shown_code(code))))[-1].text
+    assert added == t("case.added", code=shown_code(code))
+    assert await kinds(sandbox, code) == [("addition", "voice")]
+    assert maryam.last.text.startswith(f"📎 ساکن به درخواست {shown_code(code)}")
+    assert "امشب هم کوچه تاریک بود" in maryam.last.text
+    assert maryam.last.buttons() == [t("case.open")]
+    # the same offer tapped again: nothing is added twice
+    zahra.tap_data(f"trk:rpl:{(await row(sandbox, code)).id}")
+    await sandbox.deliver()
+    assert list(sandbox.api.callback_answers.values())[-1]["text"] == t("case_loop.offer_gone")
+
+    # «a new request» takes the same message as its description
+    await sandbox.say(zahra, "جوی آب سر کوچه گرفته و آب در کوچه راه افتاده است")
+    started = (await sandbox.tap(zahra, t("case_loop.offer_new")))
+    assert any("جوی آب" in m.text or "پرسش" in m.text for m in started)
+
+
+async def test_status_questions_and_a_code_in_a_sentence_show_the_status(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser]
+) -> None:
+    zahra, _maryam = office
+    code = await file_request(sandbox, zahra, extras=False)
+    for question in ("درخواستم چی شد؟", "هنوز آب نداریم", "خبری نشد؟"):
+        answer = (await sandbox.say(zahra, question))[-1]
+        assert answer.text.startswith(t("case_loop.status_title")), question
+        assert t("case_loop.status_line", code=shown_code(code),
+                 category="خدمات شهری و زیرساخت", status="دریافت شد") in answer.text
+        assert answer.buttons() == [t("case_loop.offer_add_button", code=shown_code(code))]
+    persian = "".join("۰۱۲۳۴۵۶۷۸۹"[int(d)] for d in code)
+    card = (await sandbox.say(zahra, f"سلام کد {persian[:4]}-{persian[4:]} چی شد؟"))[-1]
+    assert card.text.startswith("درخواست " + shown_code(code)) and "وضعیت: دریافت شد" in card.text
+    other = sandbox.user(502, "غریبه")
+    assert (await sandbox.say(other, f"درخواست {code} چی شد"))[-1].text == t(
+        "request.not_found")
+    # a phone number is not a code, and a greeting is still a greeting
+    assert t("case_loop.offer_new") in (await sandbox.say(
+        zahra, "شمارهٔ من ۰۹۱۳۱۱۱۲۲۳۳ است، با من تماس بگیرید"))[-1].buttons()
+    assert shown_code(code) not in (await sandbox.say(zahra, "سلام"))[-1].text
