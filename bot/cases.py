@@ -44,7 +44,8 @@ OTHER_AGENCY = "other"  # the «another agency» button: its name is typed
 class NotAllowed(Exception):
     """The actor may not do this: `reason` is 'scope' (not their request or office),
     'colleague' (no such colleague), 'agency' (no such agency), 'unknown' (no such original
-    for a duplicate), 'self' (a duplicate of itself) or 'empty' (an addition of nothing)."""
+    for a duplicate), 'self' (a duplicate of itself), 'closed' (a duplicate of a closed
+    request), 'empty' (an addition of nothing) or 'same' (a move to where it is)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -401,6 +402,8 @@ async def duplicate(services: Services, actor: Person, request: Request,
         raise NotAllowed("unknown")
     if original.id == request.id:
         raise NotAllowed("self")
+    if not original.is_open:  # its resident would follow a request nobody works on
+        raise NotAllowed("closed")
     _allowed(request, "duplicate")
     text = t("request.notice_status", code=shown_code(request.code),
              status=t("status.duplicate"))

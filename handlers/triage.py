@@ -246,6 +246,7 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
     if request.version != draft.context.get("version"):
         return t("inbox.conflict") + "\n" + t(f"status.{request.status}")
     code = shown_code(request.code)
+    original: Request | None = None
     try:
         if form.name == "request_resolve":
             await cases.resolve(services, me, request, answers["note"])
@@ -258,6 +259,9 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
             return t("inbox.done_status", code=code, status=t("status.referred"))
         if form.name == "request_duplicate":
             original = await store.by_code(context.db, to_ascii_digits(answers["original"]))
+            if original is not None and original.status == "duplicate" and \
+                    original.duplicate_of:  # a duplicate's resident follows the first one
+                original = await store.by_code(context.db, original.duplicate_of) or original
             await cases.duplicate(services, me, request, original)
             return t("inbox.done_status", code=code, status=t("status.duplicate"))
         public = bool(answers["public"])
@@ -266,6 +270,9 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
     except NotAllowed as refusal:
         if refusal.reason == "self":
             return t("inbox.duplicate_self")
+        if refusal.reason == "closed" and original is not None:
+            return t("case_loop.duplicate_closed", code=shown_code(original.code),
+                     status=t(f"status.{original.status}"))
         return t("inbox.duplicate_unknown", code=answers.get("original", ""))
     except Conflict as error:
         return t("inbox.conflict") + "\n" + t(f"status.{error.current.status}")

@@ -273,8 +273,8 @@ async def for_resident(db: Database, resident_id: int, limit: int = 10) -> list[
 
 @dataclass(frozen=True)
 class InboxFilter:
-    """What the inbox shows: open requests (or one status), of a neighbourhood, a category,
-    with words in the text or a code; a page of them."""
+    """What the inbox shows: open requests (or one status; with words, every status), of a
+    neighbourhood, a category, with words in the text or a code; a page of them."""
 
     status: str | None = None        # None: every open status
     neighbourhood_id: int | None = None
@@ -297,11 +297,11 @@ async def inbox_page(db: Database, office_ids: Sequence[int], where: InboxFilter
     marks = ", ".join("?" for _ in office_ids)
     sql = f"WHERE r.office_id IN ({marks}) "
     params: list[Any] = list(office_ids)
-    if where.status is None:
-        sql += f"AND r.status IN {OPEN_SQL} "
-    else:
+    if where.status is not None:
         sql += "AND r.status = ? "
         params.append(where.status)
+    elif not where.words:  # a search finds closed requests too
+        sql += f"AND r.status IN {OPEN_SQL} "
     if where.neighbourhood_id is not None:
         sql += "AND r.neighbourhood_id = ? "
         params.append(where.neighbourhood_id)

@@ -147,8 +147,11 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
     assert "حل شد" in listing.text
     assert "آخرین توضیح دفتر: لامپ‌های کوچه عوض شد و روشن است." in listing.text
     detail = (await sandbox.tap(zahra, listing.buttons()[0]))[-1]
-    assert t("request.reopen") in detail.buttons() and "تلفن" not in detail.text
-    reopened = (await sandbox.tap(zahra, t("request.reopen")))[-1].text
+    # one «not solved» (not also «reopen»): it asks what is left and reopens the request
+    assert detail.buttons() == [t("case.solved_yes"), t("case.solved_no")]
+    assert "تلفن" not in detail.text
+    await sandbox.tap(zahra, t("case.solved_no"))
+    reopened = (await sandbox.say(zahra, "یکی از لامپ‌ها هنوز خاموش است"))[-1].text
     assert reopened.startswith("درخواست") and "دوباره باز شد" in reopened
     assert (await request_row(db))["status"] == "in_review"
 

@@ -1,0 +1,120 @@
+"""The dead ends of issue 20, through the fake messenger over real PTB: no duplicate of a
+closed request; stale buttons answered with the present state and the next step; one
+«حل نشد»; the inbox search over closed requests; filters on an empty inbox; staff moving a
+request to another category, neighbourhood or office."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.locale.codes import shown_code
+from bot.locale.text import t
+from bot.sandbox import SandboxBot, SimUser
+from storage import requests as store
+from tests.test_requests import file_request, join, notices, open_card, resolve
+
+
+async def row(bot: SandboxBot, code: str) -> store.Request:
+    """The request with this code, as stored."""
+    assert bot.db is not None
+    found = await store.by_code(bot.db, code)
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+async def office(sandbox: SandboxBot) -> tuple[SimUser, SimUser, SimUser]:
+    """(resident Zahra, facilitator Maryam of Sarasiab, facilitator Ali of Pamenar)."""
+    zahra = sandbox.user(500, "زهرا", phone="+989131112233")
+    maryam, ali = sandbox.user(200, "مریم"), sandbox.user(201, "علی")
+    await join(sandbox.db, maryam, "sarasiab")
+    await join(sandbox.db, ali, "pamenar")
+    return zahra, maryam, ali
+
+
+async def test_no_duplicate_of_a_closed_request(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = office
+    reza = sandbox.user(501, "رضا")
+    original = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await resolve(sandbox, maryam)
+    copy = await file_request(sandbox, reza, extras=False)
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("inbox.to_duplicate"))
+    refused = await sandbox.say(maryam, original)
+    assert any(m.text.startswith(t("case_loop.duplicate_closed", code=shown_code(original),
+                                   status="حل شد")) for m in refused)
+    assert (await row(sandbox, copy)).status == "received"
+    assert notices(reza) == []
+    assert refused[-1].text.startswith("درخواست " + shown_code(copy))  # the card again
+
+
+async def test_an_old_was_it_solved_after_an_undo_says_what_now(
+    sandbox: SandboxBot, clock: ManualClock, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await resolve(sandbox, maryam)
+    asked = zahra.last
+    clock.advance(timedelta(minutes=1))
+    await sandbox.tap(maryam, t("case.undo"))
+    zahra.tap_data(next(b["callback_data"] for r in asked.inline_keyboard for b in r
+                        if b["text"] == t("case.solved_yes")), asked.message_id)
+    await sandbox.deliver()
+    answer = zahra.last
+    assert answer.text.startswith(t("case_loop.stale_open", code=shown_code(code),
+                                    status="دریافت شد"))
+    assert "وضعیت: دریافت شد" in answer.text
+    assert answer.buttons() == [t("case.add"), t("case.withdraw")]  # the next steps
+    assert (await row(sandbox, code)).solved is None
+
+
+async def test_one_not_solved_button_and_a_withdrawn_requests_old_buttons(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await resolve(sandbox, maryam)
+    await sandbox.tap(zahra, t("case.solved_yes"))
+    card = (await sandbox.say(zahra, f"/track {code}"))[-1]
+    assert card.buttons() == [t("case.solved_no")]
+    assert t("request.reopen") not in card.buttons()
+
+    other = await file_request(sandbox, zahra, extras=False)
+    await sandbox.say(zahra, f"/track {other}")
+    await sandbox.tap(zahra, t("case.withdraw"))
+    await sandbox.tap(zahra, t("case.withdraw_yes"))
+    request = await row(sandbox, other)
+    zahra.tap_data(f"trk:add:{request.id}")
+    await sandbox.deliver()
+    assert zahra.last.text.startswith(t("case_loop.stale_closed_new", code=shown_code(other),
+                                        status="پس گرفته شد"))
+
+
+async def test_the_inbox_search_finds_closed_requests_and_filters_are_always_there(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, ali = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await resolve(sandbox, maryam)
+    empty = (await sandbox.say(maryam, "/inbox"))[-1]
+    assert empty.text == t("inbox.empty")
+    assert t("case.filter_status", value="…") in empty.buttons()
+    found = (await sandbox.say(maryam, "/inbox چراغ"))[-1]
+    assert found.text.startswith(t("case.title_words", words="چراغ", count=1))
+    assert shown_code(code) in found.text and "حل شد" in found.text
+    by_code = (await sandbox.say(maryam, f"/inbox {code}"))[-1].text
+    assert shown_code(code) in by_code
+    assert t("case.title_words", words="چراغ", count=0) in (
+        await sandbox.say(ali, "/inbox چراغ"))[-1].text  # another office's stay hidden
+    await sandbox.tap(maryam, t("case.filter_status", value="…"))
+    resolved = (await sandbox.tap(maryam, "حل شد"))[-1].text
+    assert shown_code(code) in resolved
