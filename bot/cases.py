@@ -425,6 +425,60 @@ async def note(services: Services, actor: Person, request: Request, text: str, *
     return _change(changed, notices)
 
 
+async def relocate(services: Services, actor: Person, request: Request, *,
+                   category: str | None = None, hood_id: int | None = None,
+                   office_id: int | None = None) -> Change:
+    """Correct where a request belongs: its category (response times, reminders and digests
+    follow it), its neighbourhood (of its office), or its office (one of the same province;
+    its staff are told, with «open», and the old office lets it go). The resident is told;
+    the trail keeps from what to what."""
+    await _staff(services, actor, request)
+    db, code = services.db, shown_code(request.code)
+    labels = category_labels(services)
+    lines: list[str] = []
+    new_office = None
+    if category is not None:
+        if category not in labels or category == request.category:
+            raise NotAllowed("same" if category == request.category else "unknown")
+        lines.append(t("case_loop.moved_category", old=labels.get(request.category,
+                                                                  request.category),
+                       new=labels[category]))
+    if office_id is not None:
+        current = await offices.office_by_id(db, request.office_id)
+        new_office = await offices.office_by_id(db, office_id)
+        if new_office is None or current is None or not new_office.active or (
+                new_office.province_id != current.province_id):
+            raise NotAllowed("unknown")
+        if office_id == request.office_id:
+            raise NotAllowed("same")
+        lines.append(t("case_loop.moved_office", old=request.office_name,
+                       new=new_office.name))
+    elif hood_id is not None:
+        hoods = {h.id: h.name for h in await offices.neighbourhoods_of(db, request.office_id)}
+        if hood_id not in hoods:
+            raise NotAllowed("unknown")
+        if hood_id == request.neighbourhood_id:
+            raise NotAllowed("same")
+        lines.append(t("case_loop.moved_hood", old=hood_of(request), new=hoods[hood_id]))
+    if not lines:
+        raise NotAllowed("empty")
+    what = "؛ ".join(lines)
+    notices = [resident_notice(request, t("case_loop.notice_moved", code=code, what=what))]
+    if new_office is not None:
+        text = t("case_loop.staff_moved_in", code=code, old=request.office_name,
+                 category=labels.get(category or request.category, request.category),
+                 line=short(request.description.strip().splitlines()[0], 120))
+        hold = held_until(services, category or request.category, db.now())
+        notices += [Owed(f"staff:moved:{request.id}:v{request.version + 1}:{pid}", user_id,
+                         text, open_button(request.id), hold)
+                    for pid, user_id, _ in await store.staff_of_office(db, new_office.id)
+                    if pid != actor.id]
+    changed = await store.move(db, request, actor_id=actor.id, note=what, notices=notices,
+                               category=category, neighbourhood_id=hood_id,
+                               office_id=office_id)
+    return _change(changed, notices)
+
+
 async def may_undo(services: Services, actor: Person, request: Request) -> bool:
     """Whether the actor may still take back their last status change."""
     return await store.undoable(services.db, request, actor.id) is not None

@@ -52,6 +52,8 @@ def event_text(event: store.Event) -> str:
     if event.kind == "addition":
         return (t("case.trail_addition", note=short(event.note)) if event.note
                 else t("case.trail_addition_photo"))
+    if event.kind == "moved":
+        return t("case_loop.trail_moved", what=event.note or "")
     if event.kind == "withdraw":
         return t("case.trail_withdraw")
     if event.kind == "answer":

@@ -549,6 +549,26 @@ async def add_from_resident(
     return await _change(db, request, {}, event, notices, None, files=files)
 
 
+async def move(
+    db: Database, request: Request, *, actor_id: int, note: str, notices: Notices,
+    category: str | None = None, neighbourhood_id: int | None = None,
+    office_id: int | None = None,
+) -> Request:
+    """Staff move a request to another category, neighbourhood or office (to another office:
+    its neighbourhood is `neighbourhood_id` or none, and nobody of the old office keeps
+    it); `note` says what changed, in the trail (event 'moved', migration 0014)."""
+    sets: dict[str, Any] = {}
+    if category is not None:
+        sets["category"] = category
+    if office_id is not None and office_id != request.office_id:
+        sets |= {"office_id": office_id, "neighbourhood_id": neighbourhood_id,
+                 "assignee_id": None}
+    elif neighbourhood_id is not None:
+        sets["neighbourhood_id"] = neighbourhood_id
+    event = {"actor_id": actor_id, "kind": "moved", "note": note, "public": True}
+    return await _change(db, request, sets, event, notices, None, responds=True)
+
+
 async def withdraw(db: Database, request: Request, *, resident_id: int,
                    notices: Notices) -> Request:
     """The resident withdraws their open request."""

@@ -118,3 +118,46 @@ async def test_the_inbox_search_finds_closed_requests_and_filters_are_always_the
     await sandbox.tap(maryam, t("case.filter_status", value="…"))
     resolved = (await sandbox.tap(maryam, "حل شد"))[-1].text
     assert shown_code(code) in resolved
+
+
+async def test_staff_correct_the_category_neighbourhood_and_office(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, ali = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    what = (await sandbox.tap(maryam, t("case_loop.move")))[-1]
+    assert what.text.startswith(t("case_loop.move_what", code=shown_code(code),
+                                  category="خدمات شهری و زیرساخت", hood="سرآسیاب",
+                                  office=(await row(sandbox, code)).office_name))
+    await sandbox.tap(maryam, t("case_loop.move_category"))
+    done = (await sandbox.tap(maryam, "سلامت"))[-1].text
+    change = t("case_loop.moved_category", old="خدمات شهری و زیرساخت", new="سلامت")
+    assert done.startswith(t("case_loop.moved", code=shown_code(code), what=change))
+    assert "موضوع: سلامت" in done and t("case_loop.trail_moved", what=change) in done
+    assert (await row(sandbox, code)).category == "health"
+    assert zahra.last.text == t("case_loop.notice_moved", code=shown_code(code), what=change)
+    assert zahra.last.buttons() == [t("case_loop.reply")]
+
+    # to another office: its staff told with «open»; the first office lets it go
+    await sandbox.tap(maryam, t("case_loop.move"))
+    await sandbox.tap(maryam, t("case_loop.move_office"))
+    pamenar = next(b for b in maryam.last.buttons() if "پامنار" in b)
+    moved = (await sandbox.tap(maryam, pamenar))[-1]
+    assert moved.text.startswith(t("case_loop.moved_away", code=shown_code(code),
+                                   office=pamenar))
+    assert moved.buttons() == [t("inbox.back")]
+    request = await row(sandbox, code)
+    assert (request.office_name, request.neighbourhood_id, request.assignee_id) == (
+        pamenar, None, None)
+    told = ali.last
+    assert told.text.startswith(f"📥 درخواست {shown_code(code)} از ")
+    assert told.buttons() == [t("case.open")]
+    card = (await sandbox.tap(ali, t("case.open")))[-1]
+    assert t("inbox.take") in card.buttons()
+    assert (await sandbox.say(maryam, "/inbox"))[-1].text == t("inbox.empty")
+    assert "دفتر از" in zahra.last.text
+    # a forged move back by the old office is refused
+    maryam.tap_data(f"req:mvo:{request.id}:{request.version}:{request.version}")
+    await sandbox.deliver()
+    assert (await row(sandbox, code)).office_name == pamenar
