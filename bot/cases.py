@@ -30,6 +30,10 @@ from bot import access
 from bot.callbacks import Area, encode, tap
 from bot.locale.codes import shown_code
 from bot.locale.text import t
+from bot.news import News, resident_news
+from bot.news import follow_button as follow_button  # the buttons, as handlers name them
+from bot.news import reply_button as reply_button
+from bot.news import solved_buttons as solved_buttons
 from bot.quiet_hours import quiet_until
 from bot.services import Services
 from storage import offices
@@ -108,17 +112,6 @@ def open_button(request_id: int) -> Rows:
     return [[(t("case.open"), encode(tap(Area.STAFF, "open", request=request_id)))]]
 
 
-def solved_buttons(request_id: int) -> Rows:
-    """«Was it solved?»: yes / no."""
-    return [[(t("case.solved_yes"), encode(tap(Area.RESIDENT, "yes", request=request_id))),
-             (t("case.solved_no"), encode(tap(Area.RESIDENT, "no", request=request_id)))]]
-
-
-def follow_button(request_id: int) -> Rows:
-    """The follower of a duplicate: see the original."""
-    return [[(t("case.follow_button"), encode(tap(Area.RESIDENT, "orig", request=request_id)))]]
-
-
 async def staff_notices(services: Services, actor: Person | None, request: Request,
                         cause: str, text: str, *, only: int | None = None) -> list[Owed]:
     """A notice to the request's assignee (or, with none, every staff member of its office),
@@ -137,21 +130,9 @@ async def staff_notices(services: Services, actor: Person | None, request: Reque
             for pid, user_id, _name in chosen if pid != me]
 
 
-def reply_button(request_id: int) -> Rows:
-    """«Reply to the office» under every notice to a resident: the addition flow."""
-    return [[(t("case_loop.reply"), encode(tap(Area.RESIDENT, "reply", request=request_id)))]]
-
-
 def may_reply(request: Request) -> bool:
     """A resident may answer the office on any request of theirs but a withdrawn one."""
     return request.status != "withdrawn"
-
-
-def resident_notice(request: Request, text: str, buttons: Rows | None = None) -> Owed:
-    """The notice of a change to the resident, keyed by the version it produces; it carries
-    «reply to the office» below its own buttons."""
-    return Owed(f"request:{request.id}:v{request.version + 1}", request.resident_user_id, text,
-                [*(buttons or []), *reply_button(request.id)])
 
 
 async def follower_notices(services: Services, request: Request, status: str) -> list[Owed]:
@@ -164,27 +145,11 @@ async def follower_notices(services: Services, request: Request, status: str) ->
             if f.resident_id != request.resident_id]  # told as the original's resident
 
 
-def status_notice(services: Services, request: Request, status: str,
-                  note: str | None = None, extra: str | None = None) -> Owed:
-    """A notice of a new status (and its public note); after a resolution it asks
-    «was it solved?» with two buttons."""
-    text = t("request.notice_status", code=shown_code(request.code), status=t(f"status.{status}"))
-    if note:
-        text += "\n" + t("request.notice_note", note=note)
-    if extra:
-        text += "\n" + extra
-    buttons = None
-    if status == "resolved":
-        text += "\n" + t("request.notice_reopen_hint", days=services.settings.reopen_days)
-        text += "\n\n" + t("case.ask_solved")
-        buttons = solved_buttons(request.id)
-    return resident_notice(request, text, buttons)
-
-
 async def change_notices(services: Services, request: Request, status: str,
                          note: str | None = None, extra: str | None = None) -> list[Owed]:
-    """Everyone told of a status change: the resident and the followers of a duplicate."""
-    return [status_notice(services, request, status, note, extra),
+    """Everyone told of a status change: the resident (held, one message per undo window)
+    and the followers of a duplicate."""
+    return [await resident_news(services, request, News("status", status, note, extra)),
             *await follower_notices(services, request, status)]
 
 
@@ -207,7 +172,7 @@ def _allowed(request: Request, status: str) -> None:
 
 
 def _change(request: Request, notices: Sequence[Owed]) -> Change:
-    return Change(request, tuple(notices))
+    return Change(request, tuple(n for n in notices if n.text))  # not a bare retraction
 
 
 # ----- the resident's actions ------------------------------------------------------------
@@ -405,10 +370,9 @@ async def duplicate(services: Services, actor: Person, request: Request,
     if not original.is_open:  # its resident would follow a request nobody works on
         raise NotAllowed("closed")
     _allowed(request, "duplicate")
-    text = t("request.notice_status", code=shown_code(request.code),
-             status=t("status.duplicate"))
-    text += "\n" + t("request.notice_duplicate", other=shown_code(original.code))
-    notices = [resident_notice(request, text, follow_button(request.id))]
+    notices = [await resident_news(services, request, News(
+        "status", "duplicate", extra=t("request.notice_duplicate",
+                                       other=shown_code(original.code))))]
     changed = await store.change_status(services.db, request, "duplicate", actor_id=actor.id,
                                         duplicate_of=original.code, notices=notices)
     return _change(changed, notices)
@@ -418,8 +382,8 @@ async def note(services: Services, actor: Person, request: Request, text: str, *
                public: bool) -> Change:
     """A note on the trail: public (the resident is told) or internal (nobody is)."""
     await _staff(services, actor, request)
-    notices = [resident_notice(request, t("case.notice_note", code=shown_code(request.code),
-                                          note=text))] if public else []
+    notices = [await resident_news(services, request, News("note", note=text))] if public \
+        else []
     changed = await store.add_note(services.db, request, text, public=public,
                                    actor_id=actor.id, notices=notices)
     return _change(changed, notices)
@@ -463,7 +427,8 @@ async def relocate(services: Services, actor: Person, request: Request, *,
     if not lines:
         raise NotAllowed("empty")
     what = "؛ ".join(lines)
-    notices = [resident_notice(request, t("case_loop.notice_moved", code=code, what=what))]
+    notices = [await resident_news(services, request, News(
+        "moved", extra=t("case_loop.notice_moved_line", what=what)))]
     if new_office is not None:
         text = t("case_loop.staff_moved_in", code=code, old=request.office_name,
                  category=labels.get(category or request.category, request.category),
@@ -491,11 +456,12 @@ async def undo(services: Services, actor: Person, request: Request) -> Change:
     last = await store.undoable(services.db, request, actor.id)
     followers = await follower_notices(services, request, last.old_status) if (
         last is not None and last.old_status) else []
+    told = await resident_news(services, request, News("undo", last.old_status)) if (
+        last is not None and last.old_status) else None
     owed: list[Owed] = []
 
     def notices(status: str) -> list[Owed]:
-        owed[:] = [resident_notice(request, t("case.notice_undo", code=shown_code(
-            request.code), status=t(f"status.{status}"))), *followers]
+        owed[:] = [*([told] if told is not None else []), *followers]
         return owed
 
     changed = await store.undo(services.db, request, actor_id=actor.id, notices=notices)

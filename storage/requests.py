@@ -332,6 +332,24 @@ async def events(db: Database, request_id: int, *, public_only: bool) -> list[Ev
                   r["target_name"], _agency(r)) for r in rows]
 
 
+async def unheard(db: Database, request: Request) -> tuple[str, list[Event]]:
+    """The status the resident last heard of (from a notice sent, or their own doing) and
+    the public staff events since, oldest first: what their next notice must say."""
+    row = await db.fetchone(
+        "SELECT max(created_at) FROM outbox WHERE key LIKE ? AND status != 'pending'",
+        (f"request:{request.id}:%",))
+    since = row[0] if row is not None else None
+    known, news = "received", []
+    for event in await events(db, request.id, public_only=True):
+        if event.kind in ("filed", "addition", "answer", "reopen", "withdraw") or (
+                event.actor_id == request.resident_id) or (
+                since is not None and event.at <= since):
+            known = event.new_status or known
+        else:
+            news.append(event)
+    return known, news
+
+
 async def attachments(db: Database, request_id: int) -> list[Row]:
     """The request's photos (by file id) and location, in the order they came."""
     return await db.fetchall(
@@ -401,6 +419,12 @@ async def _apply(
         await _event(tx, request_id, stamp, event)
         await _attach(tx, request_id, files)
         for owed in notices:
+            if owed.key.startswith(f"request:{request_id}:"):  # the resident's one notice
+                await tx.execute(
+                    "DELETE FROM outbox WHERE key LIKE ? AND status = 'pending'",
+                    (f"request:{request_id}:%",))
+                if not owed.text:  # nothing left to say: the pending one is withdrawn
+                    continue
             await _owe(tx, owed, now)
     changed = await by_id(db, request_id)
     assert changed is not None
@@ -474,7 +498,7 @@ async def undoable(db: Database, request: Request, actor_id: int,
     trail = await events(db, request.id, public_only=False)
     last = trail[-1] if trail else None
     if (last is None or last.kind != "status" or last.actor_id != actor_id
-            or datetime.fromisoformat(last.at) < now - timedelta(minutes=UNDO_MINUTES)):
+            or datetime.fromisoformat(last.at) <= now - timedelta(minutes=UNDO_MINUTES)):
         return None
     return last
 

@@ -14,7 +14,7 @@ from bot.locale.codes import shown_code
 from bot.locale.text import t
 from bot.sandbox import SandboxBot, SimUser
 from storage import requests as store
-from tests.test_requests import file_request, join, notices, open_card, resolve
+from tests.test_requests import file_request, join, later, notices, open_card, resolve
 
 
 async def row(bot: SandboxBot, code: str) -> store.Request:
@@ -54,25 +54,49 @@ async def test_no_duplicate_of_a_closed_request(
     assert refused[-1].text.startswith("درخواست " + shown_code(copy))  # the card again
 
 
-async def test_an_old_was_it_solved_after_an_undo_says_what_now(
-    sandbox: SandboxBot, clock: ManualClock, office: tuple[SimUser, SimUser, SimUser]
+async def test_an_old_was_it_solved_says_what_now(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser]
 ) -> None:
+    """The old «was it solved?» of a resolution the resident already answered «not solved»
+    to: the present state and its next steps, not a bare refusal."""
     zahra, maryam, _ = office
     code = await file_request(sandbox, zahra, extras=False)
     await open_card(sandbox, maryam)
     await resolve(sandbox, maryam)
     asked = zahra.last
-    clock.advance(timedelta(minutes=1))
-    await sandbox.tap(maryam, t("case.undo"))
+    await sandbox.tap(zahra, t("case.solved_no"))
+    await sandbox.say(zahra, "هنوز یکی از چراغ‌ها خاموش است")
     zahra.tap_data(next(b["callback_data"] for r in asked.inline_keyboard for b in r
                         if b["text"] == t("case.solved_yes")), asked.message_id)
     await sandbox.deliver()
     answer = zahra.last
     assert answer.text.startswith(t("case_loop.stale_open", code=shown_code(code),
-                                    status="دریافت شد"))
-    assert "وضعیت: دریافت شد" in answer.text
+                                    status="در حال بررسی"))
+    assert "وضعیت: در حال بررسی" in answer.text
     assert answer.buttons() == [t("case.add"), t("case.withdraw")]  # the next steps
-    assert (await row(sandbox, code)).solved is None
+    assert (await row(sandbox, code)).solved == "no"
+
+
+async def test_a_slip_and_its_undo_tell_the_resident_nothing_and_changes_come_as_one(
+    sandbox: SandboxBot, clock: ManualClock, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await resolve(sandbox, maryam, told=False)
+    clock.advance(timedelta(minutes=1))
+    await sandbox.tap(maryam, t("case.undo"))
+    await later(sandbox)
+    assert notices(zahra) == []
+    await sandbox.tap(maryam, t("inbox.to_in_review"))
+    await sandbox.tap(maryam, t("inbox.note"))
+    await sandbox.say(maryam, "فردا کارشناس می‌آید")
+    await sandbox.tap(maryam, t("form.yes"))
+    await later(sandbox)
+    assert notices(zahra) == ["\n".join([
+        t("case_loop.notice_head", code=shown_code(code)),
+        t("case_loop.notice_new_status", status="در حال بررسی"),
+        t("request.notice_note", note="فردا کارشناس می‌آید")])]
 
 
 async def test_one_not_solved_button_and_a_withdrawn_requests_old_buttons(
@@ -136,7 +160,9 @@ async def test_staff_correct_the_category_neighbourhood_and_office(
     assert done.startswith(t("case_loop.moved", code=shown_code(code), what=change))
     assert "موضوع: سلامت" in done and t("case_loop.trail_moved", what=change) in done
     assert (await row(sandbox, code)).category == "health"
-    assert zahra.last.text == t("case_loop.notice_moved", code=shown_code(code), what=change)
+    await later(sandbox)
+    assert zahra.last.text == t("case_loop.notice_head", code=shown_code(code)) + "\n" + t(
+        "case_loop.notice_moved_line", what=change)
     assert zahra.last.buttons() == [t("case_loop.reply")]
 
     # to another office: its staff told with «open»; the first office lets it go
@@ -156,6 +182,7 @@ async def test_staff_correct_the_category_neighbourhood_and_office(
     card = (await sandbox.tap(ali, t("case.open")))[-1]
     assert t("inbox.take") in card.buttons()
     assert (await sandbox.say(maryam, "/inbox"))[-1].text == t("inbox.empty")
+    await later(sandbox)
     assert "دفتر از" in zahra.last.text
     # a forged move back by the old office is refused
     maryam.tap_data(f"req:mvo:{request.id}:{request.version}:{request.version}")

@@ -12,7 +12,7 @@ from bot.locale.codes import shown_code
 from bot.locale.text import t
 from bot.sandbox import SandboxBot, SimUser
 from storage import requests as store
-from tests.test_requests import file_request, join, open_card, resolve
+from tests.test_requests import file_request, join, later, open_card, resolve
 
 
 async def row(bot: SandboxBot, code: str) -> store.Request:
@@ -92,6 +92,7 @@ async def test_every_notice_carries_reply_and_the_reply_reaches_the_office(
     await sandbox.tap(maryam, t("inbox.note"))
     await sandbox.say(maryam, "کدام کوچه؟ پلاک نزدیک را بنویسید")
     await sandbox.tap(maryam, t("form.yes"))
+    await later(sandbox)
     asked = zahra.last
     assert asked.text.startswith(f"خبر از درخواست {shown_code(code)}")
     assert asked.buttons() == [t("case_loop.reply")]
