@@ -38,8 +38,9 @@ def event_text(event: store.Event) -> str:
         if event.other_code:
             what += " — " + t("case.trail_duplicate", code=shown_code(event.other_code))
         return what + (" — " + short(event.note) if event.note else "")
-    if event.kind == "note":
-        return t("request.trail_note", note=short(event.note or ""))
+    if event.kind == "note":  # staff alone see internal ones: marked so on their card
+        return t("request.trail_note" if event.public else "case_loop.trail_note_internal",
+                 note=short(event.note or ""))
     if event.kind == "assign":
         return t("request.trail_assign", name=event.actor_name or "")
     if event.kind == "undo":

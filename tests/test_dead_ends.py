@@ -188,3 +188,21 @@ async def test_staff_correct_the_category_neighbourhood_and_office(
     maryam.tap_data(f"req:mvo:{request.id}:{request.version}:{request.version}")
     await sandbox.deliver()
     assert (await row(sandbox, code)).office_name == pamenar
+
+
+async def test_internal_notes_are_marked_on_the_staff_card_and_hidden_from_the_resident(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    zahra, maryam, _ = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("inbox.note"))
+    await sandbox.say(maryam, "کلید انبار پیش حمید است")
+    card = (await sandbox.tap(maryam, t("form.no")))[-1].text
+    assert t("case_loop.trail_note_internal", note="کلید انبار پیش حمید است") in card
+    await sandbox.tap(maryam, t("inbox.note"))
+    await sandbox.say(maryam, "فردا بازدید داریم")
+    card = (await sandbox.tap(maryam, t("form.yes")))[-1].text
+    assert t("request.trail_note", note="فردا بازدید داریم") in card
+    mine = (await sandbox.say(zahra, f"/track {code}"))[-1].text
+    assert "کلید انبار" not in mine and "فردا بازدید داریم" in mine
