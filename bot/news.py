@@ -101,7 +101,7 @@ def compose(services: Services, request: Request, known: str,
     body += lines
     rows: Rows = []
     if final == "resolved" and final != known:
-        body.append(t("request.notice_reopen_hint", days=services.settings.reopen_days))
+        body.append(t("case_loop.not_solved_hint", days=services.settings.reopen_days))
         body.append("\n" + t("case.ask_solved"))
         rows += solved_buttons(request.id)
     if final == "duplicate":
