@@ -29,7 +29,7 @@ from datetime import datetime
 from bot import access
 from bot.callbacks import Area, encode, tap
 from bot.locale.codes import shown_code
-from bot.locale.text import t
+from bot.locale.text import resident_status, t
 from bot.news import News, resident_news
 from bot.news import follow_button as follow_button  # the buttons, as handlers name them
 from bot.news import reply_button as reply_button
@@ -139,7 +139,7 @@ async def follower_notices(services: Services, request: Request, status: str) ->
     """Residents whose requests are duplicates of this one follow its status."""
     return [Owed(f"follow:{f.id}:{request.id}:v{request.version + 1}", f.resident_user_id,
                  t("case.follow_notice", original=shown_code(request.code),
-                   code=shown_code(f.code), status=t(f"status.{status}")),
+                   code=shown_code(f.code), status=resident_status(status)),
                  [*follow_button(f.id), *reply_button(f.id)])
             for f in await store.followers(services.db, request.code)
             if f.resident_id != request.resident_id]  # told as the original's resident

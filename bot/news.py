@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from bot.callbacks import Area, encode, tap
 from bot.locale.codes import shown_code
-from bot.locale.text import t
+from bot.locale.text import resident_status, t
 from bot.services import Services
 from storage import requests as store
 from storage.requests import Event, Owed, Request
@@ -95,9 +95,9 @@ def compose(services: Services, request: Request, known: str,
         return RETRACT, []
     body = [t("case_loop.notice_head", code=shown_code(request.code))]
     if final != known:
-        body.append(t("case_loop.notice_corrected", status=t(f"status.{final}")) if undone
+        body.append(t("case_loop.notice_corrected", status=resident_status(final)) if undone
                     and not tags else t("case_loop.notice_new_status",
-                                        status=t(f"status.{final}")))
+                                        status=resident_status(final)))
     body += lines
     rows: Rows = []
     if final == "resolved" and final != known:

@@ -22,7 +22,7 @@ from bot.callbacks import Area, decode, encode, tap
 from bot.cases import NotAllowed, category_label, shown_code
 from bot.forms import model
 from bot.forms.model import Accepted
-from bot.locale.text import t
+from bot.locale.text import resident_status, t
 from handlers.card import deliver_now
 from handlers.context import BotContext, answer_once, inline, send
 from handlers.forms import forms_of, mark_answered, voice_of
@@ -85,7 +85,7 @@ def status_text(context: BotContext, requests: list[Request]) -> str:
     for request in requests:
         lines.append(t("case_loop.status_line", code=shown_code(request.code),
                        category=category_label(context.services, request.category),
-                       status=t(f"status.{request.status}")))
+                       status=resident_status(request.status)))
     if any(r.is_open for r in requests):
         lines.append(t("case_loop.status_add_hint"))
     return "\n".join(lines)
@@ -97,7 +97,7 @@ def offer_text(context: BotContext, requests: list[Request]) -> str:
     key = "case_loop.offer_one" if len(requests) == 1 else "case_loop.offer_many"
     return t(key, code=shown_code(first.code),
              category=category_label(context.services, first.category),
-             status=t(f"status.{first.status}"), count=len(requests))
+             status=resident_status(first.status), count=len(requests))
 
 
 def keep(context: BotContext, update: Update) -> None:
@@ -154,7 +154,7 @@ async def add_offered(update: Update, context: BotContext) -> None:
     except (NotAllowed, Conflict):
         await answer_once(update, context)
         await send(update, context, t("case_loop.reply_closed", code=code,
-                                      status=t(f"status.{request.status}")))
+                                      status=resident_status(request.status)))
         return
     await answer_once(update, context)
     await mark_answered(update, context, t("case_loop.offer_add_button", code=code))

@@ -15,7 +15,7 @@ from bot.callbacks import Area, decode, encode, tap
 from bot.cases import NotAllowed, category_label, shown_code
 from bot.forms.model import FormDefinition, is_voice
 from bot.locale.normalize import to_ascii_digits
-from bot.locale.text import t
+from bot.locale.text import resident_status, t
 from handlers.card import card_text, day_of, deliver_now
 from handlers.context import BotContext, answer_once, inline, send
 from handlers.forms import begin
@@ -103,7 +103,7 @@ async def stale(update: Update, context: BotContext, request: Request) -> None:
     """A button about a state the request has left (an old «was it solved?» after an undone
     resolution, a withdrawal of a closed one): what it is now, and what can be done."""
     code = shown_code(request.code)
-    status = t(f"status.{request.status}")
+    status = resident_status(request.status)
     if request.is_open:
         note = t("case_loop.stale_open", code=code, status=status)
     elif request.status == "resolved" and request.solved == "yes" and not cases.can_reopen(
