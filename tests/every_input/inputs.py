@@ -19,12 +19,12 @@ TEXTS = {
 }
 INPUTS = (
     *TEXTS, "voice", "photo", "album", "document", "sticker", "location", "contact",
-    "edited", "stale_button", "forged_button", "garbled_button",
+    "edited", "stale_button", "forged_button", "forged_draft", "garbled_button",
     "cmd_start", "cmd_help", "cmd_cancel", "cmd_foo",
 )
 COMMANDS = {"cmd_start": "/start", "cmd_help": "/help", "cmd_cancel": "/cancel",
             "cmd_foo": "/foo"}
-TAPS = {"stale_button", "forged_button", "garbled_button"}
+TAPS = {"stale_button", "forged_button", "forged_draft", "garbled_button"}
 GARBLED = "frm:zz:ok:\u202e:" + "9" * 30
 
 
@@ -44,6 +44,8 @@ def send(kind: str, user: SimUser, state: State) -> None:
         user.tap_data(data, message_id)
     elif kind == "forged_button":
         user.tap_data(state.forged)
+    elif kind == "forged_draft":
+        user.tap_data(state.forged_draft)
     elif kind == "garbled_button":
         user.tap_data(GARBLED)
     else:
@@ -62,6 +64,10 @@ def expected(state: State, kind: str) -> str:
     if kind == "edited":
         # editing a typed answer changes that answer («پاسخ «شرح» … تغییر کرد»)
         return "same" if state.screen == "buttons" else "any"
+    if kind == "stale_button" and state.screen == "buttons":
+        # a button edited away whose action still holds (the card's carry the request's
+        # version) may act, as it would have a moment earlier; it must be answered
+        return "any"
     if kind in TAPS or kind in ("sticker", "document", "cmd_help", "cmd_foo"):
         return "same"
     if kind == "cmd_start":
@@ -87,7 +93,9 @@ def expected(state: State, kind: str) -> str:
             return "same"
         return "any"  # a natural reading of «سلام» or «۱۲» at a choice, date or place
     if kind == "voice":
-        return "change" if kind_of in ("text", "photos") else "same"
+        if kind_of == "text":
+            return "any"  # kept as a detail where the form may, else «please write»
+        return "change" if kind_of == "photos" else "same"
     if kind in ("photo", "album"):
         if kind_of == "photos":
             return "change"

@@ -43,7 +43,8 @@ class State:
     question: Question | None = None  # the form question asked, if one is
     screen: str = "buttons"          # question, summary, cancel, resume, buttons
     stale: tuple[str, int] | None = None  # a button from an earlier step: (data, message id)
-    forged: str = ""                 # another person's or office's button data
+    forged: str = ""                 # another office's or person's request button
+    forged_draft: str = ""           # a button of another person's open form
     at: datetime | None = None       # the clock's reading at this moment
 
 
@@ -56,7 +57,8 @@ class Recorder:
         self.folder = folder
         self.states: list[State] = []
         self.forged = ""
-        self.previous: dict[int, tuple[str, int]] = {}  # person → a button of the step before
+        self.forged_draft = ""
+        self.seen: dict[int, list[tuple[str, int]]] = {}  # person → buttons shown so far
 
     def copy_database(self, name: str) -> Path:
         """A standalone copy of the live database (SQLite's online backup)."""
@@ -78,22 +80,21 @@ class Recorder:
         unique, n = name, 2
         while unique in taken:
             unique, n = f"{name}#{n}", n + 1
+        on_screen = buttons_on_screen(user)
+        seen = self.seen.setdefault(user.id, [])
+        seen += [b for b in on_screen if b not in seen]
+        shown = {data for data, _ in on_screen}
+        gone = [b for b in seen if b[0] not in shown]  # once on screen, edited away since
         self.states.append(State(
             self.flow, unique, user.id, self.copy_database(unique), self.bot.api.snapshot(),
-            question, screen, self.previous.get(user.id), self.forged, self.bot.clock.now()))
-        on_screen = newest_buttons(user)
-        if on_screen is not None:
-            self.previous[user.id] = on_screen
+            question, screen, gone[-1] if gone else None, self.forged, self.forged_draft,
+            self.bot.clock.now()))
 
 
-def newest_buttons(user: SimUser) -> tuple[str, int] | None:
-    """The first inline button's data on the newest bot message that has buttons."""
-    mine = sorted((m for m in user.messages() if m.inline_keyboard), key=lambda m: m.seq)
-    if not mine:
-        return None
-    button = mine[-1].inline_keyboard[0][0]
-    data = button.get("callback_data")
-    return (data, mine[-1].message_id) if data else None
+def buttons_on_screen(user: SimUser) -> list[tuple[str, int]]:
+    """(data, message id) of every inline button on the bot's messages to the person now."""
+    return [(b["callback_data"], m.message_id) for m in user.messages()
+            for row in m.inline_keyboard for b in row if "callback_data" in b]
 
 
 async def draft_at(bot: SandboxBot, user: SimUser) -> tuple[str, str] | None:
@@ -215,6 +216,7 @@ async def make_world(bot: SandboxBot, *, requests: bool) -> World:
     for staff, office in ((world.maryam, "sarasiab"), (world.hamid, "sarasiab"),
                           (world.ali, "pamenar")):
         await join(bot.db, staff, office)
+    await bot.say(world.ali, "/report")  # Ali's report stays open: its buttons are forged
     if requests:
         world.codes["zahra"] = await file_request(bot, world.zahra, extras=False)
         world.codes["reza"] = await file_request(bot, world.reza, extras=False)
@@ -237,6 +239,16 @@ async def forged_staff_tap(bot: SandboxBot, world: World) -> str:
                       version=other.version))
 
 
+async def forged_draft_tap(bot: SandboxBot, world: World) -> str:
+    """«Discard» on Ali's open report, tapped by someone else."""
+    assert bot.db is not None
+    row = await bot.db.fetchone(
+        "SELECT d.id FROM drafts d JOIN people p ON p.id = d.person_id WHERE p.user_id = ?",
+        (world.ali.id,))
+    assert row is not None, "Ali's report is open"
+    return encode(tap(Area.FORM, "xx", draft=row[0]))
+
+
 async def forged_resident_tap(bot: SandboxBot, world: World) -> str:
     """A resident's button for another person's request (Omid's)."""
     other = await request_of(bot, world.codes["omid"])
@@ -252,6 +264,7 @@ async def field_report(bot: SandboxBot, rec: Recorder) -> None:
     resume offer."""
     world = await make_world(bot, requests=True)
     rec.forged = await forged_staff_tap(bot, world)
+    rec.forged_draft = await forged_draft_tap(bot, world)
     await bot.say(world.maryam, "/start")
     await bot.say(world.maryam, t("menu.report"))
     await staff_form(bot, rec, world.maryam, "report:", t("menu.report"))
@@ -261,6 +274,7 @@ async def needs_assessment(bot: SandboxBot, rec: Recorder) -> None:
     """A facilitator's needs assessment, the same way."""
     world = await make_world(bot, requests=True)
     rec.forged = await forged_staff_tap(bot, world)
+    rec.forged_draft = await forged_draft_tap(bot, world)
     await bot.say(world.maryam, "/start")
     await bot.say(world.maryam, t("menu.need"))
     await staff_form(bot, rec, world.maryam, "need:", t("menu.need"))
@@ -285,6 +299,7 @@ async def resident_request(bot: SandboxBot, rec: Recorder) -> None:
     world = await make_world(bot, requests=False)
     world.codes["omid"] = await file_request(bot, world.omid, hood="پامنار", extras=False)
     rec.forged = await forged_resident_tap(bot, world)
+    rec.forged_draft = await forged_draft_tap(bot, world)
     await bot.say(world.zahra, "/start")
     await bot.say(world.zahra, t("menu.request"))
     await staff_form(bot, rec, world.zahra, "request:", t("menu.request"))
@@ -295,6 +310,7 @@ async def staff(bot: SandboxBot, rec: Recorder) -> None:
     release, resolve, reject, duplicate, note (public or not), refer and «other» agency."""
     world = await make_world(bot, requests=True)
     rec.forged = await forged_staff_tap(bot, world)
+    rec.forged_draft = await forged_draft_tap(bot, world)
     maryam = world.maryam
     code = world.codes["zahra"]
     await bot.say(maryam, f"/track {code}")
@@ -307,9 +323,7 @@ async def staff(bot: SandboxBot, rec: Recorder) -> None:
     for button, prefix, text in (
             (t("inbox.to_resolved"), "resolve:", "لامپ‌های کوچه عوض شد."),
             (t("inbox.to_rejected"), "reject:", "در حوزهٔ کار دفتر نیست."),
-            (t("inbox.note"), "note:", "کارشناس شهرداری فردا بازدید می‌کند."),
-            (t("inbox.to_duplicate"), "duplicate:", shown_code(world.codes["reza"],
-                                                                 isolated=False))):
+            (t("inbox.note"), "note:", "کارشناس شهرداری فردا بازدید می‌کند.")):
         await bot.say(maryam, f"/track {code}")
         await bot.tap(maryam, button)
         await walk_form(bot, rec, maryam, prefix, text=text, confirm=False)
@@ -321,6 +335,10 @@ async def staff(bot: SandboxBot, rec: Recorder) -> None:
     await bot.say(maryam, f"/track {code}")
     await bot.tap(maryam, t("case.release"))
     rec.save(maryam, "released")
+    await bot.say(maryam, f"/track {world.codes['reza']}")  # Reza's is a copy of Zahra's
+    await bot.tap(maryam, t("inbox.to_duplicate"))
+    await walk_form(bot, rec, maryam, "duplicate:", confirm=False,
+                    text=shown_code(code, isolated=False))
 
 
 async def resident(bot: SandboxBot, rec: Recorder) -> None:
@@ -329,6 +347,7 @@ async def resident(bot: SandboxBot, rec: Recorder) -> None:
     duplicate's resident following the original."""
     world = await make_world(bot, requests=True)
     rec.forged = await forged_resident_tap(bot, world)
+    rec.forged_draft = await forged_draft_tap(bot, world)
     zahra, maryam, reza = world.zahra, world.maryam, world.reza
     code = world.codes["zahra"]
     await bot.say(zahra, "/track")
