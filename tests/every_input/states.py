@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.callbacks import Area, encode, tap
 from bot.clock import ManualClock
+from bot.delivery import deliver_due
 from bot.forms.model import Question
 from bot.locale.codes import shown_code
 from bot.locale.text import t
@@ -255,6 +256,14 @@ async def forged_resident_tap(bot: SandboxBot, world: World) -> str:
     return encode(tap(Area.RESIDENT, "wdy", request=other.id))
 
 
+async def notices_delivered(bot: SandboxBot) -> None:
+    """Past the undo window, with every notice owed delivered (notices may wait for it)."""
+    assert isinstance(bot.clock, ManualClock) and bot.db is not None
+    assert bot.application is not None
+    bot.clock.advance(timedelta(minutes=store.UNDO_MINUTES + 1))
+    await deliver_due(bot.application.bot, bot.db)
+
+
 # ----- the flows --------------------------------------------------------------------------
 
 
@@ -367,6 +376,7 @@ async def resident(bot: SandboxBot, rec: Recorder) -> None:
     await bot.say(maryam, shown_code(code, isolated=False))
     if t("form.confirm") in maryam.visible_buttons():
         await bot.tap(maryam, t("form.confirm"))
+    await notices_delivered(bot)
     rec.save(reza, "duplicate_notice")
     await bot.tap(reza, t("case.follow_button"))
     rec.save(reza, "following")
@@ -375,6 +385,7 @@ async def resident(bot: SandboxBot, rec: Recorder) -> None:
     await bot.say(maryam, "لامپ‌های کوچه عوض شد.")
     if t("form.confirm") in maryam.visible_buttons():
         await bot.tap(maryam, t("form.confirm"))
+    await notices_delivered(bot)
     rec.save(zahra, "solved_question")
     await bot.say(zahra, f"/track {code}")
     rec.save(zahra, "resolved_detail")
