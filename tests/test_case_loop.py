@@ -504,6 +504,7 @@ async def test_one_requests_whole_life_as_the_resident_and_the_facilitator_saw_i
     await sandbox.tap(maryam, t("inbox.take"))
     await sandbox.tap(maryam, t("inbox.to_referred"))
     await sandbox.tap(maryam, "شرکت توزیع نیروی برق")
+    await sandbox.tap(maryam, t("agency_loop.consent_no"))  # may the agency call her? (#22)
     await sandbox.tap(maryam, t("inbox.note"))
     await sandbox.say(maryam, "کدام تیرها خاموش است؟ نزدیک چه پلاکی؟")
     await sandbox.tap(maryam, t("form.yes"))
