@@ -430,7 +430,7 @@ async def test_digest_numbers_add_up_on_a_hand_computed_case(sandbox: SandboxBot
     for number, text in enumerate(["آب کوچه سه روز است قطع است.", "سگ‌های ولگرد در پارک محله.",
                                    "آب کوچهٔ ما هم قطع است از دیروز.",
                                    "چراغ کوچه خاموش است و تاریک است."]):
-        await request(bot, bot.user(40 + number, f"ساکن {number}"), "خدمات شهری و زیرساخت",
+        await request(bot, bot.user(40 + number, f"ساکن {number}"), "آب، برق، گاز، کوچه و خیابان",
                       "سرآسیاب", text, share=False)
     await need(bot, maryam, "سرآسیاب")
     await need(bot, maryam, "سرآسیاب")
