@@ -241,7 +241,7 @@ async def test_digest_and_export_on_demand(busy_day: SandboxBot) -> None:
     typed = await bot.say(sara, f"/export {format_date_numeric(month.start)} "
                                 f"{format_date_numeric(month.end)}")
     assert typed[-1].kind == "document"
-    assert (await bot.say(sara, "/export ۱۴۰۵/۱۳/۱ x"))[-1].text == t("export.bad_range")
+    assert (await bot.say(sara, "/export ۱۴۰۵/۱۳/۱ x"))[-1].text == t("input.range_bad")
     resident = bot.user(31, "رضا")
     assert (await bot.say(resident, "/export"))[-1].text == t(
         "access.denied", role=t("role.resident"))

@@ -286,7 +286,7 @@ async def test_a_voice_note_answers_a_text_question(sandbox: SandboxBot,
 async def test_a_typed_phone_and_a_typed_address_in_a_request(sandbox: SandboxBot) -> None:
     zahra = sandbox.user(500, "زهرا")
     await sandbox.say(zahra, "ثبت درخواست")
-    await sandbox.say(zahra, "خدمات شهري")   # typed, Arabic ي, part of the label
+    await sandbox.say(zahra, "کوچه و خيابان")   # typed, Arabic ي, part of the label
     await sandbox.say(zahra, "سر آسیاب")
     await sandbox.say(zahra, "چراغ‌های کوچهٔ ما یک ماه است خاموش است؛ ٣ تیر برق خراب است.")
     await sandbox.act(zahra, "send_voice")  # a voice note beside the photos
