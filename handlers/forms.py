@@ -222,9 +222,10 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
     if text and kind.parse is not None:
         choices = await choices_for(context, draft, question)
         step = engine.typed(form, draft, question, text, choices, context.today(), by)
-        echo = kind.echo_typed and step.answered is not None
-        return await go(step, model.format_answer(question, step.answered[1], [])  # type: ignore[index]
-                        if echo else None)
+        read = step.answered is not None and kind.echo_typed
+        return await carry_out(update, context, form, draft, step, echoed=(
+            question, model.format_answer(question, step.answered[1], choices))  # type: ignore[index]
+            if read else None)
     await ask(update, context, form, draft, note=model.expectation(question))
     return FILLING
 
@@ -335,10 +336,10 @@ async def begin(
     if prefill:
         draft.answers.update(prefill)
         await drafts.save_draft(context.db, draft)
-    total = model.progress(form, {}, first.id)[1] - len(prefill)
-    if form.confirm:
+    number, left = engine.counter(form, draft, first.id)
+    if form.confirm and not form.short:  # a short form: its one question is the intro
         key = "form.intro_prefilled" if prefill else "form.intro"
-        await send(update, context, t(key, title=form.title, count=total),
+        await send(update, context, t(key, title=form.title, count=number + left),
                    ReplyKeyboardRemove())
     await ask(update, context, form, draft)
     return FILLING
