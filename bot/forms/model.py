@@ -811,6 +811,7 @@ class QuestionType:
     tap: Tapper | None = None
     collects: bool = False
     echo_typed: bool = False  # a typed answer shown as read on the message that asked it
+    trail_typed: bool = False  # … or above the next question (a typed address, a phone)
     expect: Callable[[Question], str] | None = None  # the hint (default: form.expect_TYPE)
 
 
@@ -856,9 +857,9 @@ TYPES: dict[str, QuestionType] = {
                          echo_typed=True),
     "location": QuestionType("location", _inputs("location"),
                              lambda q, x, c, d: accept_place(x), _show_location,
-                             echo_typed=True),
+                             trail_typed=True),
     "contact": QuestionType("contact", _inputs("contact"), lambda q, x, c, d: accept_phone(x),
-                            _show_contact, echo_typed=True),
+                            _show_contact, trail_typed=True),
     "photos": QuestionType("collect", frozenset(("photo", "voice")), None,
                            lambda q, v, c: attachment_count(v) if v else t("form.skipped"),
                            collects=True),
