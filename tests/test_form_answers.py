@@ -9,6 +9,7 @@ phrases and the filed message's emergency numbers."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from bot.locale.phones import shown_phone
 from bot.locale.text import t
@@ -165,7 +166,7 @@ async def test_counters_never_contradict(sandbox: SandboxBot) -> None:
             left = int((found.group(2) or "0").translate(FA))
             seen.append((number, left))
     assert seen[0] == (1, most - 1)
-    for (n1, l1), (n2, l2) in zip(seen, seen[1:], strict=False):
+    for (n1, l1), (n2, l2) in pairwise(seen):
         assert n2 == n1 + 1 and l2 <= l1 - 1  # numbered on, the rest only shrinks
 
 
