@@ -334,7 +334,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.locale.jalali import JalaliDateError, parse_jalali_date
     from bot.locale.normalize import to_ascii_digits
     from bot.reports.export import build_export, export_file_name
-    from storage import offices
+    from storage import exports, offices
 
     def jalali_flag(flag: str, value: str) -> date:
         text = to_ascii_digits(value)
@@ -366,7 +366,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         elif args.province:
             province = await offices.province_by_slug(db, args.province)
             if province is None:
-                known = [r[0] for r in await db.fetchall("SELECT slug FROM provinces")]
+                known = await exports.province_slugs(db)
                 raise ConfigError("--province", f"no province {args.province!r}; known: "
                                   + ", ".join(known))
             office_ids = [o.id for o in await offices.offices_in_province(db, province[0])]

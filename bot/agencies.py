@@ -196,12 +196,8 @@ async def owe_reminders(db: Database, org: Organisation, now: datetime, *, tz: Z
         notices += reminder_notices(reminder, audiences[ref.agency, ref.office_id],
                                     agency_of(org, ref.agency), names[ref.office_id], now, tz,
                                     quiet)
-    owed = 0
-    async with db.transaction() as tx:
-        for notice in notices:
-            owed += await outbox.enqueue(tx, notice.key, notice.chat_id, notice.text, now=now,
-                                         not_before=notice.not_before)
-    return owed
+    return await outbox.enqueue_all(
+        db, [(n.key, n.chat_id, n.text, n.not_before) for n in notices], now)
 
 
 def resident_text(kind: str, agency: Agency, code: str, *, today: date,

@@ -28,6 +28,7 @@ from bot.ops.monitor import InstrumentedApplication, Monitor
 from bot.ops.network import messenger_requests
 from bot.ordering import PerSenderUpdateProcessor
 from bot.org import load_organisation
+from bot.persistence import SqlitePersistence
 from bot.ratelimit import RepliesFirstLimiter
 from bot.services import Services
 from handlers import (
@@ -50,7 +51,6 @@ from storage import offices
 from storage.db import Database
 from storage.offices import OfficeSpec
 from storage.people import ensure_admins
-from storage.persistence import SqlitePersistence
 
 log = logging.getLogger("tashilyar")
 # The forms conversation mixes typed answers and buttons on purpose (per_message=False).

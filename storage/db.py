@@ -1,9 +1,16 @@
 """The SQLite database: connect (WAL, foreign keys, busy timeout), migrate, back up.
 
-One `Database` wraps one aiosqlite connection. Every statement runs under one asyncio lock,
-so a transaction opened by one handler never interleaves with another handler's statements
-on the same connection. Migrations are the numbered `migrations/NNNN_name.sql` files, each
-applied in its own transaction together with `PRAGMA user_version = NNNN`.
+One `Database` holds ONE write connection and a small pool of read connections. Every
+statement on the writer runs under one asyncio lock, so a transaction opened by one handler
+never interleaves with another handler's statements on the same connection. Long reads (an
+export, a digest's figures, the dashboard's queries) go to a reader instead
+(`db.read_fetchall(...)`, or `async with db.reader() as r:` for several queries on one
+snapshot): WAL lets readers and the writer work at once, so such a read never holds up the
+bot's writes. Readers have the writer's pragmas plus `query_only`, are opened on first use
+(at most `READERS`), and see what was committed when their read began.
+
+Migrations are the numbered `migrations/NNNN_name.sql` files, each applied in its own
+transaction together with `PRAGMA user_version = NNNN`.
 """
 
 from __future__ import annotations
@@ -16,16 +23,28 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
+READERS = 2  # read connections at most; a third long read waits for one to come back
+# Set on every connection; journal_mode is a property of the file (the writer sets it).
+PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON",
+           "PRAGMA synchronous = NORMAL")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
+
+
+class Queries(Protocol):
+    """What a read needs: a `Database` (the writer's connection) or a `Reader`."""
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
 
 
 class DatabaseTooNew(RuntimeError):
@@ -75,17 +94,44 @@ def utc_now_iso(now: datetime) -> str:
     return now.astimezone(UTC).isoformat(timespec="seconds")
 
 
+class Reader:
+    """A borrowed read connection inside one read transaction (`Database.reader`)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of a query."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or None."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def rows(self, sql: str, params: Params = (), batch: int = 500) -> AsyncIterator[Row]:
+        """The rows of a query as they are read, `batch` at a time (for large results)."""
+        async with self._conn.execute(sql, params) as cursor:
+            while chunk := await cursor.fetchmany(batch):
+                for row in chunk:
+                    yield row
+
+
 class Database:
     """An open SQLite database; use `await Database.open(path, clock=...)`.
 
     Storage never reads the wall clock: what it stamps comes from `now()`, the clock the
     app handed over (a test's clock may stand at any instant)."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Now) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Now,
+                 readers: int = READERS) -> None:
         self.conn = conn
         self.path = path
         self.now = clock
         self._lock = asyncio.Lock()
+        self._reader_slots = asyncio.Semaphore(readers)
+        self._idle_readers: list[aiosqlite.Connection] = []
+        self._readers: list[aiosqlite.Connection] = []
 
     def now_iso(self) -> str:
         """The clock's current instant as stored text."""
@@ -93,18 +139,20 @@ class Database:
 
     @classmethod
     async def open(
-        cls, path: Path, *, clock: Now, migrate: bool = True, target: int | None = None
+        cls, path: Path, *, clock: Now, migrate: bool = True, target: int | None = None,
+        readers: int = READERS,
     ) -> Database:
-        """Open (creating the folder and file if needed), set pragmas, and migrate."""
+        """Open (creating the folder and file if needed), set pragmas, and migrate. Up to
+        `readers` read connections are opened later, as reads need them."""
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        db = cls(conn, path, clock)
+        db = cls(conn, path, clock, readers)
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute(PRAGMAS[0])
             await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+            for pragma in PRAGMAS[1:]:
+                await conn.execute(pragma)
             if migrate:
                 await db.migrate(target)
         except BaseException:
@@ -113,8 +161,67 @@ class Database:
         return db
 
     async def close(self) -> None:
-        """Close the connection (a WAL checkpoint happens on the last close)."""
+        """Close the readers, then the writer (a WAL checkpoint happens on the last close)."""
+        readers, self._readers, self._idle_readers = self._readers, [], []
+        for reader in readers:
+            await reader.close()
         await self.conn.close()
+
+    async def _open_reader(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            for pragma in (*PRAGMAS, "PRAGMA query_only = ON"):
+                await conn.execute(pragma)
+        except BaseException:
+            await conn.close()
+            raise
+        self._readers.append(conn)
+        return conn
+
+    @asynccontextmanager
+    async def _borrow(self) -> AsyncIterator[aiosqlite.Connection]:
+        """An idle read connection (opened if none is idle), handed back afterwards."""
+        async with self._reader_slots:
+            conn = self._idle_readers.pop() if self._idle_readers else await self._open_reader()
+            try:
+                yield conn
+            finally:
+                await self._give_back(conn)
+
+    async def _give_back(self, conn: aiosqlite.Connection) -> None:
+        if conn not in self._readers:
+            return  # the database was closed meanwhile, and the reader with it
+        try:
+            if conn.in_transaction:
+                await conn.rollback()  # a reader changes nothing: this only ends its snapshot
+        except BaseException:
+            self._readers.remove(conn)  # not known to be clean: not lent again
+            await conn.close()
+            raise
+        self._idle_readers.append(conn)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """`async with db.reader() as r:` — a read connection of its own, one snapshot.
+
+        Every query on `r` sees the database as it was at the first of them (one read
+        transaction), while the writer carries on committing; what it commits meanwhile
+        shows in the next `reader()`. Hold it no longer than the read needs: a checkpoint
+        cannot pass an open snapshot, so meanwhile the WAL file grows."""
+        async with self._borrow() as conn:
+            await conn.execute("BEGIN")  # deferred: the snapshot starts at the first read
+            yield Reader(conn)
+
+    async def read_fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of one query, on a reader: never waits for the writer's lock."""
+        async with self._borrow() as conn:
+            return list(await conn.execute_fetchall(sql, params))
+
+    async def read_fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of one query on a reader, or None."""
+        rows = await self.read_fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def schema_version(self) -> int:
         """The `user_version` recorded in the file."""

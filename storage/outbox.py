@@ -70,6 +70,17 @@ async def enqueue(tx: aiosqlite.Connection, key: str, chat_id: int, text: str, *
     return cursor.rowcount == 1
 
 
+async def enqueue_all(db: Database, messages: Sequence[tuple[str, int, str, datetime | None]],
+                      now: datetime) -> int:
+    """Owe several messages, (key, chat id, text, not before), in one transaction; the
+    number newly owed (a key already owed is not owed again)."""
+    owed = 0
+    async with db.transaction() as tx:
+        for key, chat_id, text, not_before in messages:
+            owed += await enqueue(tx, key, chat_id, text, now=now, not_before=not_before)
+    return owed
+
+
 async def owed(db: Database, key: str) -> bool:
     """Whether a notice with this key exists already (sent or not)."""
     return await db.fetchone("SELECT 1 FROM outbox WHERE key = ?", (key,)) is not None

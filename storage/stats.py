@@ -1,7 +1,8 @@
 """Aggregates for digests and charts: SQL does the counting, Python only formats.
 
 Every query is limited to a list of office ids (a supervisor's scope) and a period given as
-UTC instants [from, to): what arrived in the period, by its `created_at`.
+UTC instants [from, to): what arrived in the period, by its `created_at`. They read on
+the database's readers (`Database.reader`), never holding up the bot's writes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from storage import requests as _requests
-from storage.db import Database
+from storage.db import Database, Queries
 
 OPEN = _requests.OPEN  # the one list of open statuses (storage/requests.py)
 OPEN_STATUSES = _requests.OPEN_SQL
@@ -76,12 +77,12 @@ def _in(ids: Sequence[int]) -> str:
 async def totals(db: Database, office_ids: Sequence[int], start: str, end: str) -> Totals:
     """Headline numbers of one period."""
     offices = _in(office_ids)
-    row = await db.fetchone(
+    row = await db.read_fetchone(
         "SELECT sum(form = 'field_report') AS reports, "
         "coalesce(sum(CASE WHEN form = 'field_report' THEN participants END), 0) AS people, "
         "sum(form = 'needs_assessment') AS needs FROM submissions "
         f"WHERE office_id IN {offices} AND created_at >= ? AND created_at < ?", (start, end))
-    new = await db.fetchone(
+    new = await db.read_fetchone(
         f"SELECT count(*) FROM requests WHERE office_id IN {offices} "
         "AND created_at >= ? AND created_at < ?", (start, end))
     if row is None:
@@ -95,7 +96,17 @@ async def figures(
     overdue_cutoffs: Mapping[str, str], default_cutoff: str,
 ) -> Figures:
     """Everything a digest shows. `now` is the moment the request figures describe (the end
-    of a past period); open requests created before the cutoffs are overdue."""
+    of a past period); open requests created before the cutoffs are overdue. Read on a
+    reader, all from one snapshot, so the bot's writes go on meanwhile."""
+    async with db.reader() as reader:
+        return await _figures(reader, office_ids, start, end, now=now,
+                              overdue_cutoffs=overdue_cutoffs, default_cutoff=default_cutoff)
+
+
+async def _figures(
+    db: Queries, office_ids: Sequence[int], start: str, end: str, *, now: str,
+    overdue_cutoffs: Mapping[str, str], default_cutoff: str,
+) -> Figures:
     offices = _in(office_ids)
     period = "AND s.created_at >= ? AND s.created_at < ?"
     f = Figures()
@@ -188,7 +199,7 @@ async def silent_facilitators(
     db: Database, start: str, end: str
 ) -> list[tuple[int, str, int]]:
     """(user id, name, office id) of active facilitators who filed nothing in [start, end)."""
-    rows = await db.fetchall(
+    rows = await db.read_fetchall(
         "SELECT p.user_id, p.display_name, p.office_id FROM people p "
         "WHERE p.role = 'facilitator' AND p.active = 1 AND NOT EXISTS (SELECT 1 FROM "
         "submissions s WHERE s.author_id = p.id AND s.created_at >= ? AND s.created_at < ?) "
@@ -200,7 +211,7 @@ async def overdue_by_office(
     db: Database, default_cutoff: str
 ) -> list[tuple[int, int, str]]:
     """(office id, open requests older than the cutoff, oldest code) per office."""
-    rows = await db.fetchall(
+    rows = await db.read_fetchall(
         "SELECT office_id, count(*), min(code) FROM requests "
         f"WHERE status IN {OPEN_STATUSES} AND created_at < ? GROUP BY office_id",
         (default_cutoff,))
@@ -218,7 +229,7 @@ async def submissions_per_form(
     if not forms:
         return []
     marks = ", ".join("?" for _ in forms)
-    rows = await db.fetchall(
+    rows = await db.read_fetchall(
         "SELECT s.form, o.name, count(*) AS n FROM submissions s "
         "JOIN offices o ON o.id = s.office_id "
         f"WHERE s.form IN ({marks}) AND s.office_id IN {_in(office_ids)} "
@@ -247,7 +258,7 @@ async def answer_counts(
         sql = ("SELECT json_extract(s.answers, ?) AS v, count(*) AS n FROM submissions s "
                f"WHERE s.form = ? AND s.office_id IN {_in(office_ids)} AND {period} "
                "AND v IS NOT NULL GROUP BY v ORDER BY n DESC, v")
-    rows = await db.fetchall(sql, (_json_path(name), form, start, end))
+    rows = await db.read_fetchall(sql, (_json_path(name), form, start, end))
     return [(str(r[0]), r[1]) for r in rows]
 
 
@@ -255,7 +266,7 @@ async def answer_sum(
     db: Database, office_ids: Sequence[int], start: str, end: str, form: str, name: str,
 ) -> tuple[float, int]:
     """(sum, submissions answering) of one number question's answers."""
-    row = await db.fetchone(
+    row = await db.read_fetchone(
         "SELECT coalesce(sum(json_extract(s.answers, ?)), 0), "
         "count(json_extract(s.answers, ?)) FROM submissions s "
         f"WHERE s.form = ? AND s.office_id IN {_in(office_ids)} "

@@ -58,7 +58,7 @@ async def new_request(db: Database, resident: Person, office_id: int, draft_id: 
         db, NewRequest(draft_id, resident.id, office_id, hoods[0].id, category,
                        f"لولهٔ آب کوچه ترکیده. من {RESIDENT_NAME} هستم، {PHONE}", PHONE, [],
                        None),
-        max_open=50, max_per_day=50)
+        max_open=50, max_per_day=50, notices=lambda _id, _code: [])
     return request
 
 

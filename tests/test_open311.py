@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import open311
-from bot.forms.model import load_forms
+from bot.forms.loader import load_forms
 from bot.locale.normalize import to_persian_digits
 from storage import apikeys, referrals
 from storage.requests import Request

@@ -81,7 +81,7 @@ async def filed(sandbox: SandboxBot) -> tuple[SimUser, SimUser, str, str]:
     assert request is not None
     await store.add_from_resident(sandbox.db, request, resident_id=request.resident_id,
                                   note="شمارهٔ دیگرم: ۰۹۱۳ ۷۶۵ ۴۳۲۱، عصرها خانه‌ام.",
-                                  photos=[("extra-photo-id", "extra-unique")])
+                                  photos=[("extra-photo-id", "extra-unique")], notices=[])
     await sandbox.deliver()
     return narges, maryam, closed, still_open
 
@@ -170,10 +170,12 @@ async def test_forgetting_by_the_store_alone_scrubs_the_residents_reasons(
     assert db is not None
     request = await filed_and_resolved(sandbox, 7001, 1)
     reopened = await store.answer(db, request, resident_id=request.resident_id, solved=False,
-                                  reason="هنوز خاموش است؛ با ۰۹۱۳۰۰۰۰۰۰۱ تماس بگیرید")
+                                  reason="هنوز خاموش است؛ با ۰۹۱۳۰۰۰۰۰۰۱ تماس بگیرید",
+                                  notices=[])
     staff = await db.fetchone("SELECT id FROM people WHERE user_id = 900")
     assert staff is not None
-    await store.change_status(db, reopened, "resolved", actor_id=staff[0], note="درست شد")
+    await store.change_status(db, reopened, "resolved", actor_id=staff[0], note="درست شد",
+                              notices=[])
     needles = personal(1) | {"messenger_ids": [7001], "names": ["ساکن1"]}
     found = {f.table for f in await scan(db, **needles)}
     assert found >= {"people", "requests", "request_events", "attachments"}

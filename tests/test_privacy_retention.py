@@ -55,7 +55,7 @@ async def filed_and_resolved(bot: SandboxBot, user_id: int, n: int) -> store.Req
 
     request, _ = await store.file_request(db, new, max_open=9, max_per_day=9, notices=tell)
     return await store.change_status(db, request, "resolved", actor_id=staff.id,
-                                     note=f"یادداشت حل شمارهٔ {n}")
+                                     note=f"یادداشت حل شمارهٔ {n}", notices=[])
 
 
 def personal(n: int) -> dict[str, list[str]]:

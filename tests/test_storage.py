@@ -3,6 +3,7 @@ organisation sync, invites and the online backup."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from contextlib import closing
@@ -11,11 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SYSTEM_CLOCK
+from bot.clock import SYSTEM_CLOCK, ManualClock
 from bot.config import SHIPPED_ORG_FILE
+from bot.locale.text import t
 from bot.org import OrgFileError, load_organisation
-from storage import offices
-from storage.db import Database, DatabaseTooNew, available_migrations, backup_database
+from bot.sandbox import FakeBotAPI, SandboxBot
+from storage import offices, outbox, stats
+from storage.db import (
+    BUSY_TIMEOUT_MS,
+    READERS,
+    Database,
+    DatabaseTooNew,
+    available_migrations,
+    backup_database,
+)
 from storage.offices import OfficeSpec
 from storage.people import (
     CODE_ALPHABET,
@@ -358,3 +368,151 @@ async def test_a_failed_commit_is_rolled_back_and_the_next_transaction_works(
                             ).fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'doomed'"
                             ).fetchone()[0] == 0
+
+
+# ----- readers beside the writer -----------------------------------------------------------
+
+
+async def filled_outbox(path: Path, rows: int) -> Database:
+    db = await Database.open(path, clock=SYSTEM_CLOCK.now)
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    async with db.transaction() as tx:
+        for n in range(rows):
+            await outbox.enqueue(tx, f"note:{n}", 1000 + n, "متن", now=now)
+    return db
+
+
+async def test_a_long_read_in_progress_does_not_hold_up_the_writer(tmp_path: Path) -> None:
+    db = await filled_outbox(tmp_path / "t.db", 50)
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    try:
+        seen = []
+        async with db.reader() as reader:
+            async for row in reader.rows("SELECT key FROM outbox ORDER BY id", batch=10):
+                seen.append(row["key"])
+                if len(seen) == 1:  # the read is open, mid-iteration: the bot writes
+                    async with asyncio.timeout(30):  # a bound for failure, not a wait
+                        async with db.transaction() as tx:
+                            await outbox.enqueue(tx, "note:new", 99, "تازه", now=now)
+                        await db.execute("UPDATE outbox SET text = 'دیگر' WHERE key = 'note:0'")
+                        backup_database(db.path, tmp_path / "backup.db")  # a reader too
+                    written = await db.fetchone("SELECT count(*) FROM outbox")
+                    assert written is not None and written[0] == 51
+            assert len(seen) == 50  # the reader's snapshot, taken before the writes
+            again = await reader.fetchone("SELECT text FROM outbox WHERE key = 'note:0'")
+            assert again is not None and again[0] == "متن"
+        after = await db.read_fetchone("SELECT count(*) FROM outbox")
+        assert after is not None and after[0] == 51  # a new read sees what was committed
+        with closing(sqlite3.connect(tmp_path / "backup.db")) as copy:
+            assert copy.execute("SELECT count(*) FROM outbox").fetchone()[0] == 51
+    finally:
+        await db.close()
+
+
+async def test_a_read_does_not_queue_behind_an_open_write_transaction(tmp_path: Path) -> None:
+    db = await filled_outbox(tmp_path / "t.db", 3)
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    try:
+        async with db.transaction() as tx:
+            await outbox.enqueue(tx, "note:new", 99, "تازه", now=now)
+            async with asyncio.timeout(30):  # the writer's lock is held: a reader goes on
+                row = await db.read_fetchone("SELECT count(*) FROM outbox")
+                assert row is not None and row[0] == 3  # nothing uncommitted shows
+                await stats.totals(db, [1], "2026-01-01", "2027-01-01")
+        row = await db.read_fetchone("SELECT count(*) FROM outbox")
+        assert row is not None and row[0] == 4
+    finally:
+        await db.close()
+
+
+async def test_readers_have_the_writers_pragmas_and_cannot_write(tmp_path: Path) -> None:
+    db = await filled_outbox(tmp_path / "t.db", 1)
+    try:
+        async with db.reader() as reader:
+            pragmas = [(await reader.fetchone(f"PRAGMA {name}"))[0]  # type: ignore[index]
+                       for name in ("query_only", "foreign_keys", "journal_mode", "busy_timeout",
+                                    "synchronous")]
+            assert pragmas == [1, 1, "wal", BUSY_TIMEOUT_MS, 1]
+            with pytest.raises(sqlite3.OperationalError):
+                await reader.fetchall("DELETE FROM outbox")
+        async with asyncio.TaskGroup() as group:  # more reads at once than readers: all end
+            reads = [group.create_task(db.read_fetchall("SELECT * FROM outbox"))
+                     for _ in range(READERS * 3)]
+        assert all(len(read.result()) == 1 for read in reads)
+        assert len(db._readers) <= READERS
+        row = await db.fetchone("SELECT count(*) FROM outbox")  # the writer still writes
+        assert row is not None and row[0] == 1
+        await db.execute("DELETE FROM outbox")
+    finally:
+        await db.close()
+
+
+# ----- messenger ids are 64-bit everywhere ------------------------------------------------
+
+BIG_GROUP = -1001234567890123  # a supergroup's id: -100 and then the channel's id
+BIG_RESIDENT = 2**40 + 11       # user ids past 2**32 exist already (and past 2**31 are common)
+BIG_STAFF = 2**33 + 5
+BIG_SUPERVISOR = 2**35 + 3
+
+
+async def test_ids_past_32_bits_round_trip_through_every_table(
+    sandbox: SandboxBot, clock: ManualClock, api: FakeBotAPI
+) -> None:
+    from bot.planning import tick
+    from storage import conversations
+    from tests.conftest import seat
+    from tests.test_requests import file_request, join, notices, open_card, resolve
+
+    db, application = sandbox.db, sandbox.application
+    assert db is not None and application is not None
+    zahra = sandbox.user(BIG_RESIDENT, "زهرا", phone="+989131112233")
+    maryam = sandbox.user(BIG_STAFF, "مریم")
+    await join(db, maryam, "sarasiab")
+    await sandbox.say(zahra, "/start")
+    code = await file_request(sandbox, zahra)
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("inbox.take"))
+    await resolve(sandbox, maryam)
+    assert notices(zahra), "the resident with a 41-bit id is told"
+    sara = sandbox.user(BIG_SUPERVISOR, "سارا")
+    await seat(db, sara, "supervisor", "sarasiab")
+    sara.send_in_group({"id": BIG_GROUP, "type": "supergroup", "title": "دفتر"}, "/digest_here")
+    await sandbox.deliver()
+    assert api.bot_messages(BIG_GROUP)[-1].text == t("digest.group_added")
+    await db.execute("UPDATE people SET staff_since = '2020-01-01T00:00:00+00:00'")
+    clock.advance(timedelta(days=1))
+    await tick(application)
+    await sandbox.deliver()
+
+    stored = {
+        "people": await db.fetchall("SELECT user_id AS id, typeof(user_id) AS type FROM people"),
+        "digest_chats": await db.fetchall(
+            "SELECT chat_id AS id, typeof(chat_id) AS type FROM digest_chats"),
+        "outbox": await db.fetchall(
+            "SELECT DISTINCT chat_id AS id, typeof(chat_id) AS type FROM outbox"),
+    }
+    for table, rows in stored.items():
+        assert {r["type"] for r in rows} == {"integer"}, table
+    assert {BIG_RESIDENT, BIG_STAFF, BIG_SUPERVISOR} <= {r["id"] for r in stored["people"]}
+    assert [r["id"] for r in stored["digest_chats"]] == [BIG_GROUP]
+    assert {BIG_RESIDENT, BIG_GROUP} <= {r["id"] for r in stored["outbox"]}
+    filer = await db.fetchone("SELECT p.user_id FROM requests r JOIN people p "
+                              "ON p.id = r.resident_id WHERE r.code = ?", (code,))
+    assert filer is not None and filer[0] == BIG_RESIDENT
+    # PTB's conversation keys (chat id, user id) and its per-user and per-chat data
+    await conversations.save_conversation(db, "probe", (BIG_GROUP, BIG_STAFF), "state")
+    await conversations.store_data(db, "user", BIG_RESIDENT, {"n": 1})
+    await conversations.store_data(db, "chat", BIG_GROUP, {"n": 2})
+    assert (await conversations.conversations(db, "probe")) == {(BIG_GROUP, BIG_STAFF): "state"}
+    assert await conversations.load_data(db, "user") == {BIG_RESIDENT: {"n": 1}}
+    assert await conversations.load_data(db, "chat") == {BIG_GROUP: {"n": 2}}
+    assert any(m.text.startswith("📋") for m in api.bot_messages(BIG_GROUP))
+
+
+async def test_closing_the_database_while_a_reader_is_lent_out(tmp_path: Path) -> None:
+    db = await filled_outbox(tmp_path / "t.db", 2)
+    async with db.reader() as reader:
+        assert len(await reader.fetchall("SELECT * FROM outbox")) == 2
+        await db.close()  # a shutdown during an export: the reader closes with the rest
+    with closing(sqlite3.connect(tmp_path / "t.db")) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -197,7 +197,8 @@ async def test_the_overview_counts_what_was_filed(world: World) -> None:
     assert supervisor
     plain = await requests.by_code(world.db, world.codes["k1_plain"])
     assert plain
-    await requests.change_status(world.db, plain, "resolved", actor_id=supervisor.id)
+    await requests.change_status(world.db, plain, "resolved", actor_id=supervisor.id,
+                                 notices=[])
     browser = await world.signed_in("kerman_supervisor")
     answer = (await browser.get("/api/overview")).json()
     values = {name: figure["value"] for name, figure in answer["figures"].items()}

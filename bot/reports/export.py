@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,10 +27,10 @@ from bot.locale.codes import shown_code
 from bot.locale.jalali import format_date_numeric, local_datetime, to_jalali
 from bot.locale.normalize import persian_digits_in_text, to_persian_digits
 from bot.locale.text import t
-from storage.db import Database
+from storage import exports
+from storage.db import Database, Queries, Row
 
 Progress = Callable[[str, int], None]
-BATCH = 2000
 
 
 def export_file_name(start: date, end: date) -> str:
@@ -116,33 +116,15 @@ def _bold_row(sheet: WriteOnlyWorksheet, values: Sequence[str]) -> None:
     sheet.append(bold)
 
 
-async def _rows(db: Database, sql: str, params: Sequence[Any]) -> Any:
-    """Rows in batches (keyset pagination on id), not all at once."""
-    last = 0
-    while True:
-        batch = await db.fetchall(sql, (*params, last, BATCH))
-        if not batch:
-            return
-        for row in batch:
-            yield row
-        last = batch[-1]["id"]
-
-
-async def _form_rows(db: Database, form: str, office_ids: Sequence[int], start: date,
-                     end: date, tz: ZoneInfo) -> Any:
+async def _form_rows(q: Queries, form: str, office_ids: Sequence[int], start: date,
+                     end: date, tz: ZoneInfo) -> AsyncIterator[Row]:
     """One form's submissions filed in the period, with office and author names."""
-    marks = ", ".join("?" for _ in office_ids) or "NULL"
-    sql = ("SELECT s.id, s.happened_on, s.created_at, s.answers, o.name AS office, "
-           "p.display_name AS author FROM submissions s JOIN offices o ON o.id = s.office_id "
-           "JOIN people p ON p.id = s.author_id "
-           f"WHERE s.form = ? AND s.office_id IN ({marks}) AND s.created_at >= ? "
-           "AND s.created_at < ? AND s.id > ? ORDER BY s.id LIMIT ?")
     first, last = _utc_bounds(start, end, tz)
-    async for row in _rows(db, sql, (form, *office_ids, first, last)):
+    async for row in exports.form_rows(q, form, office_ids, first, last):
         yield row
 
 
-async def _submissions(book: Workbook, db: Database, form: FormDefinition,
+async def _submissions(book: Workbook, db: Queries, form: FormDefinition,
                        office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
                        hoods: dict[str, str], progress: Progress | None) -> int:
     questions = [q for q in form.questions
@@ -170,10 +152,23 @@ async def build_export(
     start: date, end: date, tz: ZoneInfo, with_phones: bool,
     progress: Progress | None = None,
 ) -> tuple[bytes, dict[str, int]]:
-    """The workbook's bytes and how many rows each sheet got."""
+    """The workbook's bytes and how many rows each sheet got. Read on one of the database's
+    readers, from one snapshot: the bot goes on writing while a large export is built."""
+    async with db.reader() as reader:
+        book, counts = await _workbook(reader, forms, office_ids=office_ids, start=start,
+                                       end=end, tz=tz, with_phones=with_phones,
+                                       progress=progress)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue(), counts
+
+
+async def _workbook(
+    db: Queries, forms: dict[str, FormDefinition], *, office_ids: Sequence[int],
+    start: date, end: date, tz: ZoneInfo, with_phones: bool, progress: Progress | None,
+) -> tuple[Workbook, dict[str, int]]:
     book = Workbook(write_only=True)
-    hoods = {str(r["id"]): r["name"] for r in await db.fetchall(
-        "SELECT id, name FROM neighbourhoods")} | {"unsure": t("request.unsure")}
+    hoods = await exports.neighbourhood_names(db) | {"unsure": t("request.unsure")}
     counts: dict[str, int] = {}
     for name in ("field_report", "needs_assessment"):
         if name in forms:
@@ -187,12 +182,10 @@ async def build_export(
                                                    tz, hoods, progress)
     counts["requests"], counts["events"] = await _requests(
         book, db, forms, office_ids, start, end, tz, with_phones)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue(), counts
+    return book, counts
 
 
-async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinition],
+async def _requests(book: Workbook, db: Queries, forms: dict[str, FormDefinition],
                     office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
                     with_phones: bool) -> tuple[int, int]:
     request_form = forms.get("resident_request")
@@ -212,20 +205,8 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
         t("export.old_status"), t("export.new_status"), t("export.note"), t("export.public"),
         t("export.original"), t("export.target"), t("export.actor")])
     first, last = _utc_bounds(start, end, tz)
-    marks = ", ".join("?" for _ in office_ids) or "NULL"
-    sql = ("SELECT r.id, r.code, r.created_at, r.category, r.status, r.description, r.phone, "
-           "(SELECT COUNT(*) FROM attachments x WHERE x.request_id = r.id "
-           " AND x.kind = 'photo') AS photos, "
-           "(SELECT COUNT(*) FROM attachments x WHERE x.request_id = r.id "
-           " AND x.kind = 'voice') AS voices, r.duplicate_of, r.first_response_at, r.solved, "
-           "o.name AS office, n.name AS hood, a.display_name AS assignee FROM requests r "
-           "JOIN offices o ON o.id = r.office_id "
-           "LEFT JOIN neighbourhoods n ON n.id = r.neighbourhood_id "
-           "LEFT JOIN people a ON a.id = r.assignee_id "
-           f"WHERE r.office_id IN ({marks}) AND r.created_at >= ? AND r.created_at < ? "
-           "AND r.id > ? ORDER BY r.id LIMIT ?")
     count = events_count = 0
-    async for row in _rows(db, sql, (*office_ids, first, last)):
+    async for row in exports.request_rows(db, office_ids, first, last):
         values = [code_cell(row["code"]), jalali_instant(row["created_at"], tz),
                   row["created_at"],
                   row["office"], row["hood"] or t("request.unsure"),
@@ -239,15 +220,7 @@ async def _requests(book: Workbook, db: Database, forms: dict[str, FormDefinitio
             values.append(row["phone"] or "")
         requests.append(values)
         count += 1
-        for event in await db.fetchall(
-                "SELECT e.at, e.kind, e.old_status, e.new_status, e.note, e.public, "
-                "e.other_code, g.display_name AS target, "
-                "CASE WHEN r.anonymous = 1 AND e.actor_id = r.resident_id THEN ? "
-                "ELSE p.display_name END AS actor FROM request_events e "
-                "JOIN requests r ON r.id = e.request_id "
-                "LEFT JOIN people p ON p.id = e.actor_id "
-                "LEFT JOIN people g ON g.id = e.target_id WHERE e.request_id = ? ORDER BY e.id",
-                (t("export.anonymous"), row["id"])):
+        for event in await exports.request_events(db, row["id"], t("export.anonymous")):
             events.append([
                 code_cell(row["code"]), jalali_instant(event["at"], tz), event["at"],
                 t(f"export.kind_{event['kind']}"),
@@ -323,7 +296,7 @@ def _two_header_sheet(book: Workbook, title: str, names: Sequence[str],
     return sheet
 
 
-async def form_sheets(book: Workbook, db: Database, form: FormDefinition,
+async def form_sheets(book: Workbook, db: Queries, form: FormDefinition,
                       office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo) -> int:
     """The form's sheet (names as headers, Persian labels under them) and one sheet per
     repeat, each turn a row linked to its submission's number; returns the submissions."""

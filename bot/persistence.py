@@ -1,4 +1,5 @@
-"""python-telegram-bot persistence on the project's SQLite database.
+"""python-telegram-bot persistence on the project's SQLite database (its SQL is
+`storage/conversations.py`; this is the PTB side, kept out of storage).
 
 Conversation states are written through at once (each call here is one small transaction),
 so `flush` has nothing left to do. User, chat and bot data are not persisted: the handlers
@@ -10,7 +11,6 @@ answer; this persistence only saves PTB's own bookkeeping.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from storage import conversations
 from storage.db import Database
 
 UserData = dict[Any, Any]
@@ -44,45 +45,21 @@ class SqlitePersistence(BasePersistence[UserData, ChatData, BotData]):
 
     async def get_conversations(self, name: str) -> ConversationDict:
         """All stored states of one named conversation handler."""
-        rows = await self.db.fetchall(
-            "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
-        )
-        return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
+        return await conversations.conversations(self.db, name)
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         """Store (or, for None, forget) one conversation's state."""
-        key_text = json.dumps(list(key))
-        if new_state is None:
-            await self.db.execute(
-                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, key_text)
-            )
-            return
-        await self.db.execute(
-            "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?) "
-            "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-            (name, key_text, json.dumps(new_state)),
-        )
-
-    async def _load(self, table: str, column: str) -> dict[int, dict[Any, Any]]:
-        rows = await self.db.fetchall(f"SELECT {column}, data FROM {table}")
-        return {r[column]: json.loads(r["data"]) for r in rows}
-
-    async def _store(self, table: str, column: str, key: int, data: dict[Any, Any]) -> None:
-        await self.db.execute(
-            f"INSERT INTO {table} ({column}, data) VALUES (?, ?) "
-            "ON CONFLICT DO UPDATE SET data = excluded.data",
-            (key, json.dumps(data, ensure_ascii=False, default=str)),
-        )
+        await conversations.save_conversation(self.db, name, key, new_state)
 
     async def get_user_data(self) -> dict[int, UserData]:
         """Every user's stored data."""
-        return await self._load("ptb_user_data", "user_id")
+        return await conversations.load_data(self.db, "user")
 
     async def get_chat_data(self) -> dict[int, ChatData]:
         """Every chat's stored data."""
-        return await self._load("ptb_chat_data", "chat_id")
+        return await conversations.load_data(self.db, "chat")
 
     async def get_bot_data(self) -> BotData:
         """Bot data is not persisted."""
@@ -94,11 +71,11 @@ class SqlitePersistence(BasePersistence[UserData, ChatData, BotData]):
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
         """Save one user's data."""
-        await self._store("ptb_user_data", "user_id", user_id, deepcopy(data))
+        await conversations.store_data(self.db, "user", user_id, deepcopy(data))
 
     async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
         """Save one chat's data."""
-        await self._store("ptb_chat_data", "chat_id", chat_id, deepcopy(data))
+        await conversations.store_data(self.db, "chat", chat_id, deepcopy(data))
 
     async def update_bot_data(self, data: BotData) -> None:
         """Bot data is not persisted."""
@@ -108,11 +85,11 @@ class SqlitePersistence(BasePersistence[UserData, ChatData, BotData]):
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one user's data."""
-        await self.db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+        await conversations.drop_data(self.db, "user", user_id)
 
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forget one chat's data."""
-        await self.db.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
+        await conversations.drop_data(self.db, "chat", chat_id)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         """Nothing to refresh: this process is the only writer."""
