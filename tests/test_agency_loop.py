@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.agencies import shown_code as plain
+from bot.cases import category_label
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.locale.text import role_name, t
@@ -116,7 +117,7 @@ async def test_a_referral_acknowledged_promised_done_and_solved_from_three_phone
     for focal in (reza, saeed):
         card = focal.last
         assert card.text.startswith("📨 ارجاع از دفتر تسهیل‌گری سرآسیاب به آبفا")
-        assert plain(code) in card.text and "خدمات شهری و زیرساخت" in card.text
+        assert plain(code) in card.text and category_label(sandbox.services, "urban") in card.text
         assert "چراغ‌های کوچهٔ ما" in card.text and "۹۱۳۱۱۱۲۲۳۳" in card.text
         assert card.buttons() == [
             t("agency_loop.button_acknowledged"), t("agency_loop.button_in_progress"),
