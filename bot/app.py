@@ -38,6 +38,7 @@ from handlers import (
     forms,
     invite,
     people,
+    privacy,
     requests,
     start,
     submissions,
@@ -120,7 +121,7 @@ def build_application(
     application.bot_data[HOOKS_KEY] = form_hooks(services)
     application.add_handler(forms.edit_handler())  # before the conversation: edits stop there
     application.add_handler(forms.conversation(services.forms))
-    for module in (submissions, requests, supervisor, invite, people, start):
+    for module in (submissions, requests, supervisor, invite, people, privacy, start):
         application.add_handlers(module.handlers())
     application.add_handlers(dashboard.handlers())  # the dashboard (issue 21)
     application.add_handlers(start.fallback_handlers())
@@ -132,7 +133,7 @@ def form_hooks(services: Services) -> FormHooks:
     """What each feature adds to the forms conversation, joined in this order: where
     completed forms go, guards, receipts, what follows, notes, fallbacks outside a form."""
     return FormHooks.join(module.form_hooks(services)
-                          for module in (submissions, requests, xlsforms, start))
+                          for module in (submissions, requests, xlsforms, privacy, start))
 
 
 def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -31,6 +31,7 @@ class Area(StrEnum):
     DIGEST = "dig"
     EXPORT = "exp"
     PEOPLE = "ppl"
+    PRIVACY = "prv"
 
 
 Fields = tuple[tuple[str, str], ...]
@@ -96,6 +97,8 @@ SCHEMA: dict[tuple[Area, str], Fields] = {
     (Area.PEOPLE, "p"): (("province", "int"),),
     (Area.PEOPLE, "d"): (("person", "int"), ("kind", "str")),
     (Area.PEOPLE, "a"): (("person", "int"), ("kind", "str")),
+    # a resident's «حذف اطلاعات من»: ask, confirmed, kept
+    **{(Area.PRIVACY, action): () for action in ("ask", "yes", "no")},
 }
 
 

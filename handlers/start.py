@@ -22,7 +22,7 @@ from bot.locale.normalize import match_key, to_ascii_digits
 from bot.locale.numbers import tokens
 from bot.locale.text import role_name, t
 from bot.services import Services
-from handlers import forms
+from handlers import forms, privacy
 from handlers.context import BotContext, answer_once, send
 from handlers.form_hooks import FormHooks
 from handlers.menu import features_for, help_text, menu_for, register_commands
@@ -53,6 +53,8 @@ async def greet(update: Update, context: BotContext) -> None:
     text = t(f"start.greet_{role}", name=name, scope=await scope_name(context, person))
     if not person.active and person.role != "resident":
         text = t("access.deactivated") + "\n\n" + text
+    if role == "resident":  # first contact: what is kept, who sees it, how to erase it
+        text += "\n\n" + privacy.note(context)
     await send(update, context, text, menu_for(context, role))
     await register_commands(context.bot, person.user_id, role)
 
@@ -108,6 +110,9 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: what each menu item does for this role."""
     role = context.me().effective_role
+    if role == "resident":  # the privacy note and «حذف اطلاعات من» (the menu stays shown)
+        await send(update, context, *privacy.resident_help(context, help_text(role)))
+        return
     await send(update, context, help_text(role), menu_for(context, role))
 
 
