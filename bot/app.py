@@ -119,9 +119,11 @@ def build_application(
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
     application.bot_data[HOOKS_KEY] = form_hooks(services)
+    # /forget works mid-form too: before the conversation, which would take the command
+    application.add_handlers(privacy.handlers())
     application.add_handler(forms.edit_handler())  # before the conversation: edits stop there
     application.add_handler(forms.conversation(services.forms))
-    for module in (submissions, requests, supervisor, invite, people, privacy, start):
+    for module in (submissions, requests, supervisor, invite, people, start):
         application.add_handlers(module.handlers())
     application.add_handlers(dashboard.handlers())  # the dashboard (issue 21)
     application.add_handlers(start.fallback_handlers())
