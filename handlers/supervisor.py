@@ -21,6 +21,7 @@ from bot.reports.export import build_export, export_file_name
 from bot.reports.periods import Period, period_of
 from handlers.context import BotContext, answer_once, inline, send, tapped
 from storage.people import add_digest_chat
+from storage.privacy import log_look
 
 
 async def digest(update: Update, context: BotContext) -> None:
@@ -91,7 +92,11 @@ async def send_export(update: Update, context: BotContext, start: date, end: dat
     office_ids, scope = await scope_of(services, me)
     data, counts = await build_export(
         context.db, services.forms, office_ids=office_ids, start=start, end=end,
-        tz=services.settings.timezone, with_phones=me.role == "admin")
+        tz=services.settings.timezone, with_phones=me.role == "admin",
+        withheld=services.org.sensitive)  # sensitive text only by `tashilyar export --with-text`
+    if counts.get("requests"):  # residents' text (and an admin's, phones): a recorded look
+        await log_look(context.db, person_id=me.id, kind="export", through="chat",
+                       detail=export_file_name(start, end))
     chat = update.effective_chat
     assert chat is not None
     caption = t("export.caption", scope=scope, first=format_date(start), last=format_date(end),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.delivery import deliver_due
 from bot.locale.text import t
 from bot.privacy import unreachable_notice
-from bot.sandbox import SandboxBot, SimUser
+from bot.sandbox import SandboxBot
 from storage import privacy
 from storage import requests as store
 from tests.privacy_scan import scan
