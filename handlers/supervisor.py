@@ -16,6 +16,7 @@ from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
 from bot.planning import labels_from, scope_of
+from bot.privacy import period_looks
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export, export_file_name
 from bot.reports.periods import Period, period_of
@@ -57,7 +58,11 @@ async def digest_button(update: Update, context: BotContext) -> None:
         tz=services.settings.timezone, labels=labels_from(services.forms),
         overdue_days=services.settings.overdue_days,
         overdue_by_category=services.org.overdue_days, now=context.now())
-    await send(update, context, result.text)
+    text = result.text
+    if period.kind == "month" and context.me().role == "admin":  # the month's looks
+        looks = await period_looks(services, period.start, period.end)
+        text += "\n\n" + looks if looks else ""
+    await send(update, context, text[:4096])
     if result.chart is not None:
         chat = update.effective_chat
         assert chat is not None
