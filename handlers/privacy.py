@@ -9,6 +9,7 @@ dropped too, so persistence does not write it back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -16,7 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import access
 from bot.callbacks import Area, encode, tap
-from bot.cases import staff_notices
+from bot.cases import open_button, shown_code, staff_notices
 from bot.locale.text import t
 from bot.privacy import privacy_note, removed_message, unreachable_notice
 from bot.services import Services
@@ -24,6 +25,7 @@ from handlers.context import BotContext, answer_once, inline, send, show, tapped
 from handlers.form_hooks import FormHooks
 from storage import privacy as store
 from storage import requests as requests_store
+from storage.people import Person, Returned
 from storage.requests import Owed, Request
 
 ASK = encode(tap(Area.PRIVACY, "ask"))
@@ -112,6 +114,22 @@ def _drop_memory(context: BotContext, user_id: int, update: Update) -> None:
     for states in conversations.values():
         for key in [k for k in list(states) if user_id in k]:
             states.pop(key, None)  # the stored rows went in forget_person's transaction
+
+
+async def returned_notices(context: BotContext, leaving: Person) -> Returned:
+    """For deactivating a colleague: each of their open requests told to the office's other
+    staff, as back in the pool (`storage.people.set_active(returned=…)`)."""
+    colleagues = [s for s in await requests_store.staff_of_office(context.db, leaving.office_id)
+                  if s[0] != leaving.id] if leaving.office_id is not None else []
+    name = leaving.display_name or t("people.unnamed")
+    stamp = context.db.now_iso()
+
+    def returned(rows: Sequence[tuple[int, str, int]]) -> list[Owed]:
+        return [Owed(f"staff:returned:{rid}:{stamp}:{pid}", user_id,
+                     t("privacy_chat.returned", code=shown_code(code), name=name),
+                     open_button(rid))
+                for rid, code, _office in rows for pid, user_id, _n in colleagues]
+    return returned
 
 
 def sensitive_note(context: BotContext, question: str, value: Any) -> str | None:

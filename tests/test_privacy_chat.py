@@ -150,3 +150,46 @@ async def test_a_card_with_a_phone_is_a_recorded_look(sandbox: SandboxBot) -> No
     assert [(x.kind, x.through, x.person_name) for x in looks] == [("phone", "chat", "مریم")]
     mine = await privacy.looks(db, person=looks[0].person_id)
     assert len(mine) == 1 and mine[0].request_code is not None
+
+
+async def test_a_colleague_who_leaves_sees_nothing_and_their_requests_return(
+    sandbox: SandboxBot
+) -> None:
+    """Deactivating Maryam ends her dashboard session, puts the request she took back in the
+    office's pool (Reza told, through the outbox), and she sees nothing of it any more."""
+    from bot.access import may_see_request, scope
+    from bot.cases import shown_code
+    from storage.people import get_person
+    from storage.sessions import create_session, session_of
+    from tests.conftest import ADMIN_ID
+
+    db = sandbox.db
+    assert db is not None
+    admin = sandbox.user(ADMIN_ID, "مدیر")
+    maryam, reza = sandbox.user(200, "مریم"), sandbox.user(201, "رضا")
+    await join(db, maryam, "sarasiab")
+    await join(db, reza, "sarasiab")
+    code = await file_with_everything(sandbox, sandbox.user(RESIDENT_ID, NAME, phone=PHONE))
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("inbox.take"))
+    person = await get_person(db, 200)
+    assert person is not None
+    token, _ = await create_session(db, person.id)
+    assert await session_of(db, token) is not None
+    request = await store.by_code(db, code)
+    assert request is not None and request.assignee_id == person.id
+
+    await sandbox.say(admin, "/people")
+    await sandbox.tap(admin, "دفتر تسهیل‌گری سرآسیاب (۲ نفر)")
+    await sandbox.tap(admin, t("people.deactivate", name="مریم"))
+    await sandbox.deliver()
+
+    assert await session_of(db, token) is None
+    back = await store.by_code(db, code)
+    assert back is not None and back.assignee_id is None and back.status == "received"
+    assert reza.last.text == t("privacy_chat.returned", code=shown_code(code), name="مریم")
+    left = await get_person(db, 200)
+    assert left is not None and not left.active
+    assert not await may_see_request(db, left, back)
+    assert (await scope(db, left)).office_ids == set()
+    assert [r.text for r in await sandbox.say(maryam, "/inbox")] == [t("access.deactivated")]
