@@ -214,6 +214,8 @@ async def file(services: Services, actor: Person, new: NewRequest) -> tuple[Chan
                           if h.id == new.neighbourhood_id), hood_name)
     hold = held_until(services, new.category, db.now())
     first_line = short(new.description.strip().splitlines()[0], 120)
+    if services.org.is_sensitive(new.category):  # the office's supervisors are told too
+        first_line = t("privacy_chat.hidden_details")
     text_of = {"category": category_label(services, new.category), "hood": hood_name,
                "line": first_line}
     owed: list[Owed] = []
@@ -240,6 +242,8 @@ async def add(services: Services, actor: Person, request: Request, *, note: str 
     what = ("«" + short(note, 200) + "»" if note else "") + (
         (" + " if note else "") + t("case.staff_addition_photos", count=len(photos))
         if photos else "")
+    if services.org.is_sensitive(request.category):  # issue 23: on the card only
+        what = t("privacy_chat.hidden_details")
     notices = await staff_notices(services, actor, request, "addition",
                                   t("case.staff_addition", code=code, what=what))
     changed = await store.add_from_resident(services.db, request, resident_id=actor.id,
