@@ -193,3 +193,31 @@ async def test_a_colleague_who_leaves_sees_nothing_and_their_requests_return(
     assert not await may_see_request(db, left, back)
     assert (await scope(db, left)).office_ids == set()
     assert [r.text for r in await sandbox.say(maryam, "/inbox")] == [t("access.deactivated")]
+
+
+async def test_admins_are_told_each_month_how_many_looks_and_by_whom(
+    sandbox: SandboxBot
+) -> None:
+    from bot.privacy import owe_admin_looks
+    from tests.conftest import ADMIN_ID
+
+    db = sandbox.db
+    assert db is not None
+    admin = sandbox.user(ADMIN_ID, "مدیر")
+    await sandbox.say(admin, "/start")
+    narges = sandbox.user(RESIDENT_ID, NAME, phone=PHONE)
+    maryam = sandbox.user(200, "مریم")
+    await join(db, maryam, "sarasiab")
+    await file_with_everything(sandbox, narges)
+    await open_card(sandbox, maryam)  # a card with her phone: one look
+    today = sandbox.clock.now().astimezone(sandbox.services.settings.timezone).date()
+    assert await owe_admin_looks(sandbox.services, "month:test", today, today,
+                                 sandbox.clock.now()) == 1
+    assert sandbox.application is not None
+    await deliver_due(sandbox.application.bot, db)
+    assert admin.last.text.startswith("🔍") and "مریم ۱" in admin.last.text
+    assert await owe_admin_looks(sandbox.services, "month:test", today, today,
+                                 sandbox.clock.now()) == 0  # owed once
+    await sandbox.say(admin, "/digest")
+    shown = (await sandbox.tap(admin, t("digest.this_month")))
+    assert any("مریم ۱" in m.text for m in shown)
