@@ -38,6 +38,18 @@ def note(context: BotContext) -> str:
     return privacy_note(context.services.settings.retention_days)
 
 
+TOLD_KEY = "privacy_told"  # user_data: the resident has read the note once
+
+
+def first_contact(context: BotContext, text: str) -> str:
+    """`text`, with the note below it the first time this resident hears from the bot."""
+    data = context.user_data
+    if data is None or data.get(TOLD_KEY):
+        return text
+    data[TOLD_KEY] = True
+    return text + "\n\n" + note(context)
+
+
 def forget_button() -> InlineKeyboardMarkup:
     """The «حذف اطلاعات من» button under the resident's help."""
     return inline([[(t("privacy_chat.forget_button"), ASK)]])

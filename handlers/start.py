@@ -54,7 +54,7 @@ async def greet(update: Update, context: BotContext) -> None:
     if not person.active and person.role != "resident":
         text = t("access.deactivated") + "\n\n" + text
     if role == "resident":  # first contact: what is kept, who sees it, how to erase it
-        text += "\n\n" + privacy.note(context)
+        text = privacy.first_contact(context, text)
     await send(update, context, text, menu_for(context, role))
     await register_commands(context.bot, person.user_id, role)
 
@@ -229,7 +229,7 @@ async def offer_request(update: Update, context: BotContext) -> None:
         InlineKeyboardButton(t("start.offer_yes"), callback_data=encode(tap(Area.FORM, "new"))),
         InlineKeyboardButton(t("start.offer_no"), callback_data=encode(tap(Area.FORM, "nonew"))),
     ]])
-    await send(update, context, t("start.offer"), markup)
+    await send(update, context, privacy.first_contact(context, t("start.offer")), markup)
 
 
 def prefill_from(offer: dict[str, Any]) -> dict[str, object]:

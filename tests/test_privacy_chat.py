@@ -35,6 +35,7 @@ async def test_the_note_at_first_contact_and_in_help_with_the_forget_button(
     resident = sandbox.user(RESIDENT_ID, NAME)
     first = (await sandbox.say(resident, "/start"))[-1].text
     assert "حریم خصوصی" in first and "/forget" in first and "۳۶۵ روز" in first
+    assert "حریم خصوصی" not in (await sandbox.say(resident, "سلام"))[-1].text  # told once
     helped = (await sandbox.say(resident, "/help"))[-1]
     assert "حریم خصوصی" in helped.text
     assert t("privacy_chat.forget_button") in helped.buttons()
