@@ -115,6 +115,8 @@ async def test_the_dashboard_shows_a_sensitive_request_to_nobody(
         assert (await browser.get(f"/app/requests/{code}/photos/1")).status_code == 404
         listed = {i["code"]: i for i in (await browser.get("/api/requests")).json()["items"]}
         assert listed[code]["summary"] == "" and listed[plain]["summary"] == "لوله شکسته است"
+        found = (await browser.get("/api/requests", params={"q": "script"})).json()["total"]
+        assert found == 0  # its text is not even searched
         points = (await browser.get("/api/map?period=month")).json()["points"]
         assert all(code not in p["url"] for p in points)
         exported = (await browser.get("/app/export/requests.csv")).content.decode("utf-8-sig")

@@ -142,6 +142,7 @@ async def request_filter(web_request: WebRequest, found: Session) -> reads.Reque
         category=query.get("category") or None, hood_id=_int(query.get("hood")),
         overdue=query.get("overdue") == "1", code=code,
         words=None if code or not q else query.get("q", "").strip()[:100],
+        unsearchable=tuple(sorted(state_of(web_request).services.org.sensitive)),
         sort=query.get("sort", "new") if query.get("sort") in ("new", "old", "overdue")
         else "new")
 
