@@ -94,7 +94,6 @@ async def forget(update: Update, context: BotContext) -> None:
     _drop_memory(context, me.user_id, update)
     await show(update, context, removed_message(forgotten.removed,
                                                 services.settings.backup_keep))
-    context.person = None
 
 
 async def _office_notices(services: Services, person_id: int) -> dict[int, list[Owed]]:
