@@ -77,6 +77,7 @@ invite:facilitator:yazd-markaz  ok    scope scope    scope     deny  deny      d
 invite:supervisor:pamenar       ok    deny  deny     deny      deny  deny      deny     deny  deny
 invite:supervisor:kerman        ok    deny  deny     deny      deny  deny      deny     deny  deny
 people                          ok    deny  deny     deny      deny  deny      deny     deny  deny
+forget                          deny  deny  deny     deny      deny  deny      ok       ok    ok
 """)
 
 # Button families, with forged data aimed at a fresh request of office A ({rid}) or C
@@ -133,6 +134,8 @@ ppl:list                        ok    deny  deny     deny      deny  deny      d
 ppl:o:{office}                  ok    deny  deny     deny      deny  deny      deny     deny  deny
 ppl:d:{pid}:o                   ok    deny  deny     deny      deny  deny      deny     deny  deny
 ppl:a:{pid}:o                   ok    deny  deny     deny      deny  deny      deny     deny  deny
+prv:ask                         deny  deny  deny     deny      deny  deny      ok       ok    ok
+prv:no                          deny  deny  deny     deny      deny  deny      ok       ok    ok
 zzz:1                           stale stale stale    stale     stale stale     stale    stale stale
 """)
 
@@ -167,7 +170,7 @@ EFFECTS: dict[str, set[str]] = {
     "inv:o:facilitator:{far_office}": {"invites", "audit"},
     "inv:o:supervisor:{office}": {"invites", "audit"},
     "inv:p:{province}": {"invites", "audit"},
-    "ppl:d:{pid}:o": {"target_active", "audit"},
+    "ppl:d:{pid}:o": {"target_active", "audit", "outbox"},  # their requests back: colleagues told
     "ppl:a:{pid}:o": {"target_active", "audit"},
 }
 
@@ -198,6 +201,7 @@ OUTCOME_OF_KEY = {
         "case.thanks_solved", "case.follow_card",
         "invite.choose_office", "invite.created", "people.choose_office", "people.title",
         "people.empty", "people.activated", "people.deactivated",
+        "privacy_chat.confirm", "privacy_chat.kept",
     ), "ok"),
 }
 
