@@ -23,6 +23,7 @@ from handlers.card import day_of, deliver_now
 from handlers.context import BotContext
 from handlers.form_hooks import FormHooks
 from handlers.inbox import inbox
+from handlers.replies import add_offered, resident_reply
 from handlers.track import pasted_code, resident_action, resident_button, track
 from handlers.triage import card_again, request_action, staff_button
 from storage import offices
@@ -120,7 +121,8 @@ async def after_resident_form(update: Update, context: BotContext, draft: Draft,
 def form_hooks(services: Services) -> FormHooks:
     """What requests add to the forms: the resident's request, the staff's actions and the
     resident's additions as sinks, what follows each, the resident's limits, the emergency
-    number after a category, a pasted tracking code, and the receipt of a filed request."""
+    number after a category, a pasted tracking code, a resident's message about their
+    requests (`handlers.replies`), and the receipt of a filed request."""
     return FormHooks(
         sinks={"request": file_request, "request_action": request_action,
                "request_resident": resident_action},
@@ -128,7 +130,7 @@ def form_hooks(services: Services) -> FormHooks:
                 "request_action": card_again},
         guards={"resident_request": limits_guard},
         answer_notes={"resident_request": emergency_note},
-        receipts=[filed_again], text_fallbacks=[pasted_code])
+        receipts=[filed_again], text_fallbacks=[pasted_code, resident_reply])
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
@@ -138,6 +140,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         MessageHandler(filters.Text([t("menu.track")]), track),
         CommandHandler("inbox", inbox),
         MessageHandler(filters.Text([t("menu.inbox")]), inbox),
+        CallbackQueryHandler(add_offered, pattern=r"^trk:rpl:"),
         CallbackQueryHandler(resident_button, pattern=r"^trk:"),
         CallbackQueryHandler(staff_button, pattern=r"^req:"),
     ]

@@ -158,7 +158,8 @@ EFFECTS: dict[str, set[str]] = {
     "req:not:{rid}:{v}": {"drafts"},
     "trk:reopen:{rid}": {"status", "version", "events", "outbox"},  # the office is told
     # the tapper changed the status (or took the request) just before: undo, release
-    "req:undo:{rid}:{v}": {"status", "version", "events", "outbox"},
+    # (a slip undone inside the window: the resident is told nothing, nothing is owed)
+    "req:undo:{rid}:{v}": {"status", "version", "events"},
     "req:rel:{rid}:{v}": {"version", "assignee", "events"},
     "req:hto:{rid}:{pid}:{v}": {"version", "assignee", "events", "outbox"},
     "req:to:{rid}:other:{v}": {"drafts"},
