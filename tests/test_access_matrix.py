@@ -189,7 +189,8 @@ OUTCOME_OF_KEY = {
     "general.error": "error", "general.storage": "error",
     **dict.fromkeys((
         "start.greet_admin", "start.greet_supervisor", "start.greet_facilitator",
-        "start.greet_resident", "help.title", "cancel.done", "cancel.nothing",
+        "start.greet_resident", "help.title", "resident_help.title", "cancel.done",
+        "cancel.nothing",
         "request.staff_track_usage", "request.list_title", "request.card",
         "request.reopened", "form.intro", "form.progress", "mine.title",
         "inbox.title", "inbox.no_media", "inbox.choose_agency",

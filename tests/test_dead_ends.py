@@ -152,11 +152,11 @@ async def test_staff_correct_the_category_neighbourhood_and_office(
     await open_card(sandbox, maryam)
     what = (await sandbox.tap(maryam, t("case_loop.move")))[-1]
     assert what.text.startswith(t("case_loop.move_what", code=shown_code(code),
-                                  category="خدمات شهری و زیرساخت", hood="سرآسیاب",
+                                  category="آب، برق، گاز، کوچه و خیابان", hood="سرآسیاب",
                                   office=(await row(sandbox, code)).office_name))
     await sandbox.tap(maryam, t("case_loop.move_category"))
     done = (await sandbox.tap(maryam, "سلامت"))[-1].text
-    change = t("case_loop.moved_category", old="خدمات شهری و زیرساخت", new="سلامت")
+    change = t("case_loop.moved_category", old="آب، برق، گاز، کوچه و خیابان", new="سلامت")
     assert done.startswith(t("case_loop.moved", code=shown_code(code), what=change))
     assert "موضوع: سلامت" in done and t("case_loop.trail_moved", what=change) in done
     assert (await row(sandbox, code)).category == "health"

@@ -156,7 +156,7 @@ async def test_status_questions_and_a_code_in_a_sentence_show_the_status(
         answer = (await sandbox.say(zahra, question))[-1]
         assert answer.text.startswith(t("case_loop.status_title")), question
         assert t("case_loop.status_line", code=shown_code(code),
-                 category="خدمات شهری و زیرساخت", status="دریافت شد") in answer.text
+                 category="آب، برق، گاز، کوچه و خیابان", status="دریافت شد") in answer.text
         assert answer.buttons() == [t("case_loop.offer_add_button", code=shown_code(code))]
     persian = "".join("۰۱۲۳۴۵۶۷۸۹"[int(d)] for d in code)
     card = (await sandbox.say(zahra, f"سلام کد {persian[:4]}-{persian[4:]} چی شد؟"))[-1]

@@ -41,7 +41,7 @@ async def file_request(bot: SandboxBot, resident: SimUser, *, hood: str = "سر�
                        share: bool = True, extras: bool = True) -> str:
     """Walk the request form as a resident; return the tracking code (ASCII digits)."""
     await bot.say(resident, "ثبت درخواست")
-    await bot.tap(resident, "خدمات شهری و زیرساخت")
+    await bot.tap(resident, "آب، برق، گاز، کوچه و خیابان")
     await bot.tap(resident, hood)
     await bot.say(resident, "چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها کوچه تاریک است.")
     if extras:
@@ -55,7 +55,7 @@ async def file_request(bot: SandboxBot, resident: SimUser, *, hood: str = "سر�
         await bot.tap(resident, "بله، شماره‌ام را می‌فرستم")
         await bot.tap(resident, t("form.send_contact"))
     else:
-        await bot.tap(resident, "نه، بی‌نام بماند")
+        await bot.tap(resident, "نه، زنگ نزنید")
     filed = (await bot.tap(resident, t("form.confirm")))[-1].text
     found = CODE.search(filed)
     assert found, filed
@@ -418,7 +418,7 @@ async def test_long_requests_still_fit_and_media_reach_staff(
     await sandbox.act(zahra, "send_photo")
     await sandbox.tap(zahra, t("form.done"))
     await sandbox.tap(zahra, t("form.send_location"))
-    await sandbox.tap(zahra, "نه، بی‌نام بماند")
+    await sandbox.tap(zahra, "نه، زنگ نزنید")
     await sandbox.tap(zahra, t("form.confirm"))
     for number in range(4):
         await open_card(sandbox, maryam)
