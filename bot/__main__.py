@@ -378,10 +378,17 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 
         data, counts = await build_export(
             db, services.forms, office_ids=office_ids, start=first, end=last,
-            tz=settings.timezone, with_phones=args.with_phones, progress=progress)
+            tz=settings.timezone, with_phones=args.with_phones, progress=progress,
+            withheld=() if args.with_text else services.org.sensitive)
+        out = args.out or Path("exports") / export_file_name(first, last)
+        if counts.get("requests") or args.with_phones:  # residents' text or phones: a look
+            from storage.privacy import log_look
+            flags = " ".join(f for f, on in (("--with-phones", args.with_phones),
+                                             ("--with-text", args.with_text)) if on)
+            await log_look(db, person_id=None, kind="export", through="cli",
+                           detail=f"{out.name} {flags}".strip())
     finally:
         await db.close()
-    out = args.out or Path("exports") / export_file_name(first, last)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"export written to {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -454,6 +461,9 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, default=None, help="file to write (default exports/…)")
     exp.add_argument("--with-phones", action="store_true",
                      help="include residents' phone numbers (an admin's export)")
+    exp.add_argument("--with-text", action="store_true",
+                     help="include the text of sensitive categories' requests (an admin's "
+                     "export; recorded in the access log)")
     aud = sub.add_parser("audit", help="print the access log: every look at personal data")
     aud.add_argument("--person", type=int, default=None, help="only this person (their id)")
     aud.add_argument("--request", default=None, help="only this request (tracking code)")

@@ -80,6 +80,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("help", ANYONE),
     Feature("start", ANYONE, in_menu=False),
     Feature("cancel", ANYONE, in_menu=False),
+    # issue 23: a resident erases their data (the note in their help names /forget)
+    Feature("forget", frozenset({"resident"}), in_menu=False, area=Area.PRIVACY, in_help=False),
 )
 BY_COMMAND = {f.command: f for f in FEATURES}
 BY_AREA = {f.area: f for f in FEATURES if f.area is not None}

@@ -267,20 +267,29 @@ def mask_phones(text: str) -> str:
     return _PHONE_LIKE.sub(t("agency.hidden_phone"), text)
 
 
-def card_text(referral: Referral, request: Request, agency: Agency, category: str) -> str:
+def card_text(referral: Referral, request: Request, agency: Agency, category: str, *,
+              sensitive: bool = False) -> str:
     """The referral's card in a focal point's chat: code, category, neighbourhood, the
     resident's text, its state; the phone (and a number typed in the text) only if the
     resident agreed to the agency's call. (Photos and the location go as their own
-    messages.)"""
-    consent = focal_point_sees_phone(referral, request)
+    messages.) A `sensitive` category (`org.is_sensitive`, issue 23): category,
+    neighbourhood and state only; no text, phone, photos or place."""
+    consent = card_shows_phone(referral, request, sensitive=sensitive)
+    text = (t("privacy_chat.hidden_details") if sensitive else request.description if consent
+            else mask_phones(request.description))
     lines = [t("agency.card", office=request.office_name, agency=agency.short_name,
                code=shown_code(request.code), category=category,
-               hood=request.neighbourhood_name or t("agency.unsure_hood"),
-               text=request.description if consent else mask_phones(request.description))]
+               hood=request.neighbourhood_name or t("agency.unsure_hood"), text=text)]
     if consent:
         lines.append(t("agency.card_phone", phone=to_persian_digits(request.phone or "")))
     lines.append(t("agency.card_state", state=state_name(referral.state)))
     return "\n".join(lines)
+
+
+def card_shows_phone(referral: Referral, request: Request, *, sensitive: bool = False) -> bool:
+    """Whether the focal point's card shows the resident's phone: a recorded look
+    (`storage.privacy.log_look(kind="phone", through="agency")`)."""
+    return not sensitive and focal_point_sees_phone(referral, request)
 
 
 @dataclass(frozen=True)

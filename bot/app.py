@@ -40,6 +40,7 @@ from handlers import (
     invite,
     people,
     referral_card,
+    privacy,
     requests,
     start,
     submissions,
@@ -120,6 +121,8 @@ def build_application(
     for group, gate in access.handlers():
         application.add_handler(gate, group=group)
     application.bot_data[HOOKS_KEY] = form_hooks(services)
+    # /forget works mid-form too: before the conversation, which would take the command
+    application.add_handlers(privacy.handlers())
     application.add_handler(forms.edit_handler())  # before the conversation: edits stop there
     application.add_handler(forms.conversation(services.forms))
     for module in (submissions, requests, supervisor, invite, people, agency, referral_card,
@@ -135,7 +138,7 @@ def form_hooks(services: Services) -> FormHooks:
     """What each feature adds to the forms conversation, joined in this order: where
     completed forms go, guards, receipts, what follows, notes, fallbacks outside a form."""
     return FormHooks.join(module.form_hooks(services)
-                          for module in (submissions, requests, agency, xlsforms, start))
+                          for module in (submissions, requests, agency, xlsforms, privacy, start))
 
 
 def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

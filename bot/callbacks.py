@@ -33,6 +33,7 @@ class Area(StrEnum):
     PEOPLE = "ppl"
     AGENCY = "agy"      # a focal point's referral cards
     REFERRAL = "rfl"    # the office's side of a referral (by-hand recording)
+    PRIVACY = "prv"
 
 
 Fields = tuple[tuple[str, str], ...]
@@ -124,6 +125,8 @@ SCHEMA: dict[tuple[Area, str], Fields] = {
     (Area.PEOPLE, "p"): (("province", "int"),),
     (Area.PEOPLE, "d"): (("person", "int"), ("kind", "str")),
     (Area.PEOPLE, "a"): (("person", "int"), ("kind", "str")),
+    # a resident's «حذف اطلاعات من»: ask, confirmed, kept
+    **{(Area.PRIVACY, action): () for action in ("ask", "yes", "no")},
 }
 
 

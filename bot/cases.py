@@ -191,6 +191,8 @@ async def file(services: Services, actor: Person, new: NewRequest) -> tuple[Chan
                           if h.id == new.neighbourhood_id), hood_name)
     hold = held_until(services, new.category, db.now())
     first_line = short(new.description.strip().splitlines()[0], 120)
+    if services.org.is_sensitive(new.category):  # the office's supervisors are told too
+        first_line = t("privacy_chat.hidden_details")
     text_of = {"category": category_label(services, new.category), "hood": hood_name,
                "line": first_line}
     owed: list[Owed] = []
@@ -220,6 +222,8 @@ async def add(services: Services, actor: Person, request: Request, *, note: str 
         parts.append(t("case.staff_addition_photos", count=len(photos)))
     if voices:
         parts.append(t("case_loop.staff_addition_voices", count=len(voices)))
+    if services.org.is_sensitive(request.category):  # issue 23: on the card only
+        parts = [t("privacy_chat.hidden_details")]
     notices = await staff_notices(services, actor, request, "addition",
                                   t("case.staff_addition", code=shown_code(request.code),
                                     what=" + ".join(parts)))

@@ -17,6 +17,7 @@ from bot.delivery import deliver_due
 from bot.forms.model import FormDefinition
 from bot.locale.jalali import weekday_index
 from bot.locale.text import t
+from bot.privacy import owe_admin_looks
 from bot.quiet_hours import quiet_until
 from bot.reports.digest import Labels, build_digest, form_digests
 from bot.reports.periods import DigestTimes, due_periods, period_of, send_moment
@@ -93,6 +94,8 @@ async def enqueue_due_digests(services: Services, now: datetime) -> int:
             done = await outbox.owe_all(db, notices, now)
             owed += sum(new for new, notice in zip(done, notices, strict=True)
                         if notice.photo is None)
+        if period.kind == "month":  # issue 23: the admins told how many looks, by whom
+            owed += await owe_admin_looks(services, period.key, period.start, period.end, now)
     return owed
 
 

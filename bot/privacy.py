@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.locale.jalali import format_datetime, local_datetime
 from bot.locale.normalize import to_persian_digits
 from bot.locale.text import role_name, t
 from bot.services import Services
+from storage import outbox, people
 from storage import privacy as store
 from storage.db import utc_now_iso
+from storage.outbox import Owed
 from storage.privacy import Look, RetentionRun
 
 RETENTION_TIME = time(4, 0)  # local: the daily run comes after the 03:30 backup
@@ -108,6 +110,26 @@ async def looks_digest(services: Services, start: datetime, end: datetime) -> st
     """The admins' digest line for [start, end): wired into the monthly digest."""
     rows = await store.looks_by_person(services.db, utc_now_iso(start), utc_now_iso(end))
     return looks_digest_line(rows)
+
+
+async def period_looks(services: Services, start: date, end: date) -> str | None:
+    """The admins' line for the local days [start, end] (a Jalali month's digest)."""
+    tz = services.settings.timezone
+    return await looks_digest(services, datetime.combine(start, time(0), tzinfo=tz),
+                              datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz))
+
+
+async def owe_admin_looks(services: Services, period_key: str, start: date, end: date,
+                          now: datetime) -> int:
+    """With the monthly digests: each active admin owed the month's looks line (once)."""
+    line = await period_looks(services, start, end)
+    if line is None:
+        return 0
+    admins = await people.active_with_role(services.db, "admin")
+    done = await outbox.owe_all(services.db, [
+        Owed(f"looks:{period_key}:{person.id}", person.user_id, line)
+        for person, _since in admins], now)
+    return sum(done)
 
 
 # ----- the daily retention job -----

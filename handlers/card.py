@@ -14,6 +14,8 @@ from bot.delivery import deliver_due
 from bot.locale.jalali import format_date, format_datetime, local_date
 from bot.locale.phones import shown_phone
 from bot.locale.text import t
+from bot.privacy import resident_label
+from handlers import privacy
 from handlers.context import BotContext, beside
 from storage import referrals
 from storage import requests as store
@@ -75,25 +77,34 @@ async def trail(context: BotContext, request: Request, *, public_only: bool) -> 
 async def card_text(context: BotContext, request: Request, *, for_staff: bool) -> str:
     """The request as the resident or the staff see it, always under the message limit."""
     services = context.services
+    details = privacy.sees_details(context, request)  # a sensitive category: few see it
     text = t("request.card", code=shown_code(request.code),
              category=category_label(services, request.category),
              hood=hood_of(request), office=request.office_name,
              status=t(f"status.{request.status}"), date=day_of(context, request.created_at),
-             description=short(request.description, 1600))
+             description=short(request.description, 1600) if details
+             else t("privacy_chat.hidden_details"))
     if request.duplicate_of:
         text += "\n" + t("request.notice_duplicate", other=shown_code(request.duplicate_of))
+    phone_shown = False
     if for_staff:
-        if request.anonymous:
+        if request.resident_user_id < 0:  # forgotten: «ساکن (حذف‌شده)», unreachable
+            text += "\n" + t("inbox.resident_named", name=resident_label("", True))
+        elif request.anonymous or not details:
             text += "\n" + t("inbox.resident_anonymous")
         else:
             text += "\n" + t("inbox.resident_named", name=request.resident_name)
             if access.sees_phone(context.me(), request) and request.phone:
                 text += "\n" + t("inbox.resident_phone", phone=shown_phone(request.phone))
+                phone_shown = True
         if request.assignee_name:
             text += "\n" + t("inbox.assigned", name=request.assignee_name)
         text += "".join("\n" + line for line in await agency_loop.card_lines(
             services, await referrals.of_request(context.db, request.id)))
-    lines = await trail(context, request, public_only=not for_staff)
+        await privacy.record_card_look(
+            context, request, phone_shown=phone_shown,
+            details_shown=details and context.services.org.is_sensitive(request.category))
+    lines = await trail(context, request, public_only=not for_staff) if details else []
     return (text + t("request.card_trail") + "\n" + "\n".join(lines[-8:]))[:4000]
 
 

@@ -55,23 +55,37 @@ class FormHooks:
 
     @classmethod
     def join(cls, parts: Iterable[FormHooks]) -> FormHooks:
-        """The parts together, in order; a sink, guard, after or note given twice is an
-        error in the wiring."""
+        """The parts together, in order; a sink, guard or after given twice is an error in
+        the wiring; notes after the same form's answers are shown one under the other."""
         whole = cls()
         for part in parts:
             pairs: list[tuple[dict[str, Any], dict[str, Any]]] = [
                 (whole.sinks, part.sinks), (whole.guards, part.guards),
-                (whole.afters, part.afters), (whole.answer_notes, part.answer_notes)]
+                (whole.afters, part.afters)]
             for mine, theirs in pairs:
                 twice = set(mine) & set(theirs)
                 if twice:
                     raise ValueError(f"form hooks given twice: {sorted(twice)}")
                 mine.update(theirs)
+            for form, note in part.answer_notes.items():
+                whole.answer_notes[form] = _both(whole.answer_notes.get(form), note)
             whole.receipts += part.receipts
             whole.text_fallbacks += part.text_fallbacks
             whole.plain_message = part.plain_message or whole.plain_message
             whole.take_offer = part.take_offer or whole.take_offer
         return whole
+
+
+def _both(first: AnswerNote | None, second: AnswerNote) -> AnswerNote:
+    """Two features' notes after the same answer, one under the other."""
+    if first is None:
+        return second
+
+    def both(context: BotContext, question: str, value: Any) -> str | None:
+        lines = [n for n in (first(context, question, value), second(context, question, value))
+                 if n]
+        return "\n".join(lines) or None
+    return both
 
 
 def hooks_of(context: BotContext) -> FormHooks:

@@ -8,6 +8,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.callbacks import Area, encode, tap
 from bot.locale.text import role_name, t
+from handlers import privacy
+from handlers.card import deliver_now
 from handlers.context import BotContext, answer_once, inline, send, show, tapped
 from handlers.menu import register_commands
 from storage import offices
@@ -101,8 +103,9 @@ async def people_button(update: Update, context: BotContext) -> None:
             await answer_once(update, context, t("access.stale_button"), alert=True)
             return
         target = await people_store.set_active(
-            context.db, target.id, action == "a", actor_id=context.me().id
-        )
+            context.db, target.id, action == "a", actor_id=context.me().id,
+            returned=await privacy.returned_notices(context, target))
+        await deliver_now(update, context)  # the colleagues told of the requests back in the pool
         done = "people.activated" if target.active else "people.deactivated"
         await answer_once(update, context, t(done, name=_name(target)))
         await register_commands(context.bot, target.user_id, target.effective_role)

@@ -23,7 +23,7 @@ from bot.locale.numbers import tokens
 from bot.locale.text import role_name, t
 from bot.org import resident_help
 from bot.services import Services
-from handlers import forms
+from handlers import forms, privacy
 from handlers.context import BotContext, answer_once, send
 from handlers.form_hooks import FormHooks
 from handlers.menu import features_for, help_text, menu_for, register_commands
@@ -54,6 +54,8 @@ async def greet(update: Update, context: BotContext) -> None:
     text = t(f"start.greet_{role}", name=name, scope=await scope_name(context, person))
     if not person.active and person.role != "resident":
         text = t("access.deactivated") + "\n\n" + text
+    if role == "resident":  # first contact: what is kept, who sees it, how to erase it
+        text = privacy.first_contact(context, text)
     await send(update, context, text, menu_for(context, role))
     await register_commands(context.bot, person.user_id, role)
 
@@ -110,8 +112,11 @@ async def help_command(update: Update, context: BotContext) -> None:
     """/help: what each menu item does for this role; a resident's names the buttons and
     gives their office's phone, address and hours (`org.resident_help`)."""
     role = context.me().effective_role
-    text = await resident_help_text(context) if role == "resident" else help_text(role)
-    await send(update, context, text, menu_for(context, role))
+    if role == "resident":  # the privacy note and «حذف اطلاعات من» (the menu stays shown)
+        await send(update, context, *privacy.resident_help(
+            context, await resident_help_text(context)))
+        return
+    await send(update, context, help_text(role), menu_for(context, role))
 
 
 async def resident_help_text(context: BotContext) -> str:
@@ -235,7 +240,7 @@ async def offer_request(update: Update, context: BotContext) -> None:
         InlineKeyboardButton(t("start.offer_yes"), callback_data=encode(tap(Area.FORM, "new"))),
         InlineKeyboardButton(t("start.offer_no"), callback_data=encode(tap(Area.FORM, "nonew"))),
     ]])
-    await send(update, context, t("start.offer"), markup)
+    await send(update, context, privacy.first_contact(context, t("start.offer")), markup)
 
 
 def prefill_from(offer: dict[str, Any]) -> dict[str, object]:

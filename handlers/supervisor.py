@@ -16,11 +16,13 @@ from bot.locale.jalali import format_date
 from bot.locale.ranges import RangeRefusal, read_range
 from bot.locale.text import t
 from bot.planning import labels_from, scope_of
+from bot.privacy import period_looks
 from bot.reports.digest import build_digest
 from bot.reports.export import build_export, export_file_name
 from bot.reports.periods import Period, period_of
 from handlers.context import BotContext, answer_once, inline, send, tapped
 from storage.people import add_digest_chat
+from storage.privacy import log_look
 
 
 async def digest(update: Update, context: BotContext) -> None:
@@ -56,7 +58,11 @@ async def digest_button(update: Update, context: BotContext) -> None:
         tz=services.settings.timezone, labels=labels_from(services.forms),
         overdue_days=services.settings.overdue_days,
         overdue_by_category=services.org.overdue_days, now=context.now(), org=services.org)
-    await send(update, context, result.text)
+    text = result.text
+    if period.kind == "month" and context.me().role == "admin":  # the month's looks
+        looks = await period_looks(services, period.start, period.end)
+        text += "\n\n" + looks if looks else ""
+    await send(update, context, text[:4096])
     if result.chart is not None:
         chat = update.effective_chat
         assert chat is not None
@@ -91,7 +97,11 @@ async def send_export(update: Update, context: BotContext, start: date, end: dat
     office_ids, scope = await scope_of(services, me)
     data, counts = await build_export(
         context.db, services.forms, office_ids=office_ids, start=start, end=end,
-        tz=services.settings.timezone, with_phones=me.role == "admin", org=services.org)
+        tz=services.settings.timezone, with_phones=me.role == "admin", org=services.org,
+        withheld=services.org.sensitive)  # sensitive text only by `tashilyar export --with-text`
+    if counts.get("requests"):  # residents' text (and an admin's, phones): a recorded look
+        await log_look(context.db, person_id=me.id, kind="export", through="chat",
+                       detail=export_file_name(start, end))
     chat = update.effective_chat
     assert chat is not None
     caption = t("export.caption", scope=scope, first=format_date(start), last=format_date(end),

@@ -49,6 +49,7 @@ class RequestFilter:
     overdue: bool = False
     code: str | None = None  # digits of a tracking code, or part of one
     words: str | None = None
+    unsearchable: Sequence[str] = ()  # categories whose text `words` never matches
     sort: str = "new"
     start: str | None = None
     end: str | None = None
@@ -75,8 +76,11 @@ class RequestFilter:
             params.append(f"%{self.code}%")
         if self.words:
             clauses.append("r.description LIKE ? ESCAPE '\\'")
+            if self.unsearchable:  # a sensitive category's text: not even by a search
+                clauses.append(f"r.category NOT IN ({_marks(self.unsearchable)})")
             escaped = self.words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
+            params += list(self.unsearchable)
         if self.start and self.end:
             clauses.append("r.created_at >= ? AND r.created_at < ?")
             params += [self.start, self.end]

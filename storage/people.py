@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
-from storage import audit
+from storage import audit, outbox
 from storage.db import Database, Row, utc_now_iso
+from storage.outbox import Owed
+from storage.requests import OPEN_SQL
 
 ROLES = ("admin", "supervisor", "facilitator", "resident", "agency")
 STAFF_ROLES = ("admin", "supervisor", "facilitator")
@@ -278,20 +280,50 @@ async def list_staff(
     return [_person(r) for r in rows]
 
 
-async def set_active(db: Database, person_id: int, active: bool, *, actor_id: int) -> Person:
-    """Deactivate or reactivate a staff member; takes effect on their next update."""
+Returned = Callable[[Sequence[tuple[int, str, int]]], Iterable[Owed]]
+
+
+async def set_active(db: Database, person_id: int, active: bool, *, actor_id: int,
+                     returned: Returned | None = None) -> Person:
+    """Deactivate or reactivate a staff member; takes effect on their next update. A
+    deactivation also ends their dashboard sessions (migration 0011's trigger) and returns
+    their open requests to their office's pool (a `release` in each trail); `returned(
+    [(id, code, office id)])` are the notices to their colleagues, owed in the same
+    transaction."""
+    now = db.now()
+    stamp = utc_now_iso(now)
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE people SET active = ?, updated_at = ? WHERE id = ?",
-            (int(active), db.now_iso(), person_id),
+            (int(active), stamp, person_id),
         )
         await audit.record(
-            tx, "person.activate" if active else "person.deactivate", at=db.now_iso(),
+            tx, "person.activate" if active else "person.deactivate", at=stamp,
             actor_id=actor_id, subject=f"person:{person_id}",
         )
+        if not active:
+            await _return_requests(tx, person_id, stamp, now, returned)
     person = await get_person_by_id(db, person_id)
     assert person is not None
     return person
+
+
+async def _return_requests(tx: aiosqlite.Connection, person_id: int, stamp: str,
+                           now: datetime, returned: Returned | None) -> None:
+    """A leaving colleague's open requests back in their office's pool, colleagues told."""
+    rows = [(int(r[0]), str(r[1]), int(r[2])) for r in await (await tx.execute(
+        f"SELECT id, code, office_id FROM requests WHERE assignee_id = ? AND status IN "
+        f"{OPEN_SQL} ORDER BY id", (person_id,))).fetchall()]
+    if not rows:
+        return
+    await tx.executemany(
+        "UPDATE requests SET assignee_id = NULL, version = version + 1, updated_at = ? "
+        "WHERE id = ?", [(stamp, r[0]) for r in rows])
+    await tx.executemany(
+        "INSERT INTO request_events (request_id, at, actor_id, kind, public) "
+        "VALUES (?, ?, ?, 'release', 0)", [(r[0], stamp, person_id) for r in rows])
+    for owed in returned(rows) if returned else ():
+        await outbox.owe(tx, owed, now)
 
 
 async def active_with_role(db: Database, role: str) -> list[tuple[Person, str | None]]:

@@ -144,6 +144,8 @@ async def _event(tx: aiosqlite.Connection, referral_id: int, stamp: str, kind: s
 
 async def _owe(tx: aiosqlite.Connection, notices: Sequence[Owed], now: datetime) -> None:
     for owed in notices:
+        if owed.chat_id < 0:  # a forgotten resident (storage.privacy): nobody to tell
+            continue
         await outbox.enqueue(tx, owed.key, owed.chat_id, owed.text, now=now,
                              buttons=owed.buttons, not_before=owed.not_before)
 

@@ -390,6 +390,8 @@ async def waiting_first_response(db: Database, cutoffs: Mapping[str, str],
 
 
 async def _owe(tx: aiosqlite.Connection, owed: Owed, now: datetime) -> None:
+    if owed.chat_id < 0:  # a forgotten resident (storage.privacy): nobody to tell
+        return
     await outbox.owe(tx, owed, now)
 
 

@@ -78,6 +78,7 @@ invite:supervisor:pamenar       ok    deny  deny     deny      deny  deny      d
 invite:supervisor:kerman        ok    deny  deny     deny      deny  deny      deny     deny  deny
 people                          ok    deny  deny     deny      deny  deny      deny     deny  deny
 referrals                       deny  deny  deny     deny      deny  deny      deny     deny  deny
+forget                          deny  deny  deny     deny      deny  deny      ok       ok    ok
 """)
 
 # Button families, with forged data aimed at a fresh request of office A ({rid}) or C
@@ -143,6 +144,8 @@ agy:ack:1:1                     deny  deny  deny     deny      deny  deny      d
 rfl:req:{rid}                   ok    ok    ok       scope     ok    scope     deny     deny  deny
 rfl:show:1                      ok    ok    ok       scope     ok    scope     deny     deny  deny
 rfl:ack:1:99                    ok    ok    ok       scope     ok    scope     deny     deny  deny
+prv:ask                         deny  deny  deny     deny      deny  deny      ok       ok    ok
+prv:no                          deny  deny  deny     deny      deny  deny      ok       ok    ok
 zzz:1                           stale stale stale    stale     stale stale     stale    stale stale
 """)
 
@@ -179,7 +182,7 @@ EFFECTS: dict[str, set[str]] = {
     "inv:o:facilitator:{far_office}": {"invites", "audit"},
     "inv:o:supervisor:{office}": {"invites", "audit"},
     "inv:p:{province}": {"invites", "audit"},
-    "ppl:d:{pid}:o": {"target_active", "audit"},
+    "ppl:d:{pid}:o": {"target_active", "audit", "outbox"},  # their requests back: colleagues told
     "ppl:a:{pid}:o": {"target_active", "audit"},
 }
 
@@ -212,6 +215,7 @@ OUTCOME_OF_KEY = {
         "agency_loop.office_none", "agency_loop.office_card", "agency_loop.office_changed",
         "invite.choose_office", "invite.created", "people.choose_office", "people.title",
         "people.empty", "people.activated", "people.deactivated",
+        "privacy_chat.confirm", "privacy_chat.kept",
     ), "ok"),
 }
 

@@ -18,6 +18,7 @@ from bot.locale.jalali import today as local_today
 from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import role_name, t
 from bot.planning import labels_from
+from bot.privacy import resident_label
 from bot.reports import dashboard as figures
 from bot.reports.export import cell, form_cell, form_columns, jalali_instant
 from storage import dashboard as reads
@@ -25,6 +26,7 @@ from storage import offices as office_store
 from storage import requests as request_store
 from storage.db import Row
 from storage.sessions import Session
+from web import privacy_web
 from web.access_web import offices_in_view, visible_request
 from web.state import api, error_json, state_of
 
@@ -140,6 +142,7 @@ async def request_filter(web_request: WebRequest, found: Session) -> reads.Reque
         category=query.get("category") or None, hood_id=_int(query.get("hood")),
         overdue=query.get("overdue") == "1", code=code,
         words=None if code or not q else query.get("q", "").strip()[:100],
+        unsearchable=tuple(sorted(state_of(web_request).services.org.sensitive)),
         sort=query.get("sort", "new") if query.get("sort") in ("new", "old", "overdue")
         else "new")
 
@@ -157,7 +160,8 @@ def request_item(web_request: WebRequest, row: Row, rule: reads.Overdue,
             "created_jalali": jalali_instant(row["created_at"], tz),
             "overdue": figures.is_overdue(row["status"], row["category"], row["created_at"],
                                           rule),
-            "summary": row["description"][:140]}
+            "summary": "" if privacy_web.sensitive(web_request, row["category"])
+            else row["description"][:140]}
 
 
 async def filters_json(web_request: WebRequest, found: Session) -> dict[str, Any]:
@@ -205,7 +209,8 @@ async def request_detail(web_request: WebRequest, found: Session) -> Response:
     place = next((a for a in attachments if a["kind"] == "location"), None)
     item.update(
         text=request.description,
-        resident=t("export.anonymous") if request.anonymous else request.resident_name,
+        resident=t("export.anonymous") if request.anonymous else resident_label(
+            request.resident_name, request.resident_user_id < 0),
         location={"lat": place["latitude"], "lon": place["longitude"]} if place else None,
         photos=[f"/app/requests/{request.code}/photos/{n}" for n in range(1, len(photos) + 1)])
     if access.sees_phone(found.person, request):
@@ -221,6 +226,11 @@ async def request_detail(web_request: WebRequest, found: Session) -> Response:
         trail.append({"when": event.at, "when_jalali": jalali_instant(event.at, tz),
                       "kind": event.kind, "label": label, "actor": actor,
                       "note": event.note or "", "public": event.public})
+    if not privacy_web.sees_details(web_request, found, request):
+        privacy_web.withhold(item, trail)  # a sensitive category: no look at a person
+    else:
+        await privacy_web.record(web_request, found, "phone" if "phone" in item else "request",
+                                 request)
     return JSONResponse({"request": item, "trail": trail})
 
 
@@ -252,6 +262,8 @@ async def map_data(web_request: WebRequest, found: Session) -> Response:
     points = []
     for row in await reads.located(db, ids, start, end, category=category,
                                    statuses=() if not status else statuses):
+        if row["kind"] == "request" and privacy_web.sensitive(web_request, row["category"]):
+            continue  # a sensitive request's exact place stays off the map
         if row["kind"] == "request":
             label = categories.get(row["category"], row["category"])
             url = f"/app/requests/{row['code']}"

@@ -17,6 +17,7 @@ from bot.reports import dashboard as figures
 from storage import dashboard as reads
 from storage import requests as request_store
 from storage.sessions import Session
+from web import privacy_web
 from web.access_web import visible_request
 from web.api import category_labels, form_table, listed_forms, request_filter, request_item
 from web.state import api, error_json, state_of
@@ -53,8 +54,11 @@ async def export_requests(web_request: WebRequest, found: Session) -> Response:
     table = []
     for row in rows:
         item = request_item(web_request, row, where.overdue_rule, categories)
-        item["text"] = row["description"]
+        item["text"] = "" if privacy_web.sensitive(web_request, row["category"]) else (
+            row["description"])
         table.append([item[key] for key, _ in REQUEST_COLUMNS])
+    if any(row[-1] for row in table):  # residents' text: a recorded look
+        await privacy_web.record(web_request, found, "export", detail=f"requests.{kind}")
     data = _table(kind, t("export.requests_sheet"), [t(k) for _, k in REQUEST_COLUMNS], table)
     return _file(data, "requests", kind)
 
@@ -75,7 +79,8 @@ async def photo(web_request: WebRequest, found: Session) -> Response:
     """The n-th photo of a request the person may see, from the messenger's file API."""
     web = state_of(web_request)
     request = await visible_request(web_request, found, web_request.path_params["code"])
-    if request is None or web.bot is None:
+    if request is None or web.bot is None or not privacy_web.sees_details(
+            web_request, found, request):
         return error_json(404, "dashboard.not_found")
     photos = [a["file_id"] for a in await request_store.attachments(web.services.db, request.id)
               if a["kind"] == "photo" and a["file_id"]]
@@ -88,6 +93,7 @@ async def photo(web_request: WebRequest, found: Session) -> Response:
     except TelegramError as error:
         log.warning("photo of a request could not be fetched (%s)", type(error).__name__)
         return error_json(502, "dashboard.photo_failed")
+    await privacy_web.record(web_request, found, "media", request, detail=f"photo {number}")
     return Response(data, media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=3600"})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -153,14 +153,17 @@ async def build_export(
     db: Database, forms: dict[str, FormDefinition], *, office_ids: Sequence[int],
     start: date, end: date, tz: ZoneInfo, with_phones: bool,
     progress: Progress | None = None, org: Organisation | None = None,
+    withheld: Collection[str] = (),
 ) -> tuple[bytes, dict[str, int]]:
     """The workbook's bytes and how many rows each sheet got. Read on one of the database's
     readers, from one snapshot: the bot goes on writing while a large export is built.
-    With `org`, a sheet of the referrals to agencies too (issue 22)."""
+    With `org`, a sheet of the referrals to agencies too (issue 22). Requests of the
+    `withheld` (sensitive) categories keep their category, neighbourhood, dates and status
+    only: no text, phone or notes (issue 23; `--with-text` passes none)."""
     async with db.reader() as reader:
         book, counts = await _workbook(reader, forms, office_ids=office_ids, start=start,
                                        end=end, tz=tz, with_phones=with_phones,
-                                       progress=progress)
+                                       progress=progress, withheld=frozenset(withheld))
         if org is not None:
             counts["referrals"] = await _referrals(book, reader, forms, org, office_ids,
                                                    start, end, tz, db.now())
@@ -172,6 +175,7 @@ async def build_export(
 async def _workbook(
     db: Queries, forms: dict[str, FormDefinition], *, office_ids: Sequence[int],
     start: date, end: date, tz: ZoneInfo, with_phones: bool, progress: Progress | None,
+    withheld: frozenset[str] = frozenset(),
 ) -> tuple[Workbook, dict[str, int]]:
     book = Workbook(write_only=True)
     hoods = await exports.neighbourhood_names(db) | {"unsure": t("request.unsure")}
@@ -187,13 +191,14 @@ async def _workbook(
             counts[form.name] = await _submissions(book, db, form, office_ids, start, end,
                                                    tz, hoods, progress)
     counts["requests"], counts["events"] = await _requests(
-        book, db, forms, office_ids, start, end, tz, with_phones)
+        book, db, forms, office_ids, start, end, tz, with_phones, withheld)
     return book, counts
 
 
 async def _requests(book: Workbook, db: Queries, forms: dict[str, FormDefinition],
                     office_ids: Sequence[int], start: date, end: date, tz: ZoneInfo,
-                    with_phones: bool) -> tuple[int, int]:
+                    with_phones: bool, withheld: frozenset[str] = frozenset()
+                    ) -> tuple[int, int]:
     request_form = forms.get("resident_request")
     category_q = request_form.question("category") if request_form else None
     categories = {c.value: c.label for c in category_q.choices} if category_q else {}
@@ -213,17 +218,19 @@ async def _requests(book: Workbook, db: Queries, forms: dict[str, FormDefinition
     first, last = _utc_bounds(start, end, tz)
     count = events_count = 0
     async for row in exports.request_rows(db, office_ids, first, last):
+        hidden = row["category"] in withheld
         values = [code_cell(row["code"]), jalali_instant(row["created_at"], tz),
                   row["created_at"],
                   row["office"], row["hood"] or t("request.unsure"),
                   categories.get(row["category"], row["category"]),
-                  t(f"status.{row['status']}"), persian_digits_in_text(row["description"]),
+                  t(f"status.{row['status']}"),
+                  "" if hidden else persian_digits_in_text(row["description"]),
                   row["assignee"] or "", row["photos"], row["voices"],
                   code_cell(row["duplicate_of"]), jalali_instant(row["first_response_at"], tz),
                   row["first_response_at"] or "",
                   {"yes": t("form.yes"), "no": t("form.no")}.get(row["solved"], "")]
         if with_phones:
-            values.append(row["phone"] or "")
+            values.append("" if hidden else row["phone"] or "")
         requests.append(values)
         count += 1
         for event in await exports.request_events(db, row["id"], t("export.anonymous")):
@@ -232,7 +239,8 @@ async def _requests(book: Workbook, db: Queries, forms: dict[str, FormDefinition
                 t(f"export.kind_{event['kind']}"),
                 t(f"status.{event['old_status']}") if event["old_status"] else "",
                 t(f"status.{event['new_status']}") if event["new_status"] else "",
-                event["note"] or "", t("form.yes") if event["public"] else t("form.no"),
+                "" if hidden else event["note"] or "",
+                t("form.yes") if event["public"] else t("form.no"),
                 code_cell(event["other_code"]), event["target"] or "", event["actor"] or ""])
             events_count += 1
     return count, events_count

@@ -57,7 +57,8 @@ def sheet_row(row: SheetRow, org: Organisation, categories: Mapping[str, str],
         _day(row.letter_date), _moment(row.acknowledged_at, tz), _day(row.promised_date),
         _moment(row.done_at, tz), _moment(row.closed_at, tz), row.taken_by_name or "",
         t("agency.yes") if overdue else t("agency.no"),
-        persian_digits_in_text(row.last_note or ""),
+        "" if org.is_sensitive(row.category)  # a sensitive request's notes: issue 23
+        else persian_digits_in_text(row.last_note or ""),
     ]
 
 
