@@ -40,19 +40,19 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from storage.sessions import create_session
-from web.app import build_web_app
-from web.server import WebServer
 
 from bench.throughput import TOKEN, Driver, People, add_facilitators, open_loop, percentile
 from bot.app import ALLOWED_UPDATES, build_application, open_services
 from bot.clock import SYSTEM_CLOCK
 from bot.config import SHIPPED_ORG_FILE, Settings
-from bot.forms.model import load_forms
+from bot.forms.loader import load_forms
 from bot.org import load_organisation
 from bot.sandbox import FakeBotAPI, FakeRequest
 from bot.services import Services
 from storage.db import Database
+from storage.sessions import create_session
+from web.app import build_web_app
+from web.server import WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Tehran")
