@@ -4,6 +4,7 @@ API, each behind the same access check as the page."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -50,13 +51,17 @@ async def export_requests(web_request: WebRequest, found: Session) -> Response:
     where = await request_filter(web_request, found)
     rows = await reads.requests_all(state_of(web_request).services.db, where)
     categories = category_labels(web_request)
-    table = []
-    for row in rows:
-        item = request_item(web_request, row, where.overdue_rule, categories)
-        item["text"] = row["description"]
-        table.append([item[key] for key, _ in REQUEST_COLUMNS])
-    data = _table(kind, t("export.requests_sheet"), [t(k) for _, k in REQUEST_COLUMNS], table)
-    return _file(data, "requests", kind)
+
+    def build() -> bytes:  # tens of thousands of rows: in a thread, not on the bot's loop
+        table = []
+        for row in rows:
+            item = request_item(web_request, row, where.overdue_rule, categories)
+            item["text"] = row["description"]
+            table.append([item[key] for key, _ in REQUEST_COLUMNS])
+        return _table(kind, t("export.requests_sheet"), [t(k) for _, k in REQUEST_COLUMNS],
+                      table)
+
+    return _file(await asyncio.to_thread(build), "requests", kind)
 
 
 async def export_form(web_request: WebRequest, found: Session) -> Response:
@@ -66,8 +71,9 @@ async def export_form(web_request: WebRequest, found: Session) -> Response:
     if form is None or kind not in ("xlsx", "csv"):
         return error_json(404, "dashboard.not_found")
     columns, rows = await form_table(web_request, found, form)
-    data = _table(kind, form.title, [label for _, label in columns],
-                  [[row.get(name, "") for name, _ in columns] for row in rows])
+    data = await asyncio.to_thread(
+        _table, kind, form.title, [label for _, label in columns],
+        [[row.get(name, "") for name, _ in columns] for row in rows])
     return _file(data, form.name, kind)
 
 
