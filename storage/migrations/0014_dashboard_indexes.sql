@@ -16,6 +16,11 @@ CREATE INDEX IF NOT EXISTS submissions_counts ON submissions(office_id, form, cr
 -- the forms' counts of a period (every form at once),
 CREATE INDEX IF NOT EXISTS submissions_office_created_form
     ON submissions(office_id, created_at, form);
+-- the requests open at a period's end, their category read from the index (it replaces
+-- 0007's requests_office_status, its first columns),
+DROP INDEX IF EXISTS requests_office_status;
+CREATE INDEX IF NOT EXISTS requests_office_status_category
+    ON requests(office_id, status, created_at, category);
 -- the trends' resolved requests, and the closed requests still open at a period's end
 -- (closed after it began, so changed after it: storage.dashboard.counts_many),
 CREATE INDEX IF NOT EXISTS requests_office_resolved ON requests(office_id, resolved_at);
