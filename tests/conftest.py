@@ -79,3 +79,14 @@ async def seat(db: Database, user: SimUser, role: str, office: str | None = None
     code = await create_invite(db, role=role, office_id=office_id, province_id=province,
                                created_by=None, days=1)
     return (await redeem_invite(db, code, user_id=user.id, display_name=user.first_name)).id
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The count of (state, input) pairs tests/test_every_input.py covered (issue 20), summed
+    over its flows and xdist's workers."""
+    reports = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
+               if getattr(r, "when", "") == "call"]
+    pairs = [v for r in reports for k, v in r.user_properties if k == "state_input_pairs"]
+    if pairs:
+        terminalreporter.write_line(
+            f"state × input: {sum(pairs)} (state, input) pairs in {len(pairs)} flows")

@@ -82,9 +82,9 @@ async def test_per_agency_figures_match_the_hand_computed_week(world: World) -> 
     assert agencies.figures_lines(found, world.org) == [
         "ارجاع به دستگاه‌ها:",
         "• آبفا: ارجاع ۳، دریافت ۴، انجام ۲، «مربوط به ما نیست» ۱؛ میانهٔ زمان دریافت "
-        "۸ ساعت، انجام ۳ روز؛ عقب‌افتاده اکنون ۱",
+        "۸ ساعت، انجام ۳ روز؛ از موعد گذشته اکنون ۱",
         "• شرکت گاز: ارجاع ۱، دریافت ۰، انجام ۰، «مربوط به ما نیست» ۰؛ میانهٔ زمان دریافت "
-        "—، انجام —؛ عقب‌افتاده اکنون ۱",
+        "—، انجام —؛ از موعد گذشته اکنون ۱",
     ]
     # Another office's figures hold none of them.
     assert await agencies.figures(world.db, world.org, [world.other_office_id], *PERIOD,

@@ -59,7 +59,8 @@ async def seed(bot: SandboxBot, live: Any) -> None:
     boss_id = await seat(bot.db, boss, "supervisor", province=province[0])
     codes = [await file_request(bot, bot.user(800 + n, f"ساکن{n}"), text, "سرآسیاب")
              for n, text in enumerate((SCRIPT_TEXT, IMG_TEXT, PLAIN_TEXT))]
-    live.facts.update(codes=codes, link=await create_login_link(bot.db, boss_id))
+    live.facts.update(codes=codes, link=await create_login_link(bot.db, boss_id),
+                      own_link=await create_login_link(bot.db, boss_id))
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +80,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def browser(live: Any) -> Iterator[Any]:
+    """The supervisor's phone, signed in by a link of its own (each test stands alone)."""
     b = d.chromium()
     try:
+        b.get(f"{live.base}/app/login?token={live.facts['own_link']}")
+        d.wait_ready(b)
         yield b
     finally:
         b.quit()

@@ -13,6 +13,7 @@ It is transport-free and thread-safe: `transport.py` serves it in process (a PTB
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import secrets
@@ -124,6 +125,18 @@ def decode_params(raw: dict[str, str]) -> dict[str, Any]:
         else:
             params[name] = value
     return params
+
+
+@dataclass
+class ApiSnapshot:
+    """The chats of a `FakeBotAPI` at one moment (`FakeBotAPI.snapshot`)."""
+
+    chats: dict[int, dict[str, Any]]
+    messages: dict[int, list[ChatMessage]]
+    files: dict[str, bytes]
+    bot_seq: dict[int, int]
+    last_seq: int
+    next_file: int
 
 
 @dataclass
@@ -266,6 +279,34 @@ class FakeBotAPI:
         """The next message id in a chat (ids are per chat, as on Telegram)."""
         with self._lock:
             return sum(1 for m in self.messages.setdefault(chat_id, []) if m.kind != "tap") + 1
+
+    # ----- saving and restoring a moment of the chats --------------------------------------
+
+    def snapshot(self) -> ApiSnapshot:
+        """The chats, files and sequence as they are now, to `restore` later (update ids and
+        callback ids run on: the messenger never reuses one)."""
+        with self._lock:
+            return ApiSnapshot(copy.deepcopy(self.chats), copy.deepcopy(self.messages),
+                               dict(self.files), dict(self.bot_seq), self.last_seq,
+                               next(self._file_ids))
+
+    def restore(self, saved: ApiSnapshot) -> None:
+        """Put the chats back as `snapshot` saw them; forget queued updates, calls, failures
+        and open taps made since."""
+        with self._lock:
+            self.chats = copy.deepcopy(saved.chats)
+            self.messages = copy.deepcopy(saved.messages)
+            self.files = dict(saved.files)
+            self.bot_seq = dict(saved.bot_seq)
+            self.last_seq = saved.last_seq
+            self._seq = itertools.count(saved.last_seq + 1)
+            self._file_ids = itertools.count(max(saved.next_file, next(self._file_ids)))
+            self._updates.clear()
+            self._taken = self._skip = 0
+            self.calls.clear()
+            self.failures.clear()
+            self.open_callbacks.clear()
+            self.callback_answers.clear()
 
     # ----- for the in-process driver --------------------------------------------------------
 

@@ -97,6 +97,22 @@ class SimUser:
             fields["caption"] = caption
         return self._message("photo", caption, **fields)
 
+    def send_album(self, count: int = 3) -> list[int]:
+        """Send several photos at once (an album: one media group, one update each)."""
+        group = f"album-{self.id}-{self.api.next_message_id(self.id)}"
+        ids = []
+        for _ in range(count):
+            small_id, small_unique = self.api.new_file_id("photo", b"small jpeg")
+            big_id, big_unique = self.api.new_file_id("photo", b"large jpeg")
+            photo = [
+                {"file_id": small_id, "file_unique_id": small_unique, "width": 90,
+                 "height": 90, "file_size": 1200},
+                {"file_id": big_id, "file_unique_id": big_unique, "width": 1280,
+                 "height": 960, "file_size": 180000},
+            ]
+            ids.append(self._message("photo", "", photo=photo, media_group_id=group))
+        return ids
+
     def send_document(self, file_name: str = "report.pdf") -> int:
         """Send a document."""
         file_id, unique_id = self.api.new_file_id("document")

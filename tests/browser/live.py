@@ -33,11 +33,10 @@ class Live:
 def live_server(settings: Any, seed: Any) -> Iterator[Live]:
     """Start the sandbox bot and the web app (`web.app.build_web_app`) on a free loopback
     port; `seed(bot, live)` fills the database first; yields the running `Live`."""
-    from web.app import build_web_app
-    from web.server import WebServer
-
     from bot.clock import SYSTEM_CLOCK, ManualClock
     from bot.sandbox import FakeBotAPI, SandboxBot
+    from web.app import build_web_app
+    from web.server import WebServer
 
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)

@@ -70,7 +70,7 @@ FIGURES = {
     "children": (180, 190, "کودک و نوجوان"), "needs": (17, 12, "نیاز تازه"),
     "needs_urgent": (3, 4, "نیاز فوری"), "requests_new": (30, 26, "درخواست تازه"),
     "requests_resolved": (21, 15, "درخواست حل‌شده"), "requests_open": (25, 22, "درخواست باز"),
-    "requests_overdue": (6, 8, "عقب‌افتاده"),
+    "requests_overdue": (6, 8, "از موعد گذشته"),
     "first_response_median_hours": (5.5, 7.0, "میانهٔ نخستین پاسخ (ساعت)"),
     "solved_rate": (0.7, 0.58, "نرخ حل"),
 }
