@@ -25,7 +25,7 @@ CREATE INDEX IF NOT EXISTS requests_office_status_category
 -- (closed after it began, so changed after it: storage.dashboard.counts_many),
 CREATE INDEX IF NOT EXISTS requests_office_resolved ON requests(office_id, resolved_at);
 CREATE INDEX IF NOT EXISTS requests_closed_updated
-    ON requests(office_id, updated_at, created_at, category, resolved_at)
+    ON requests(office_id, updated_at, status, created_at, category, resolved_at)
     WHERE status NOT IN ('received', 'in_review', 'referred');
 -- and the residents' answers to «was it solved?» of a period.
 CREATE INDEX IF NOT EXISTS request_events_answers ON request_events(at)
