@@ -187,12 +187,12 @@ def resident_steps(user: SimUser) -> list[Step]:
     in the bench: the facilitators filing forms in قلعه محمود are not sent a card for every
     request (a card on top of the question they are answering would stall the driver,
     which waits for the next button on the newest message)."""
-    return [("say", "/request", True), ("tap", "خدمات شهری و زیرساخت", False),
+    return [("say", "/request", True), ("tap", "آب، برق، گاز، کوچه و خیابان", False),
             ("tap", "پامنار", False),
             ("say", f"چراغ‌های کوچهٔ {user.first_name} خاموش است و شب‌ها تاریک است.", True),
             ("tap", t("form.skip"), True),  # no photos: the location question has the share
             ("tap", t("form.skip"), True),  # keyboard, so a new message; then skip typed
-            ("tap", "نه، بی‌نام بماند", False), ("tap", t("form.confirm"), True)]
+            ("tap", "نه، زنگ نزنید", False), ("tap", t("form.confirm"), True)]
 
 
 def facilitator_steps(user: SimUser) -> list[Step]:

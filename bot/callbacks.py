@@ -80,9 +80,18 @@ SCHEMA: dict[tuple[Area, str], Fields] = {
     (Area.STAFF, "st"): (("request", "int"), ("status", "str"), ("version", "int")),
     (Area.STAFF, "to"): (("request", "int"), ("agency", "str"), ("version", "int")),
     (Area.STAFF, "hto"): (("request", "int"), ("person", "int"), ("version", "int")),
+    # moving a request: what to change, then the new category, neighbourhood or office
+    (Area.STAFF, "mv"): _CARD,
+    (Area.STAFF, "mvk"): (("request", "int"), ("kind", "str"), ("version", "int")),
+    (Area.STAFF, "mvc"): (("request", "int"), ("category", "str"), ("version", "int")),
+    (Area.STAFF, "mvh"): (("request", "int"), ("hood", "int"), ("version", "int")),
+    (Area.STAFF, "mvo"): (("request", "int"), ("office", "int"), ("version", "int")),
     # the resident's own requests
     **{(Area.RESIDENT, action): _REQUEST for action in (
-        "show", "orig", "yes", "no", "add", "wd", "wdy", "reopen")},
+        "show", "orig", "yes", "no", "add", "wd", "wdy", "reopen",
+        "reply",  # «پاسخ به دفتر» under a notice: the addition flow for that request
+        "rpl",    # a plain message the resident sent: added to this request
+    )},
     # invites
     (Area.INVITE, "r"): (("role", "str"),),
     (Area.INVITE, "o"): (("role", "str"), ("office", "int")),

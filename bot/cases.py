@@ -29,7 +29,11 @@ from datetime import datetime
 from bot import access
 from bot.callbacks import Area, encode, tap
 from bot.locale.codes import shown_code
-from bot.locale.text import t
+from bot.locale.text import resident_status, t
+from bot.news import News, resident_news
+from bot.news import follow_button as follow_button  # the buttons, as handlers name them
+from bot.news import reply_button as reply_button
+from bot.news import solved_buttons as solved_buttons
 from bot.quiet_hours import quiet_until
 from bot.services import Services
 from storage import offices
@@ -44,7 +48,8 @@ OTHER_AGENCY = "other"  # the «another agency» button: its name is typed
 class NotAllowed(Exception):
     """The actor may not do this: `reason` is 'scope' (not their request or office),
     'colleague' (no such colleague), 'agency' (no such agency), 'unknown' (no such original
-    for a duplicate), 'self' (a duplicate of itself) or 'empty' (an addition of nothing)."""
+    for a duplicate), 'self' (a duplicate of itself), 'closed' (a duplicate of a closed
+    request), 'empty' (an addition of nothing) or 'same' (a move to where it is)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -107,17 +112,6 @@ def open_button(request_id: int) -> Rows:
     return [[(t("case.open"), encode(tap(Area.STAFF, "open", request=request_id)))]]
 
 
-def solved_buttons(request_id: int) -> Rows:
-    """«Was it solved?»: yes / no."""
-    return [[(t("case.solved_yes"), encode(tap(Area.RESIDENT, "yes", request=request_id))),
-             (t("case.solved_no"), encode(tap(Area.RESIDENT, "no", request=request_id)))]]
-
-
-def follow_button(request_id: int) -> Rows:
-    """The follower of a duplicate: see the original."""
-    return [[(t("case.follow_button"), encode(tap(Area.RESIDENT, "orig", request=request_id)))]]
-
-
 async def staff_notices(services: Services, actor: Person | None, request: Request,
                         cause: str, text: str, *, only: int | None = None) -> list[Owed]:
     """A notice to the request's assignee (or, with none, every staff member of its office),
@@ -136,43 +130,26 @@ async def staff_notices(services: Services, actor: Person | None, request: Reque
             for pid, user_id, _name in chosen if pid != me]
 
 
-def resident_notice(request: Request, text: str, buttons: Rows | None = None) -> Owed:
-    """The notice of a change to the resident, keyed by the version it produces."""
-    return Owed(f"request:{request.id}:v{request.version + 1}", request.resident_user_id, text,
-                buttons)
+def may_reply(request: Request) -> bool:
+    """A resident may answer the office on any request of theirs but a withdrawn one."""
+    return request.status != "withdrawn"
 
 
 async def follower_notices(services: Services, request: Request, status: str) -> list[Owed]:
     """Residents whose requests are duplicates of this one follow its status."""
     return [Owed(f"follow:{f.id}:{request.id}:v{request.version + 1}", f.resident_user_id,
                  t("case.follow_notice", original=shown_code(request.code),
-                   code=shown_code(f.code), status=t(f"status.{status}")),
-                 follow_button(f.id))
+                   code=shown_code(f.code), status=resident_status(status)),
+                 [*follow_button(f.id), *reply_button(f.id)])
             for f in await store.followers(services.db, request.code)
             if f.resident_id != request.resident_id]  # told as the original's resident
 
 
-def status_notice(services: Services, request: Request, status: str,
-                  note: str | None = None, extra: str | None = None) -> Owed:
-    """A notice of a new status (and its public note); after a resolution it asks
-    «was it solved?» with two buttons."""
-    text = t("request.notice_status", code=shown_code(request.code), status=t(f"status.{status}"))
-    if note:
-        text += "\n" + t("request.notice_note", note=note)
-    if extra:
-        text += "\n" + extra
-    buttons = None
-    if status == "resolved":
-        text += "\n" + t("request.notice_reopen_hint", days=services.settings.reopen_days)
-        text += "\n\n" + t("case.ask_solved")
-        buttons = solved_buttons(request.id)
-    return resident_notice(request, text, buttons)
-
-
 async def change_notices(services: Services, request: Request, status: str,
                          note: str | None = None, extra: str | None = None) -> list[Owed]:
-    """Everyone told of a status change: the resident and the followers of a duplicate."""
-    return [status_notice(services, request, status, note, extra),
+    """Everyone told of a status change: the resident (held, one message per undo window)
+    and the followers of a duplicate."""
+    return [await resident_news(services, request, News("status", status, note, extra)),
             *await follower_notices(services, request, status)]
 
 
@@ -195,7 +172,7 @@ def _allowed(request: Request, status: str) -> None:
 
 
 def _change(request: Request, notices: Sequence[Owed]) -> Change:
-    return Change(request, tuple(notices))
+    return Change(request, tuple(n for n in notices if n.text))  # not a bare retraction
 
 
 # ----- the resident's actions ------------------------------------------------------------
@@ -231,19 +208,24 @@ async def file(services: Services, actor: Person, new: NewRequest) -> tuple[Chan
 
 
 async def add(services: Services, actor: Person, request: Request, *, note: str | None,
-              photos: Sequence[tuple[str, str]]) -> Change:
-    """The resident adds a detail or photos to their open request (staff are told)."""
+              photos: Sequence[tuple[str, str]],
+              voices: Sequence[tuple[str, str]] = ()) -> Change:
+    """The resident adds a detail, photos or voice notes to their request, or answers the
+    office on a closed one (not a withdrawn one): staff are told, with what came."""
     _resident(actor, request)
-    if not note and not photos:
+    if not note and not photos and not voices:
         raise NotAllowed("empty")
-    code = shown_code(request.code)
-    what = ("«" + short(note, 200) + "»" if note else "") + (
-        (" + " if note else "") + t("case.staff_addition_photos", count=len(photos))
-        if photos else "")
+    parts = ["«" + short(note, 200) + "»"] if note else []
+    if photos:
+        parts.append(t("case.staff_addition_photos", count=len(photos)))
+    if voices:
+        parts.append(t("case_loop.staff_addition_voices", count=len(voices)))
     notices = await staff_notices(services, actor, request, "addition",
-                                  t("case.staff_addition", code=code, what=what))
+                                  t("case.staff_addition", code=shown_code(request.code),
+                                    what=" + ".join(parts)))
     changed = await store.add_from_resident(services.db, request, resident_id=actor.id,
-                                            note=note, photos=photos, notices=notices)
+                                            note=note, photos=photos, voices=voices,
+                                            notices=notices)
     return _change(changed, notices)
 
 
@@ -278,18 +260,20 @@ def can_reopen(services: Services, request: Request) -> bool:
 
 
 async def answer(services: Services, actor: Person, request: Request, *, solved: bool,
-                 reason: str | None = None) -> Change:
+                 reason: str | None = None, voices: Sequence[tuple[str, str]] = ()) -> Change:
     """The resident's answer to «was it solved?»: yes closes it (nobody told); no reopens it
-    in review with their reason (staff and followers told)."""
+    in review with their reason, typed or as voice notes (staff and followers told)."""
     _resident(actor, request)
     notices: list[Owed] = []
     if not solved:
+        said = short(reason or "", 300) if reason else t("case_loop.voice_reason")
         notices = [*await staff_notices(services, actor, request, "not_solved", t(
-            "case.staff_not_solved", code=shown_code(request.code),
-            reason=short(reason or "", 300))),
+            "case.staff_not_solved", code=shown_code(request.code), reason=said)),
             *await follower_notices(services, request, "in_review")]
     changed = await store.answer(services.db, request, resident_id=actor.id, solved=solved,
-                                 reason=reason, notices=notices)
+                                 reason=reason or (t("case_loop.voice_reason") if voices
+                                                   else None),
+                                 voices=voices, notices=notices)
     return _change(changed, notices)
 
 
@@ -383,11 +367,12 @@ async def duplicate(services: Services, actor: Person, request: Request,
         raise NotAllowed("unknown")
     if original.id == request.id:
         raise NotAllowed("self")
+    if not original.is_open:  # its resident would follow a request nobody works on
+        raise NotAllowed("closed")
     _allowed(request, "duplicate")
-    text = t("request.notice_status", code=shown_code(request.code),
-             status=t("status.duplicate"))
-    text += "\n" + t("request.notice_duplicate", other=shown_code(original.code))
-    notices = [resident_notice(request, text, follow_button(request.id))]
+    notices = [await resident_news(services, request, News(
+        "status", "duplicate", extra=t("request.notice_duplicate",
+                                       other=shown_code(original.code))))]
     changed = await store.change_status(services.db, request, "duplicate", actor_id=actor.id,
                                         duplicate_of=original.code, notices=notices)
     return _change(changed, notices)
@@ -397,10 +382,65 @@ async def note(services: Services, actor: Person, request: Request, text: str, *
                public: bool) -> Change:
     """A note on the trail: public (the resident is told) or internal (nobody is)."""
     await _staff(services, actor, request)
-    notices = [resident_notice(request, t("case.notice_note", code=shown_code(request.code),
-                                          note=text))] if public else []
+    notices = [await resident_news(services, request, News("note", note=text))] if public \
+        else []
     changed = await store.add_note(services.db, request, text, public=public,
                                    actor_id=actor.id, notices=notices)
+    return _change(changed, notices)
+
+
+async def relocate(services: Services, actor: Person, request: Request, *,
+                   category: str | None = None, hood_id: int | None = None,
+                   office_id: int | None = None) -> Change:
+    """Correct where a request belongs: its category (response times, reminders and digests
+    follow it), its neighbourhood (of its office), or its office (one of the same province;
+    its staff are told, with «open», and the old office lets it go). The resident is told;
+    the trail keeps from what to what."""
+    await _staff(services, actor, request)
+    db, code = services.db, shown_code(request.code)
+    labels = category_labels(services)
+    lines: list[str] = []
+    new_office = None
+    if category is not None:
+        if category not in labels or category == request.category:
+            raise NotAllowed("same" if category == request.category else "unknown")
+        lines.append(t("case_loop.moved_category", old=labels.get(request.category,
+                                                                  request.category),
+                       new=labels[category]))
+    if office_id is not None:
+        current = await offices.office_by_id(db, request.office_id)
+        new_office = await offices.office_by_id(db, office_id)
+        if new_office is None or current is None or not new_office.active or (
+                new_office.province_id != current.province_id):
+            raise NotAllowed("unknown")
+        if office_id == request.office_id:
+            raise NotAllowed("same")
+        lines.append(t("case_loop.moved_office", old=request.office_name,
+                       new=new_office.name))
+    elif hood_id is not None:
+        hoods = {h.id: h.name for h in await offices.neighbourhoods_of(db, request.office_id)}
+        if hood_id not in hoods:
+            raise NotAllowed("unknown")
+        if hood_id == request.neighbourhood_id:
+            raise NotAllowed("same")
+        lines.append(t("case_loop.moved_hood", old=hood_of(request), new=hoods[hood_id]))
+    if not lines:
+        raise NotAllowed("empty")
+    what = "؛ ".join(lines)
+    notices = [await resident_news(services, request, News(
+        "moved", extra=t("case_loop.notice_moved_line", what=what)))]
+    if new_office is not None:
+        text = t("case_loop.staff_moved_in", code=code, old=request.office_name,
+                 category=labels.get(category or request.category, request.category),
+                 line=short(request.description.strip().splitlines()[0], 120))
+        hold = held_until(services, category or request.category, db.now())
+        notices += [Owed(f"staff:moved:{request.id}:v{request.version + 1}:{pid}", user_id,
+                         text, open_button(request.id), hold)
+                    for pid, user_id, _ in await store.staff_of_office(db, new_office.id)
+                    if pid != actor.id]
+    changed = await store.move(db, request, actor_id=actor.id, note=what, notices=notices,
+                               category=category, neighbourhood_id=hood_id,
+                               office_id=office_id)
     return _change(changed, notices)
 
 
@@ -416,11 +456,12 @@ async def undo(services: Services, actor: Person, request: Request) -> Change:
     last = await store.undoable(services.db, request, actor.id)
     followers = await follower_notices(services, request, last.old_status) if (
         last is not None and last.old_status) else []
+    told = await resident_news(services, request, News("undo", last.old_status)) if (
+        last is not None and last.old_status) else None
     owed: list[Owed] = []
 
     def notices(status: str) -> list[Owed]:
-        owed[:] = [resident_notice(request, t("case.notice_undo", code=shown_code(
-            request.code), status=t(f"status.{status}"))), *followers]
+        owed[:] = [*([told] if told is not None else []), *followers]
         return owed
 
     changed = await store.undo(services.db, request, actor_id=actor.id, notices=notices)

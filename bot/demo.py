@@ -99,7 +99,7 @@ async def request(bot: SandboxBot, who: SimUser, category: str, hood: str, text:
         await bot.tap(who, "بله، شماره‌ام را می‌فرستم")
         await bot.tap(who, t("form.send_contact"))
     else:
-        await bot.tap(who, "نه، بی‌نام بماند")
+        await bot.tap(who, "نه، زنگ نزنید")
     await bot.tap(who, t("form.confirm"))
 
 
@@ -138,7 +138,7 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
                            "جلسهٔ شورای محله دربارهٔ روشنایی کوچه‌ها و ایمنی پارک.")
         await need(bot, ali, "پامنار")
         step(3, total, "residents file requests")
-        await request(bot, zahra, "خدمات شهری و زیرساخت", "سرآسیاب",
+        await request(bot, zahra, "آب، برق، گاز، کوچه و خیابان", "سرآسیاب",
                       "چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها تاریک است.", share=True)
         await request(bot, reza, "آسیب اجتماعی در محله", "پامنار",
                       "شب‌ها در پارک محله خرید و فروش مواد دیده می‌شود.", share=False)

@@ -38,8 +38,9 @@ def event_text(event: store.Event) -> str:
         if event.other_code:
             what += " — " + t("case.trail_duplicate", code=shown_code(event.other_code))
         return what + (" — " + short(event.note) if event.note else "")
-    if event.kind == "note":
-        return t("request.trail_note", note=short(event.note or ""))
+    if event.kind == "note":  # staff alone see internal ones: marked so on their card
+        return t("request.trail_note" if event.public else "case_loop.trail_note_internal",
+                 note=short(event.note or ""))
     if event.kind == "assign":
         return t("request.trail_assign", name=event.actor_name or "")
     if event.kind == "undo":
@@ -52,6 +53,8 @@ def event_text(event: store.Event) -> str:
     if event.kind == "addition":
         return (t("case.trail_addition", note=short(event.note)) if event.note
                 else t("case.trail_addition_photo"))
+    if event.kind == "moved":
+        return t("case_loop.trail_moved", what=event.note or "")
     if event.kind == "withdraw":
         return t("case.trail_withdraw")
     if event.kind == "answer":

@@ -27,6 +27,7 @@ from handlers.form_views import (
     ask,
     button,
     choices_for,
+    echo,
     forms_of,
     markup_of,
     put,
@@ -64,15 +65,19 @@ async def save(draft: Draft, update: Update, context: BotContext) -> None:
 
 
 async def carry_out(update: Update, context: BotContext, form: FormDefinition, draft: Draft,
-                    step: Step, *, shown: str | None = None, in_place: bool = False) -> State:
+                    step: Step, *, shown: str | None = None, in_place: bool = False,
+                    echoed: tuple[Question, str] | None = None) -> State:
     """Save the draft if the step changed it, then show what it leads to. `shown`: the
     answer as tapped (or shared), for the trail above the next question; `in_place`: the
-    tapped message becomes the next question."""
+    tapped message becomes the next question; `echoed`: a typed answer as read, shown on
+    the message that asked it (once saved)."""
     trail = None
     if shown is not None and step.answered is not None:
         trail = trail_after(update, step.answered[0].label, shown)
     if step.changed:
         await save(draft, update, context)
+    if echoed is not None:
+        await echo(update, context, draft, *echoed)
     if step.kind == engine.COMPLETE:
         return await confirm(update, context, form, draft, trail=trail)
     if step.kind == engine.PENDING:

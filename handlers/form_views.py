@@ -16,11 +16,13 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.error import BadRequest
 
 from bot.callbacks import Area, encode, tap
 from bot.forms import engine, model
 from bot.forms.engine import QuestionView
 from bot.forms.model import Choice, FormDefinition, Question
+from bot.locale.normalize import persian_digits_in_text
 from bot.locale.text import t
 from handlers.context import BotContext, send, show
 from storage import offices
@@ -97,9 +99,14 @@ def markup_of(draft: Draft, shown: QuestionView) -> Markup:
 
 
 def text_of(shown: QuestionView) -> str:
-    """'پرسش ۳ از ۱۶' and the prompt, with the current answer when re-asking."""
-    number, total = shown.progress
-    lines = [t("form.progress", number=number, total=total)] if total > 1 else []
+    """«پرسش ۳ — حداکثر ۱۲ پرسش دیگر» (none in a one-question form) and the prompt, with
+    the current answer when re-asking."""
+    number, left = shown.progress
+    lines = []
+    if left:
+        lines.append(t("form.progress", number=number, left=left))
+    elif number > 1:
+        lines.append(t("form_input.progress_last", number=number))
     lines.append(shown.prompt)
     if shown.current is not None:
         lines.append(t("form.current_answer", answer=shown.current))
@@ -113,14 +120,32 @@ async def question_view(context: BotContext, form: FormDefinition, draft: Draft,
 
 
 async def summary(context: BotContext, form: FormDefinition, draft: Draft) -> tuple[str, Any]:
-    """The summary text and its edit and confirm buttons."""
+    """The summary text and its edit and confirm buttons (a short form: the note itself,
+    to confirm, change or drop)."""
     choices = {q.id: await choices_for(context, draft, q)
                for q in engine.shown_questions(form, draft)}
+    if form.short:
+        return short_summary(form, draft, choices)
     shown = engine.summary(form, draft, choices)
     rows = _rows([button(t("form.edit", number=n), draft, "e", qid)
                   for n, qid in enumerate(shown.editable, start=1)], 4)
     rows.append([button(t("form.confirm"), draft, "ok"), button(t("form.cancel"), draft, "x")])
     return shown.text, InlineKeyboardMarkup(rows)
+
+
+def short_summary(form: FormDefinition, draft: Draft,
+                  choices: dict[str, list[Choice]]) -> tuple[str, InlineKeyboardMarkup]:
+    """A one-note form's confirmation: «حل درخواست — این توضیح فرستاده شود؟ «…»»."""
+    final = model.final_answers(form, draft.answers)
+    shown = [persian_digits_in_text(final[q.id]) if isinstance(final[q.id], str)
+             else model.format_answer(q, final[q.id], choices.get(q.id, ()))
+             for q in form.questions if q.id in final]
+    first = form.questions[0].id
+    text = t("form_input.short_confirm", title=form.title, note="\n".join(shown))
+    return text[:engine.SUMMARY_LIMIT], InlineKeyboardMarkup([
+        [button(t("form.confirm"), draft, "ok")],
+        [button(t("form_input.short_edit"), draft, "e", first),
+         button(t("form.cancel"), draft, "x")]])
 
 
 def trail_line(label: str, answer: str) -> str:
@@ -169,14 +194,41 @@ async def ask(
     assert question is not None
     shown = await question_view(context, form, draft, question)
     above = "\n".join(trail) + "\n\n" if trail else ""
-    await put(update, context, above + prefix + text_of(shown), markup_of(draft, shown),
-               in_place)
+    text = above + prefix + text_of(shown)
+    sent = await put(update, context, text, markup_of(draft, shown), in_place)
+    if sent is not None and context.user_data is not None:
+        context.user_data[ASKED_KEY] = {"draft": draft.id, "question": question.id,
+                                        "message": sent, "text": text}
+
+
+ASKED_KEY = "form_asked"  # user_data: the message that asks the current question
 
 
 async def put(update: Update, context: BotContext, text: str, markup: Markup,
-               in_place: bool) -> None:
-    """Edit the tapped message (inline keyboards only) or send a new one."""
+               in_place: bool) -> int | None:
+    """Edit the tapped message (inline keyboards only) or send a new one; the id of the
+    message that now shows the text."""
+    query = update.callback_query
     if in_place and isinstance(markup, InlineKeyboardMarkup):
         await show(update, context, text, markup)
-    else:
-        await send(update, context, text, markup)
+        message = query.message if query is not None else None
+        return message.message_id if isinstance(message, Message) else None
+    return (await send(update, context, text, markup)).message_id
+
+
+async def echo(update: Update, context: BotContext, draft: Draft, question: Question,
+               answer: str) -> None:
+    """A typed answer shown as read on the message that asked it («✔ تاریخ: ۱۴ آذر ۱۴۰۵»
+    under the question, its buttons gone): one edit, before the next question."""
+    asked = context.user_data.get(ASKED_KEY) if context.user_data is not None else None
+    chat = update.effective_chat
+    if not isinstance(asked, dict) or chat is None or asked.get("draft") != draft.id \
+            or asked.get("question") != question.id:
+        return
+    context.user_data.pop(ASKED_KEY, None)  # type: ignore[union-attr]
+    text = f"{asked['text']}\n\n{trail_line(question.label, answer)}"
+    try:
+        await context.bot.edit_message_text(chat_id=chat.id, message_id=asked["message"],
+                                            text=text[:4096])
+    except BadRequest:
+        pass  # an old message may no longer be editable; the answer is stored regardless

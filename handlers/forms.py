@@ -32,6 +32,7 @@ from bot.callbacks import Area, Tap, decode
 from bot.forms import engine, model
 from bot.forms.engine import Step
 from bot.forms.model import TYPES, FormDefinition, Question
+from bot.locale.normalize import match_key
 from bot.locale.text import t
 from handlers.context import BotContext, answer_once, send
 from handlers.form_hooks import State, hooks_of
@@ -222,11 +223,22 @@ async def on_message(update: Update, context: BotContext, form: FormDefinition,
     if text and kind.parse is not None:
         choices = await choices_for(context, draft, question)
         step = engine.typed(form, draft, question, text, choices, context.today(), by)
-        echo = kind.echo_typed and step.answered is not None
-        return await go(step, model.format_answer(question, step.answered[1], [])  # type: ignore[index]
-                        if echo else None)
+        if kind.trail_typed and step.answered is not None:  # one message: the next question
+            return await go(step, model.format_answer(question, step.answered[1], choices))
+        return await carry_out(update, context, form, draft, step,
+                               echoed=read_as(question, text, step, choices))
     await ask(update, context, form, draft, note=model.expectation(question))
     return FILLING
+
+
+def read_as(question: Question, text: str, step: Step,
+            choices: list[model.Choice]) -> tuple[Question, str] | None:
+    """A typed answer as it was read («پریروز» → «۱۴ آذر ۱۴۰۵», «خیلی زیاد» → «زیاد»), to
+    echo on the question's message; None when it reads as typed (nothing to show)."""
+    if step.answered is None or not TYPES[question.type].echo_typed:
+        return None
+    shown = model.format_answer(question, step.answered[1], choices)
+    return None if match_key(shown) == match_key(text) else (question, shown)
 
 
 # ----- opening, resuming, leaving --------------------------------------------------------------
@@ -335,10 +347,10 @@ async def begin(
     if prefill:
         draft.answers.update(prefill)
         await drafts.save_draft(context.db, draft)
-    total = model.progress(form, {}, first.id)[1] - len(prefill)
-    if form.confirm:
+    number, left = engine.counter(form, draft, first.id)
+    if form.confirm and not form.short:  # a short form: its one question is the intro
         key = "form.intro_prefilled" if prefill else "form.intro"
-        await send(update, context, t(key, title=form.title, count=total),
+        await send(update, context, t(key, title=form.title, count=number + left),
                    ReplyKeyboardRemove())
     await ask(update, context, form, draft)
     return FILLING

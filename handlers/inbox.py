@@ -1,5 +1,6 @@
 """The staff's inbox: /inbox [WORDS OR CODE], pages of the requests of the offices in the
-actor's scope (open ones, oldest first), filtered by status, neighbourhood and category.
+actor's scope (open ones, oldest first; a search finds closed ones too), filtered by
+status, neighbourhood and category (the filters always shown, on an empty inbox too).
 
 A view is carried in its buttons' data (`req:ls:STATUS:HOOD:CATEGORY:OFFSET`, '-' for no
 filter; `req:fs|fh|fc:…` chooses one filter), through the codec `bot.callbacks`.
@@ -89,8 +90,8 @@ async def inbox_screen(context: BotContext, view: View | None = None,
     found, total = await store.inbox_page(
         context.db, await access.scope_ids(context.db, context.me()), where, PAGE)
     filtered = view != View() or words is not None
-    if not found and not filtered and view.offset == 0:
-        return t("inbox.empty"), []
+    if not found and not filtered and view.offset == 0:  # the filters reach closed ones
+        return t("inbox.empty"), [_filter_row(view)]
     labels = category_labels(context.services)
     lines = [await _title(context, view, words, total, labels)]
     if not found:
@@ -114,14 +115,18 @@ async def inbox_screen(context: BotContext, view: View | None = None,
         if view.offset + PAGE < total:
             paging.append((t("case.next"), view.data(offset=view.offset + PAGE)))
         rows.append(paging)
-    if words is None:
-        rows.append([(t("case.filter_status", value="…"), view.filter_data("fs")),
-                     (t("case.filter_hood", value="…"), view.filter_data("fh")),
-                     (t("case.filter_category", value="…"), view.filter_data("fc"))])
+    rows.append(_filter_row(view))
     if filtered:
         rows.append([(t("case.filter_clear"), list_data())])
     lines.append(t("case.search_hint"))
     return "\n".join(lines)[:4000], rows
+
+
+def _filter_row(view: View) -> list[tuple[str, str]]:
+    """The three filter buttons, always shown (on an empty inbox and under a search)."""
+    return [(t("case.filter_status", value="…"), view.filter_data("fs")),
+            (t("case.filter_hood", value="…"), view.filter_data("fh")),
+            (t("case.filter_category", value="…"), view.filter_data("fc"))]
 
 
 async def _title(context: BotContext, view: View, words: str | None, total: int,

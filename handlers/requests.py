@@ -9,6 +9,7 @@ in `handlers.triage`; shared rendering in `handlers.card`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -18,11 +19,13 @@ from bot import cases
 from bot.cases import shown_code
 from bot.forms.model import FormDefinition, is_voice
 from bot.locale.text import t
+from bot.office_hours import WorkingHours, response_promise
 from bot.services import Services
 from handlers.card import day_of, deliver_now
 from handlers.context import BotContext
 from handlers.form_hooks import FormHooks
 from handlers.inbox import inbox
+from handlers.replies import add_offered, resident_reply
 from handlers.track import pasted_code, resident_action, resident_button, track
 from handlers.triage import card_again, request_action, staff_button
 from storage import offices
@@ -84,19 +87,26 @@ async def file_request(update: Update, context: BotContext, form: FormDefinition
         open_count, today_count = await store.usage(db, context.me().id, context.now())
         count = open_count if limit.reason == "open" else today_count
         return t(f"request.limit_{limit.reason}", count=count)
-    return filed_text(context, change.request)
+    return await filed_text(context, change.request)
 
 
-def filed_text(context: BotContext, request: Request) -> str:
-    """«Your request is filed», with its tracking code, Jalali date, the expected response
-    time of its category and, where there is one, its emergency number."""
-    org = context.services.org
+async def filed_text(context: BotContext, request: Request) -> str:
+    """«Your request is filed», with its tracking code, Jalali date, when the office will
+    answer (a promise that respects its working hours: `office_hours.response_promise`),
+    how long such requests take and the emergency numbers its category (or its words) call
+    for (`org.emergency_text`)."""
+    org, settings = context.services.org, context.services.settings
     text = t("request.filed", code=shown_code(request.code),
              date=day_of(context, request.created_at))
-    text += "\n" + t("case.expected", hours=org.first_response_hours(request.category),
-                     days=org.overdue_days.get(request.category,
-                                               context.services.settings.overdue_days))
-    numbers = org.emergency.get(request.category)
+    row = await offices.office_by_id(context.db, request.office_id)
+    office = org.office(row.slug) if row is not None else None
+    promise = response_promise(
+        datetime.fromisoformat(request.created_at), org.first_response_hours(request.category),
+        office.hours if office is not None else WorkingHours(), org.holidays,
+        settings.timezone)
+    text += "\n" + t("office.expected", promise=promise,
+                     days=org.overdue_days.get(request.category, settings.overdue_days))
+    numbers = org.emergency_text(request.category, request.description)
     if numbers:
         text += "\n" + t("case.emergency", numbers=numbers)
     return text
@@ -107,7 +117,7 @@ async def filed_again(context: BotContext, draft_id: int) -> str | None:
     request = await store.by_draft(context.db, draft_id)
     if request is None or request.resident_id != context.me().id:
         return None
-    return filed_text(context, request)
+    return await filed_text(context, request)
 
 
 async def after_resident_form(update: Update, context: BotContext, draft: Draft,
@@ -120,7 +130,8 @@ async def after_resident_form(update: Update, context: BotContext, draft: Draft,
 def form_hooks(services: Services) -> FormHooks:
     """What requests add to the forms: the resident's request, the staff's actions and the
     resident's additions as sinks, what follows each, the resident's limits, the emergency
-    number after a category, a pasted tracking code, and the receipt of a filed request."""
+    number after a category, a pasted tracking code, a resident's message about their
+    requests (`handlers.replies`), and the receipt of a filed request."""
     return FormHooks(
         sinks={"request": file_request, "request_action": request_action,
                "request_resident": resident_action},
@@ -128,7 +139,7 @@ def form_hooks(services: Services) -> FormHooks:
                 "request_action": card_again},
         guards={"resident_request": limits_guard},
         answer_notes={"resident_request": emergency_note},
-        receipts=[filed_again], text_fallbacks=[pasted_code])
+        receipts=[filed_again], text_fallbacks=[pasted_code, resident_reply])
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
@@ -138,6 +149,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         MessageHandler(filters.Text([t("menu.track")]), track),
         CommandHandler("inbox", inbox),
         MessageHandler(filters.Text([t("menu.inbox")]), inbox),
+        CallbackQueryHandler(add_offered, pattern=r"^trk:rpl:"),
         CallbackQueryHandler(resident_button, pattern=r"^trk:"),
         CallbackQueryHandler(staff_button, pattern=r"^req:"),
     ]

@@ -21,12 +21,13 @@ from bot.forms.model import Accepted
 from bot.locale.normalize import match_key, to_ascii_digits
 from bot.locale.numbers import tokens
 from bot.locale.text import role_name, t
+from bot.org import resident_help
 from bot.services import Services
 from handlers import forms
 from handlers.context import BotContext, answer_once, send
 from handlers.form_hooks import FormHooks
 from handlers.menu import features_for, help_text, menu_for, register_commands
-from storage import drafts, offices
+from storage import drafts, offices, requests
 from storage.people import InviteError, Person, redeem_invite
 
 # Invite codes have 80 random bits; this limit also makes guessing pointless and quiet.
@@ -106,9 +107,19 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/help: what each menu item does for this role."""
+    """/help: what each menu item does for this role; a resident's names the buttons and
+    gives their office's phone, address and hours (`org.resident_help`)."""
     role = context.me().effective_role
-    await send(update, context, help_text(role), menu_for(context, role))
+    text = await resident_help_text(context) if role == "resident" else help_text(role)
+    await send(update, context, text, menu_for(context, role))
+
+
+async def resident_help_text(context: BotContext) -> str:
+    """The resident's help, with the office of their latest request (if any)."""
+    latest = await requests.for_resident(context.db, context.me().id, limit=1)
+    row = await offices.office_by_id(context.db, latest[0].office_id) if latest else None
+    org = context.services.org
+    return resident_help(org, org.office(row.slug) if row is not None else None)
 
 
 async def cancel(update: Update, context: BotContext) -> None:

@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.callbacks import Area, encode, tap
-from bot.locale.jalali import JalaliDateError, format_date, parse_jalali_date
-from bot.locale.normalize import to_ascii_digits
+from bot.locale.jalali import format_date
+from bot.locale.ranges import RangeRefusal, read_range
 from bot.locale.text import t
 from bot.planning import labels_from, scope_of
 from bot.reports.digest import build_digest
@@ -103,20 +103,16 @@ async def send_export(update: Update, context: BotContext, start: date, end: dat
 
 
 async def export(update: Update, context: BotContext) -> None:
-    """/export [FROM TO]: a typed Jalali range, or buttons for the usual periods."""
+    """/export [PERIOD]: a period typed as people say it («اول آذر تا امروز», «آبان»,
+    «۱۴۰۵/۸/۱ ۱۴۰۵/۸/۳۰»), or buttons for the usual periods."""
     args = context.args or []
-    if len(args) == 2:
-        try:
-            first, last = (parse_jalali_date(to_ascii_digits(a)) for a in args)
-        except JalaliDateError:
-            await send(update, context, t("export.bad_range"))
-            return
-        if first > last:
-            first, last = last, first
-        await send_export(update, context, first, last)
-        return
     if args:
-        await send(update, context, t("export.bad_range"))
+        found = read_range(" ".join(args), today=context.today())
+        if isinstance(found, RangeRefusal):
+            key = "input.range_future" if found.reason == "future" else "input.range_bad"
+            await send(update, context, t(key))
+            return
+        await send_export(update, context, found.start, found.end)
         return
     await send(update, context, t("export.choose"), inline([[
         (t(label), encode(tap(Area.EXPORT, kind))) for label, kind in (

@@ -13,9 +13,9 @@ from telegram import Update
 from bot import access, cases
 from bot.callbacks import Area, decode, encode, tap
 from bot.cases import NotAllowed, category_label, shown_code
-from bot.forms.model import FormDefinition
+from bot.forms.model import FormDefinition, is_voice
 from bot.locale.normalize import to_ascii_digits
-from bot.locale.text import t
+from bot.locale.text import resident_status, t
 from handlers.card import card_text, day_of, deliver_now
 from handlers.context import BotContext, answer_once, inline, send
 from handlers.forms import begin
@@ -76,9 +76,10 @@ def follow_text(context: BotContext, original: Request, mine: Request) -> str:
              updated=day_of(context, original.updated_at), mine=shown_code(mine.code))
 
 
-async def show_request(update: Update, context: BotContext, request: Request | None) -> None:
-    """One request's card, or the same 'not found' for unknown and not-yours codes (the
-    follower of a duplicate sees the original's status and dates)."""
+async def show_request(update: Update, context: BotContext, request: Request | None,
+                       note: str = "") -> None:
+    """One request's card (below `note`), or the same 'not found' for unknown and not-yours
+    codes (the follower of a duplicate sees the original's status and dates)."""
     me = context.me()
     visible = request is not None and await access.may_see_request(context.db, me, request)
     if request is not None and not visible:
@@ -93,8 +94,27 @@ async def show_request(update: Update, context: BotContext, request: Request | N
         await send_card(update, context, request)
         return
     rows = resident_buttons(context, request)
-    await send(update, context, await card_text(context, request, for_staff=False),
+    text = await card_text(context, request, for_staff=False)
+    await send(update, context, (note + "\n\n" if note else "") + text,
                inline(rows) if rows else None)
+
+
+async def stale(update: Update, context: BotContext, request: Request) -> None:
+    """A button about a state the request has left (an old «was it solved?» after an undone
+    resolution, a withdrawal of a closed one): what it is now, and what can be done."""
+    code = shown_code(request.code)
+    status = resident_status(request.status)
+    if request.is_open:
+        note = t("case_loop.stale_open", code=code, status=status)
+    elif request.status == "resolved" and request.solved == "yes" and not cases.can_reopen(
+            context.services, request):
+        note = t("case_loop.stale_closed_new", code=code, status=status)
+    elif request.status == "resolved" or request.status == "duplicate":
+        note = t("case_loop.stale_closed", code=code, status=status)
+    else:
+        note = t("case_loop.stale_closed_new", code=code, status=status)
+    await answer_once(update, context)
+    await show_request(update, context, request, note)
 
 
 def resident_buttons(context: BotContext, request: Request) -> Rows:
@@ -105,8 +125,8 @@ def resident_buttons(context: BotContext, request: Request) -> Rows:
                      (t("case.withdraw"), _data("wd", request))])
     if request.status == "resolved" and request.solved is None:
         rows += cases.solved_buttons(request.id)
-    if cases.can_reopen(context.services, request):
-        rows.append([(t("request.reopen"), _data("reopen", request))])
+    elif cases.can_reopen(context.services, request):  # one «not solved», with its reason
+        rows.append([(t("case.solved_no"), _data("no", request))])
     if request.status == "duplicate" and request.duplicate_of:
         rows += cases.follow_button(request.id)
     return rows
@@ -124,8 +144,7 @@ async def resident_button(update: Update, context: BotContext) -> None:
     try:
         await _resident_tap(update, context, request, pressed.action)
     except Conflict as error:
-        await answer_once(update, context, t("case.closed", status=t(
-            f"status.{error.current.status}")), alert=True)
+        await stale(update, context, error.current)
 
 
 async def _resident_tap(update: Update, context: BotContext, request: Request,
@@ -148,9 +167,10 @@ async def _resident_tap(update: Update, context: BotContext, request: Request,
         await answer_once(update, context)
         await send(update, context, t("request.reopened", code=shown_code(changed.code)))
         await deliver_now(update, context)
-    elif action in ("add", "no") and (request.is_open if action == "add"
-                                      else request.status == "resolved"):
-        name = "request_addition" if action == "add" else "request_not_solved"
+    elif action in ("add", "no", "reply") and (
+            request.is_open if action == "add" else request.status == "resolved"
+            if action == "no" else cases.may_reply(request)):
+        name = "request_not_solved" if action == "no" else "request_addition"
         await begin(update, context, services.forms[name],
                     {"request_id": request.id, "version": request.version})
     elif action == "wd" and request.is_open:
@@ -170,9 +190,8 @@ async def _resident_tap(update: Update, context: BotContext, request: Request,
         await send(update, context, t("case.thanks_solved", code=code))
     elif action in ("yes", "no") and request.status == "resolved":
         await answer_once(update, context, t("case.answered"), alert=True)
-    else:  # add, wd, yes, no on a request that is no longer open or resolved
-        await answer_once(update, context, t("case.closed", status=t(
-            f"status.{request.status}")), alert=True)
+    else:  # add, wd, yes, no, reply on a request whose state moved
+        await stale(update, context, request)
 
 
 async def resident_action(update: Update, context: BotContext, form: FormDefinition,
@@ -184,19 +203,35 @@ async def resident_action(update: Update, context: BotContext, form: FormDefinit
     if request is None or request.resident_id != me.id:
         return t("request.not_found")
     code = shown_code(request.code)
+    note, photos, voices = split_media(answers.get("note"), answers.get("photos"))
     try:
         if form.name == "request_addition":
-            photos = [(p["file_id"], p["file_unique_id"]) for p in answers.get("photos") or []]
-            await cases.add(context.services, me, request, note=answers.get("note"),
-                            photos=photos)
+            await cases.add(context.services, me, request, note=note, photos=photos,
+                            voices=voices)
             return t("case.added", code=code)
+        reason, _, said = split_media(answers.get("reason"), None)
         changed = (await cases.answer(context.services, me, request, solved=False,
-                                      reason=answers["reason"])).request
+                                      reason=reason, voices=said)).request
         return t("case.not_solved_done", code=shown_code(changed.code))
     except NotAllowed:
         return t("case.nothing_added", code=code)
     except Conflict as error:
         return t("case.closed", status=t(f"status.{error.current.status}"))
+
+
+def split_media(text: Any, items: Any) -> tuple[str | None, list[tuple[str, str]],
+                                                list[tuple[str, str]]]:
+    """A text answer (typed, or a voice note) and a photos answer (photos and voice notes)
+    as (text, photos, voice notes), each file as (file id, unique id)."""
+    photos: list[tuple[str, str]] = []
+    voices: list[tuple[str, str]] = []
+    if is_voice(text):
+        voices.append((text["voice"], text.get("file_unique_id", "")))
+        text = None
+    for item in items or []:
+        pair = (item["file_id"], item.get("file_unique_id", ""))
+        (voices if item.get("kind") == "voice" else photos).append(pair)
+    return (str(text) if text else None), photos, voices
 
 
 async def pasted_code(update: Update, context: BotContext) -> bool:

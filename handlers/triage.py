@@ -26,6 +26,7 @@ from handlers.card import card_text, deliver_now
 from handlers.context import BotContext, answer_once, inline, send, show
 from handlers.forms import begin
 from handlers.inbox import inbox_button, list_data
+from storage import offices
 from storage import requests as store
 from storage.drafts import Draft, discard_draft
 from storage.people import Person
@@ -34,6 +35,7 @@ from storage.requests import Conflict, Request
 Rows = list[list[tuple[str, str]]]
 INBOX_ACTIONS = ("list", "ls", "fs", "fh", "fc")
 FORM_OF = {"rej": "request_reject", "dup": "request_duplicate", "not": "request_note"}
+MOVES = ("mv", "mvk", "mvc", "mvh", "mvo")
 
 
 def _data(action: str, request: Request, **fields: object) -> str:
@@ -64,6 +66,7 @@ def staff_buttons(request: Request, me: Person, *, can_undo: bool = False) -> Ro
     extra = [(t(f"inbox.to_{s}"), _data(s[:3], request)) for s in ("rejected", "duplicate")
              if s in moves]
     rows.append([*extra, (t("inbox.note"), _data("not", request))])
+    rows.append([(t("case_loop.move"), _data("mv", request))])
     if can_undo:
         rows.append([(t("case.undo"), _data("undo", request))])
     rows.append([(t("inbox.media"), encode(tap(Area.STAFF, "media", request=request.id))),
@@ -79,6 +82,8 @@ def back_to_card(request: Request) -> list[tuple[str, str]]:
 async def card_buttons(context: BotContext, request: Request) -> InlineKeyboardMarkup:
     """The staff card's buttons, with «undo» while the actor may still take back a change."""
     me = context.me()
+    if not await access.may_act_on_request(context.db, me, request):  # moved away
+        return inline([[(t("inbox.back"), list_data())]])
     return inline(staff_buttons(request, me, can_undo=await cases.may_undo(
         context.services, me, request)))
 
@@ -226,11 +231,57 @@ async def triage(update: Update, context: BotContext, request: Request,
         await show(update, context, t("case.choose_colleague", code=code) if colleagues
                    else t("case.no_colleague"), inline(rows))
         return None
+    if action in MOVES:
+        return await relocate(update, context, request, pressed)
     if action == "hto":
         changed = (await cases.hand_over(services, me, request,
                                          pressed.number("person") or 0)).request
         return changed, t("case.handed", code=code, name=changed.assignee_name or "")
     await begin(update, context, services.forms[FORM_OF[action]], draft_context)
+    return None
+
+
+async def relocate(update: Update, context: BotContext, request: Request,
+                   pressed: Tap) -> tuple[Request, str] | None:
+    """«Change category, neighbourhood or office»: what to change, its choices, the change."""
+    services, action, code = context.services, pressed.action, shown_code(request.code)
+    if action in ("mvc", "mvh", "mvo"):
+        changed = (await cases.relocate(
+            services, context.me(), request,
+            category=pressed.text("category") if action == "mvc" else None,
+            hood_id=pressed.number("hood") if action == "mvh" else None,
+            office_id=pressed.number("office") if action == "mvo" else None)).request
+        if changed.office_id != request.office_id:
+            return changed, t("case_loop.moved_away", code=code, office=changed.office_name)
+        trail = await store.events(context.db, changed.id, public_only=True)
+        return changed, t("case_loop.moved", code=code, what=trail[-1].note or "")
+    await answer_once(update, context)
+    kind = pressed.text("kind") if action == "mvk" else ""
+    if kind == "c":
+        rows = [[(label, _data("mvc", request, category=value))]
+                for value, label in cases.category_labels(services).items()
+                if value != request.category]
+        text = t("case_loop.move_choose_category", code=code)
+    elif kind == "h":
+        rows = [[(h.name, _data("mvh", request, hood=h.id))]
+                for h in await offices.neighbourhoods_of(context.db, request.office_id)
+                if h.id != request.neighbourhood_id]
+        text = t("case_loop.move_choose_hood", code=code)
+    elif kind == "o":
+        current = await offices.office_by_id(context.db, request.office_id)
+        rows = [[(o.name, _data("mvo", request, office=o.id))]
+                for o in (await offices.offices_in_province(context.db, current.province_id)
+                          if current else []) if o.id != request.office_id]
+        text = t("case_loop.move_choose_office", code=code) if rows else t(
+            "case_loop.move_no_office")
+    else:
+        rows = [[(t(f"case_loop.move_{k}"), _data("mvk", request, kind=k[0]))
+                 for k in ("category", "hood", "office")]]
+        text = t("case_loop.move_what", code=code, category=cases.category_label(
+            services, request.category), hood=cases.hood_of(request),
+            office=request.office_name)
+    rows.append(back_to_card(request))
+    await show(update, context, text, inline(rows))
     return None
 
 
@@ -246,6 +297,7 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
     if request.version != draft.context.get("version"):
         return t("inbox.conflict") + "\n" + t(f"status.{request.status}")
     code = shown_code(request.code)
+    original: Request | None = None
     try:
         if form.name == "request_resolve":
             await cases.resolve(services, me, request, answers["note"])
@@ -258,6 +310,9 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
             return t("inbox.done_status", code=code, status=t("status.referred"))
         if form.name == "request_duplicate":
             original = await store.by_code(context.db, to_ascii_digits(answers["original"]))
+            if original is not None and original.status == "duplicate" and \
+                    original.duplicate_of:  # a duplicate's resident follows the first one
+                original = await store.by_code(context.db, original.duplicate_of) or original
             await cases.duplicate(services, me, request, original)
             return t("inbox.done_status", code=code, status=t("status.duplicate"))
         public = bool(answers["public"])
@@ -266,6 +321,9 @@ async def request_action(update: Update, context: BotContext, form: FormDefiniti
     except NotAllowed as refusal:
         if refusal.reason == "self":
             return t("inbox.duplicate_self")
+        if refusal.reason == "closed" and original is not None:
+            return t("case_loop.duplicate_closed", code=shown_code(original.code),
+                     status=t(f"status.{original.status}"))
         return t("inbox.duplicate_unknown", code=answers.get("original", ""))
     except Conflict as error:
         return t("inbox.conflict") + "\n" + t(f"status.{error.current.status}")

@@ -42,6 +42,7 @@ UNDO_MINUTES = 5  # a status change can be taken back this long by the one who m
 
 
 Notices = Sequence[Owed]
+Files = Sequence[tuple[str, str, str, str]]  # (question, kind, file_id, file_unique_id)
 
 
 class RequestLimit(Exception):
@@ -272,8 +273,8 @@ async def for_resident(db: Database, resident_id: int, limit: int = 10) -> list[
 
 @dataclass(frozen=True)
 class InboxFilter:
-    """What the inbox shows: open requests (or one status), of a neighbourhood, a category,
-    with words in the text or a code; a page of them."""
+    """What the inbox shows: open requests (or one status; with words, every status), of a
+    neighbourhood, a category, with words in the text or a code; a page of them."""
 
     status: str | None = None        # None: every open status
     neighbourhood_id: int | None = None
@@ -296,11 +297,11 @@ async def inbox_page(db: Database, office_ids: Sequence[int], where: InboxFilter
     marks = ", ".join("?" for _ in office_ids)
     sql = f"WHERE r.office_id IN ({marks}) "
     params: list[Any] = list(office_ids)
-    if where.status is None:
-        sql += f"AND r.status IN {OPEN_SQL} "
-    else:
+    if where.status is not None:
         sql += "AND r.status = ? "
         params.append(where.status)
+    elif not where.words:  # a search finds closed requests too
+        sql += f"AND r.status IN {OPEN_SQL} "
     if where.neighbourhood_id is not None:
         sql += "AND r.neighbourhood_id = ? "
         params.append(where.neighbourhood_id)
@@ -329,6 +330,24 @@ async def events(db: Database, request_id: int, *, public_only: bool) -> list[Ev
     return [Event(r["at"], r["actor_name"], r["kind"], r["old_status"], r["new_status"],
                   r["note"], bool(r["public"]), r["id"], r["actor_id"], r["other_code"],
                   r["target_name"], _agency(r)) for r in rows]
+
+
+async def unheard(db: Database, request: Request) -> tuple[str, list[Event]]:
+    """The status the resident last heard of (from a notice sent, or their own doing) and
+    the public staff events since, oldest first: what their next notice must say."""
+    row = await db.fetchone(
+        "SELECT max(created_at) FROM outbox WHERE key LIKE ? AND status != 'pending'",
+        (f"request:{request.id}:%",))
+    since = row[0] if row is not None else None
+    known, news = "received", []
+    for event in await events(db, request.id, public_only=True):
+        if event.kind in ("filed", "addition", "answer", "reopen", "withdraw") or (
+                event.actor_id == request.resident_id) or (
+                since is not None and event.at <= since):
+            known = event.new_status or known
+        else:
+            news.append(event)
+    return known, news
 
 
 async def attachments(db: Database, request_id: int) -> list[Row]:
@@ -375,10 +394,11 @@ async def _owe(tx: aiosqlite.Connection, owed: Owed, now: datetime) -> None:
 async def _apply(
     db: Database, request_id: int, expected_version: int, sets: dict[str, Any],
     event: dict[str, Any], notices: Notices, allowed_from: Sequence[str] | None,
-    *, responds: bool = False,
+    *, responds: bool = False, files: Files = (),
 ) -> Request:
     """Change a request if it is still at `expected_version`; else raise Conflict.
-    `responds`: a staff action, the first of which is the office's first response."""
+    `responds`: a staff action, the first of which is the office's first response;
+    `files` are kept as the request's attachments in the same transaction."""
     now = db.now()
     stamp = utc_now_iso(now)
     assignments = "".join(f"{column} = ?, " for column in sets)
@@ -397,7 +417,14 @@ async def _apply(
         if cursor.rowcount != 1:
             raise _Stale()
         await _event(tx, request_id, stamp, event)
+        await _attach(tx, request_id, files)
         for owed in notices:
+            if owed.key.startswith(f"request:{request_id}:"):  # the resident's one notice
+                await tx.execute(
+                    "DELETE FROM outbox WHERE key LIKE ? AND status = 'pending'",
+                    (f"request:{request_id}:%",))
+                if not owed.text:  # nothing left to say: the pending one is withdrawn
+                    continue
             await _owe(tx, owed, now)
     changed = await by_id(db, request_id)
     assert changed is not None
@@ -406,6 +433,13 @@ async def _apply(
 
 class _Stale(Exception):
     pass
+
+
+async def _attach(tx: aiosqlite.Connection, request_id: int, files: Files) -> None:
+    """Keep files (by the messenger's file id) as the request's attachments."""
+    await tx.executemany(
+        "INSERT INTO attachments (request_id, question, kind, file_id, file_unique_id) "
+        "VALUES (?, ?, ?, ?, ?)", [(request_id, *f) for f in files])
 
 
 async def _event(tx: aiosqlite.Connection, request_id: int, stamp: str,
@@ -426,10 +460,10 @@ async def _current_or_conflict(db: Database, request_id: int, reason: str) -> Co
 
 async def _change(db: Database, request: Request, sets: dict[str, Any], event: dict[str, Any],
                   notices: Notices, allowed_from: Sequence[str] | None,
-                  responds: bool = False) -> Request:
+                  responds: bool = False, files: Files = ()) -> Request:
     try:
         return await _apply(db, request.id, request.version, sets, event, notices,
-                            allowed_from, responds=responds)
+                            allowed_from, responds=responds, files=files)
     except _Stale:
         raise await _current_or_conflict(db, request.id, "changed") from None
 
@@ -464,7 +498,7 @@ async def undoable(db: Database, request: Request, actor_id: int,
     trail = await events(db, request.id, public_only=False)
     last = trail[-1] if trail else None
     if (last is None or last.kind != "status" or last.actor_id != actor_id
-            or datetime.fromisoformat(last.at) < now - timedelta(minutes=UNDO_MINUTES)):
+            or datetime.fromisoformat(last.at) <= now - timedelta(minutes=UNDO_MINUTES)):
         return None
     return last
 
@@ -525,29 +559,38 @@ async def add_note(
 async def add_from_resident(
     db: Database, request: Request, *, resident_id: int, note: str | None,
     photos: Sequence[tuple[str, str]], notices: Notices,
+    voices: Sequence[tuple[str, str]] = (),
 ) -> Request:
-    """The resident adds a detail or photos to their open request (staff are told)."""
-    if not request.is_open or request.resident_id != resident_id:
+    """The resident adds a detail, photos or voice notes to their request (staff are told;
+    on a closed one it is their answer to the office, the status unchanged); kept as
+    attachments of the request (question 'addition'). Not on a withdrawn request."""
+    if request.status == "withdrawn" or request.resident_id != resident_id:
         raise await _current_or_conflict(db, request.id, "transition")
-    now = db.now()
-    stamp = utc_now_iso(now)
-    async with db.transaction() as tx:
-        cursor = await tx.execute(
-            "UPDATE requests SET version = version + 1, updated_at = ? WHERE id = ? "
-            "AND version = ?", (stamp, request.id, request.version))
-        if cursor.rowcount != 1:
-            raise _Stale()
-        await _event(tx, request.id, stamp, {
-            "actor_id": resident_id, "kind": "addition", "public": True,
-            "note": note if note else None})
-        await tx.executemany(
-            "INSERT INTO attachments (request_id, question, kind, file_id, file_unique_id) "
-            "VALUES (?, 'addition', 'photo', ?, ?)", [(request.id, *p) for p in photos])
-        for owed in notices:
-            await _owe(tx, owed, now)
-    changed = await by_id(db, request.id)
-    assert changed is not None
-    return changed
+    event = {"actor_id": resident_id, "kind": "addition", "public": True,
+             "note": note if note else None}
+    files = [("addition", "photo", *p) for p in photos] + [
+        ("addition", "voice", *v) for v in voices]
+    return await _change(db, request, {}, event, notices, None, files=files)
+
+
+async def move(
+    db: Database, request: Request, *, actor_id: int, note: str, notices: Notices,
+    category: str | None = None, neighbourhood_id: int | None = None,
+    office_id: int | None = None,
+) -> Request:
+    """Staff move a request to another category, neighbourhood or office (to another office:
+    its neighbourhood is `neighbourhood_id` or none, and nobody of the old office keeps
+    it); `note` says what changed, in the trail (event 'moved', migration 0014)."""
+    sets: dict[str, Any] = {}
+    if category is not None:
+        sets["category"] = category
+    if office_id is not None and office_id != request.office_id:
+        sets |= {"office_id": office_id, "neighbourhood_id": neighbourhood_id,
+                 "assignee_id": None}
+    elif neighbourhood_id is not None:
+        sets["neighbourhood_id"] = neighbourhood_id
+    event = {"actor_id": actor_id, "kind": "moved", "note": note, "public": True}
+    return await _change(db, request, sets, event, notices, None, responds=True)
 
 
 async def withdraw(db: Database, request: Request, *, resident_id: int,
@@ -562,10 +605,11 @@ async def withdraw(db: Database, request: Request, *, resident_id: int,
 
 async def answer(
     db: Database, request: Request, *, resident_id: int, solved: bool,
-    notices: Notices, reason: str | None = None,
+    notices: Notices, reason: str | None = None, voices: Sequence[tuple[str, str]] = (),
 ) -> Request:
     """The resident's answer to «was it solved?»: yes closes it with the answer recorded;
-    no reopens it (in review) with their reason."""
+    no reopens it (in review) with their reason (typed, or voice notes kept as attachments
+    of the request, question 'not_solved')."""
     if request.status != "resolved" or request.resident_id != resident_id:
         raise await _current_or_conflict(db, request.id, "transition")
     stamp = db.now_iso()
@@ -575,7 +619,8 @@ async def answer(
                              "new_status": "resolved" if solved else "in_review"}
     if not solved:
         sets |= {"status": "in_review", "resolved_at": None}
-    return await _change(db, request, sets, event, notices, ["resolved"])
+    return await _change(db, request, sets, event, notices, ["resolved"],
+                         files=[("not_solved", "voice", *v) for v in voices])
 
 
 async def reopen(

@@ -155,7 +155,8 @@ EFFECTS: dict[str, set[str]] = {
     "req:not:{rid}:{v}": {"drafts"},
     "trk:reopen:{rid}": {"status", "version", "events", "outbox"},  # the office is told
     # the tapper changed the status (or took the request) just before: undo, release
-    "req:undo:{rid}:{v}": {"status", "version", "events", "outbox"},
+    # (a slip undone inside the window: the resident is told nothing, nothing is owed)
+    "req:undo:{rid}:{v}": {"status", "version", "events"},
     "req:rel:{rid}:{v}": {"version", "assignee", "events"},
     "req:hto:{rid}:{pid}:{v}": {"version", "assignee", "events", "outbox"},
     "req:to:{rid}:other:{v}": {"drafts"},
@@ -185,7 +186,8 @@ OUTCOME_OF_KEY = {
     "general.error": "error", "general.storage": "error",
     **dict.fromkeys((
         "start.greet_admin", "start.greet_supervisor", "start.greet_facilitator",
-        "start.greet_resident", "help.title", "cancel.done", "cancel.nothing",
+        "start.greet_resident", "help.title", "resident_help.title", "cancel.done",
+        "cancel.nothing",
         "request.staff_track_usage", "request.list_title", "request.card",
         "request.reopened", "form.intro", "form.progress", "mine.title",
         "inbox.title", "inbox.no_media", "inbox.choose_agency",

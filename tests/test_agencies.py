@@ -190,7 +190,7 @@ async def test_the_card_shows_the_phone_only_with_the_residents_consent(world: W
 
     abfa = agencies.agency_of(world.org, "abfa")
     referral = await refer(world)
-    card = agencies.card_text(referral, world.request, abfa, "خدمات شهری و زیرساخت")
+    card = agencies.card_text(referral, world.request, abfa, "آب، برق، گاز، کوچه و خیابان")
     assert card.startswith("📨 ارجاع از دفتر تسهیل‌گری قلعه محمود به آبفا\nدرخواست ")
     assert "وضعیت: ارجاع شد، منتظر دریافت" in card
     assert "تلفن ساکن" not in card and PHONE not in card  # not even typed in the text
@@ -200,7 +200,7 @@ async def test_the_card_shows_the_phone_only_with_the_residents_consent(world: W
     await referrals.answer(world.db, referral, "not_ours", actor_id=world.focal.id, note="-")
     agreed = await referrals.refer(world.db, request_id=world.request.id, agency="abfa",
                                    referred_by=world.facilitator.id, phone_consent=True)
-    card = agencies.card_text(agreed, world.request, abfa, "خدمات شهری و زیرساخت")
+    card = agencies.card_text(agreed, world.request, abfa, "آب، برق، گاز، کوچه و خیابان")
     assert "تلفن ساکن (با رضایت خودش برای تماس دستگاه): ۰۹۱۲۱۲۳۴۵۶۷" in card
     assert PHONE in card  # the resident's own text, as typed
 

@@ -35,12 +35,12 @@ FA_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 async def file_request(bot: SandboxBot, resident: SimUser, text: str, hood: str) -> str:
     """A resident files an anonymous request with `text`; its code (ASCII digits)."""
     await bot.say(resident, "ثبت درخواست")
-    await bot.tap(resident, "خدمات شهری و زیرساخت")
+    await bot.tap(resident, "آب، برق، گاز، کوچه و خیابان")
     await bot.tap(resident, hood)
     await bot.say(resident, text)
     await bot.tap(resident, t("form.skip"))
     await bot.tap(resident, t("form.skip"))
-    await bot.tap(resident, "نه، بی‌نام بماند")
+    await bot.tap(resident, "نه، زنگ نزنید")
     filed = (await bot.tap(resident, t("form.confirm")))[-1].text
     found = CODE.search(filed)
     assert found, filed

@@ -179,7 +179,8 @@ async def test_review_resolve_and_reject_tell_the_resident(office: Office) -> No
     assert resolved.request.status == "resolved"
     assert "توضیح دفتر: لامپ عوض شد" in resolved.notices[0].text
     assert t("case.ask_solved") in resolved.notices[0].text
-    assert taps(resolved) == [("trk", "yes", request.id), ("trk", "no", request.id)]
+    assert taps(resolved) == [("trk", "yes", request.id), ("trk", "no", request.id),
+                              ("trk", "reply", request.id)]
     await owed_with_the_change(office, resolved)
 
     other = (await filed(office)).request
@@ -221,7 +222,7 @@ async def test_duplicate_tells_its_resident_and_then_follows_the_original(
     marked = await cases.duplicate(office.services, office.maryam, copy, original)
     assert marked.request.duplicate_of == original.code
     assert chats(marked) == [office.zahra.user_id]
-    assert taps(marked) == [("trk", "orig", copy.id)]
+    assert taps(marked) == [("trk", "orig", copy.id), ("trk", "reply", copy.id)]
     # The original's next change tells its own resident and the follower.
     review = await cases.review(office.services, office.hamid, original)
     assert chats(review) == sorted([office.ali.user_id, office.zahra.user_id])
@@ -242,20 +243,20 @@ async def test_public_notes_tell_the_resident_internal_ones_nobody(office: Offic
     assert [e.note for e in trail if e.kind == "note"] == ["فردا می‌آییم"]
 
 
-async def test_undo_inside_the_window_tells_the_resident_outside_it_is_refused(
+async def test_undo_inside_the_window_tells_the_resident_nothing_outside_it_is_refused(
         office: Office, clock: ManualClock) -> None:
     request = (await filed(office)).request
     resolved = await cases.resolve(office.services, office.maryam, request, "انجام شد")
+    held = resolved.notices[0]
+    assert held.not_before == clock.now() + timedelta(minutes=store.UNDO_MINUTES)
     assert not await cases.may_undo(office.services, office.hamid, resolved.request)
     with pytest.raises(Conflict):  # a colleague cannot take back Maryam's change
         await cases.undo(office.services, office.hamid, resolved.request)
     clock.advance(timedelta(minutes=store.UNDO_MINUTES - 1))
     undone = await cases.undo(office.services, office.maryam, resolved.request)
     assert undone.request.status == "received" and undone.request.resolved_at is None
-    assert chats(undone) == [office.zahra.user_id]
-    assert undone.notices[0].text == t("case.notice_undo", code=shown_code(request.code),
-                                       status=t("status.received"))
-    await owed_with_the_change(office, undone)
+    assert chats(undone) == []  # the slip and its undo inside the window: nothing to tell
+    assert held.key not in await outbox_rows(office)  # the held notice is withdrawn
 
     referred = await cases.refer(office.services, office.maryam, undone.request, "gas")
     clock.advance(timedelta(minutes=store.UNDO_MINUTES + 1))

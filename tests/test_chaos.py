@@ -45,7 +45,7 @@ def next_move(user: SimUser) -> tuple[str, str]:
         return "tap", t("form.skip")  # no photos
     choices = [b for b in buttons if b not in CONTROLS]
     if choices:
-        return "tap", choices[-1] if "بی‌نام" in choices[-1] else choices[0]
+        return "tap", choices[-1] if "زنگ نزنید" in choices[-1] else choices[0]
     if t("form.send_location") in user.menu_labels():
         return "tap", t("form.skip")
     if "مشکل یا نیاز را با جزئیات بنویسید" in last.text:

@@ -241,7 +241,7 @@ async def test_digest_and_export_on_demand(busy_day: SandboxBot) -> None:
     typed = await bot.say(sara, f"/export {format_date_numeric(month.start)} "
                                 f"{format_date_numeric(month.end)}")
     assert typed[-1].kind == "document"
-    assert (await bot.say(sara, "/export ۱۴۰۵/۱۳/۱ x"))[-1].text == t("export.bad_range")
+    assert (await bot.say(sara, "/export ۱۴۰۵/۱۳/۱ x"))[-1].text == t("input.range_bad")
     resident = bot.user(31, "رضا")
     assert (await bot.say(resident, "/export"))[-1].text == t(
         "access.denied", role=t("role.resident"))
@@ -430,7 +430,7 @@ async def test_digest_numbers_add_up_on_a_hand_computed_case(sandbox: SandboxBot
     for number, text in enumerate(["آب کوچه سه روز است قطع است.", "سگ‌های ولگرد در پارک محله.",
                                    "آب کوچهٔ ما هم قطع است از دیروز.",
                                    "چراغ کوچه خاموش است و تاریک است."]):
-        await request(bot, bot.user(40 + number, f"ساکن {number}"), "خدمات شهری و زیرساخت",
+        await request(bot, bot.user(40 + number, f"ساکن {number}"), "آب، برق، گاز، کوچه و خیابان",
                       "سرآسیاب", text, share=False)
     await need(bot, maryam, "سرآسیاب")
     await need(bot, maryam, "سرآسیاب")

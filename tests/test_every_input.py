@@ -63,10 +63,6 @@ KNOWN: set[tuple[str, str, str]] = {
     *(("resident", step, "edited") for step in (
         "track_list", "detail", "withdraw_confirm", "duplicate_notice", "following",
         "solved_question", "resolved_detail")),
-    # w1 (issue 20's first crash): a voice note as «چه چیزی هنوز حل نشده است؟»: handlers/
-    # track.py resident_action → cases.answer → storage/requests.py _apply: sqlite3
-    # ProgrammingError binding a dict; «متأسفیم، مشکلی پیش آمد…», the request stays resolved.
-    ("resident", "not_solved:reason", "voice"),
 }
 
 NAMES = {500: "زهرا", 501: "رضا", 502: "امید", 200: "مریم", 202: "حمید", 201: "علی"}

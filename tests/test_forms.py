@@ -89,7 +89,7 @@ async def test_complete_field_report_with_every_question_type(
 
     replies = await say(maryam, "گزارش میدانی")
     assert replies[0].text.startswith("گزارش میدانی — تا ۱۶ پرسش")
-    assert replies[1].text.startswith("پرسش ۱ از ۱۶\nاین فعالیت در کدام محله بود؟")
+    assert replies[1].text.startswith("پرسش ۱ — حداکثر ۱۵ پرسش دیگر\nاین فعالیت در کدام محله بود؟")
     assert replies[1].buttons() == ["قلعه محمود", "میدان قلعه", t("form.cancel")]
     await tap(maryam, "میدان قلعه")
     # Date: a future date and a month 13 are refused; a typed date in Persian digits is taken.
@@ -102,7 +102,7 @@ async def test_complete_field_report_with_every_question_type(
         "form.date_day_in_month", month="اسفند", days=29))
     three_days_ago = today - timedelta(days=3)
     reply = (await say(maryam, typed_date(three_days_ago)))[-1]
-    assert reply.text.startswith("پرسش ۳ از ۱۶\nنوع فعالیت چه بود؟")
+    assert reply.text.startswith("پرسش ۳ — حداکثر ۱۳ پرسش دیگر\nنوع فعالیت چه بود؟")
     # Choice «other» makes a text question appear; a too-short text is refused.
     await tap(maryam, "سایر")
     assert (await say(maryam, "ab"))[-1].text.startswith(
@@ -148,7 +148,7 @@ async def test_complete_field_report_with_every_question_type(
     location_question = (await tap(maryam, t("form.done")))[-1]
     assert maryam.menu_labels()[0] == t("form.send_location")
     assert location_question.text.startswith("✔ پیوست‌ها: ۲ عکس\n\n")
-    assert asked(location_question).startswith("پرسش ۱۶ از ۱۶")
+    assert asked(location_question).startswith("پرسش ۱۶ — آخرین پرسش")
     summary = (await tap(maryam, t("form.send_location")))[-1]
     assert summary.text.startswith(t("form.summary_title", title="گزارش میدانی"))
     assert "محله: میدان قلعه" in summary.text
@@ -376,7 +376,7 @@ async def test_a_changed_form_definition_needs_no_code_change(
         await bot.tap(maryam, "خود دفتر تسهیل‌گری")
         await bot.tap(maryam, t("form.skip"))
         question = (await bot.tap(maryam, t("form.skip")))[-1]
-        assert "نام یک معتمد محل" in question.text and "پرسش ۱۳ از ۱۳" in question.text
+        assert "نام یک معتمد محل" in question.text and "پرسش ۱۳ — آخرین پرسش" in question.text
         summary = (await bot.say(maryam, "آقای رضایی"))[-1]
         assert "معتمد محل: آقای رضایی" in summary.text
         await bot.tap(maryam, t("form.confirm"))

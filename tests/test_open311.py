@@ -204,7 +204,7 @@ def test_services_are_the_request_categories(services: list[open311.Service]) ->
     root = ET.fromstring(answer.xml().split("\n", 1)[1])
     assert root.tag == "services" and root[0].tag == "service"
     assert root[0].findtext("metadata") == "false"
-    assert root[0].findtext("service_name") == "خدمات شهری و زیرساخت"
+    assert root[0].findtext("service_name") == "آب، برق، گاز، کوچه و خیابان"
 
 
 def test_discovery_names_the_endpoint_and_its_formats() -> None:

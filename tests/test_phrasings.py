@@ -759,3 +759,88 @@ def test_issue_20_added_at_least_sixty_phrasings() -> None:
     added = (len(PHONES_IN_TEXT) + len(CONTACT) + len(SHORT_ANSWERS) + len(SEVERITIES)
              + len(LINKS) + len(RANGES) + 4)
     assert added >= 60, added
+
+
+# --- the same answers at the shipped forms' questions (the type table, bot/forms) ------------
+# (form, question, typed, the stored value, or ("control", c) for back/skip/done, or
+# ("confirm", value, also) for a reading asked back, or ("refused", text in the hint))
+
+FORM_ANSWERS: list[tuple[str, str, str, object]] = [
+    ("resident_request", "description", "میخوام برگردم عقب", ("control", "back")),
+    ("resident_request", "description", "برگرد", ("control", "back")),
+    ("resident_request", "description", "سؤال قبلی", ("control", "back")),
+    ("resident_request", "description", "اشتباه زدم", ("control", "back")),
+    ("resident_request", "category", "برو عقب", ("control", "back")),
+    ("resident_request", "description", "آب نداریم", "آب نداریم"),
+    ("resident_request", "description", "برق نداریم", "برق نداریم"),
+    ("resident_request", "description", "آب", ("refused", "کمی بیشتر بنویسید")),
+    ("resident_request", "photos", "تموم", ("control", "done")),
+    ("resident_request", "photos", "همینه", ("control", "done")),
+    ("resident_request", "photos", "کافیه", ("control", "done")),
+    ("resident_request", "photos", "عکس ندارم", ("control", "skip")),
+    ("resident_request", "location", "نه", ("control", "skip")),
+    ("resident_request", "location", "ندارم", ("control", "skip")),
+    ("resident_request", "location", "لازم نیست", ("control", "skip")),
+    ("resident_request", "location", "https://neshan.org/maps/@30.2839,57.0834,15.0z,0.0p",
+     {"latitude": 30.2839, "longitude": 57.0834}),
+    ("resident_request", "location", "https://www.openstreetmap.org/?mlat=30.28&mlon=57.08",
+     {"latitude": 30.28, "longitude": 57.08}),
+    ("resident_request", "location", "https://nshn.ir/abc", ("refused", "نشان")),
+    ("resident_request", "location", "https://maps.app.goo.gl/xyz", ("refused", "گوگل‌مپ")),
+    ("resident_request", "hood", "نمیدونم", "unsure"),
+    ("resident_request", "hood", "نمی‌دانم", "unsure"),
+    ("resident_request", "hood", "راستش مطمئن نیستم", "unsure"),
+    ("resident_request", "contact_choice", "آره زنگ بزنید", "share"),
+    ("resident_request", "contact_choice", "بله", "share"),
+    ("resident_request", "contact_choice", "باشه", "share"),
+    ("resident_request", "contact_choice", "نه", "anonymous"),
+    ("resident_request", "contact_choice", "نه زنگ نزنید", "anonymous"),
+    ("resident_request", "contact_choice", "لازم نیست", "anonymous"),
+    ("resident_request", "contact_choice", "۰۹۱۳۱۲۳۴۵۶۷",
+     ("confirm", "share", {"phone": "+989131234567", "typed": True})),
+    ("resident_request", "contact_choice", "شمارم ۰۹۱۳ ۱۲۳ ۴۵۶۷ هست",
+     ("confirm", "share", {"phone": "+989131234567", "typed": True})),
+    ("resident_request", "contact_choice", "۰۳۴۳۲۴۵۶۷۸۹",
+     ("confirm", "share", {"phone": "+983432456789", "typed": True})),
+    ("resident_request", "contact_choice", "۰۹۱۳۱۲۳", ("refused", "کوتاه")),
+    ("resident_request", "phone", "شمارم ۰۹۱۳ ۱۲۳ ۴۵۶۷ هست",
+     ("confirm", {"phone": "+989131234567", "typed": True}, None)),
+    ("needs_assessment", "severity", "خیلی زیاد", "high"),
+    ("needs_assessment", "severity", "شدید", "high"),
+    ("needs_assessment", "severity", "فوری", "urgent"),
+    ("needs_assessment", "severity", "اضطراری", "urgent"),
+    ("needs_assessment", "severity", "خیلی خطرناک", "critical"),
+    ("needs_assessment", "severity", "کمه", "low"),
+    ("needs_assessment", "severity", "متوسطه", "medium"),
+    ("field_report", "agencies", "هیچکدوم", []),
+    ("field_report", "agencies", "هیچ‌کدام", []),
+    ("field_report", "agencies", "تموم", ("control", "done")),
+    ("field_report", "followup", "آره", True),
+    ("field_report", "followup", "نه ممنون", False),
+]
+
+
+@pytest.mark.parametrize(("form_name", "qid", "typed", "expected"), FORM_ANSWERS)
+def test_answers_at_the_shipped_forms(form_name: str, qid: str, typed: str,
+                                      expected: object) -> None:
+    from bot.forms import engine, model
+    from bot.forms.loader import load_forms
+
+    form = load_forms()[form_name]
+    question = form.question(qid)
+    assert question is not None, qid
+    control = engine.control_in(typed, question)
+    if isinstance(expected, tuple) and expected[0] == "control":
+        assert control == expected[1]
+        return
+    assert control is None, control
+    result = model.accept_text(question, typed, choices=model.choices_now(question, {}),
+                               today=TODAY)
+    if isinstance(expected, tuple) and expected[0] == "refused":
+        assert isinstance(result, model.Rejected) and expected[1] in result.hint, result
+    elif isinstance(expected, tuple) and expected[0] == "confirm":
+        assert isinstance(result, model.Confirm) and result.value == expected[1], result
+        if expected[2] is not None:
+            assert dict(result.also) == {"phone": expected[2]}
+    else:
+        assert isinstance(result, model.Accepted) and result.value == expected, result

@@ -56,7 +56,7 @@ async def answers_of(sandbox: SandboxBot, user: SimUser) -> dict[str, object]:
 async def request_until_photos(sandbox: SandboxBot, resident: SimUser) -> None:
     """A resident opens «ثبت درخواست», picks a topic and a neighbourhood and describes it."""
     await sandbox.say(resident, "ثبت درخواست")
-    await sandbox.tap(resident, "خدمات شهری و زیرساخت")
+    await sandbox.tap(resident, "آب، برق، گاز، کوچه و خیابان")
     await sandbox.tap(resident, "سرآسیاب")
     await sandbox.say(resident, "چراغ‌های کوچهٔ ما یک ماه است خاموش است.")
 
@@ -64,12 +64,12 @@ async def request_until_photos(sandbox: SandboxBot, resident: SimUser) -> None:
 async def finish_request(sandbox: SandboxBot, resident: SimUser) -> str:
     """From the category question on (the description already given): anonymous, no
     photos, no place; return the tracking code's text."""
-    await sandbox.tap(resident, "خدمات شهری و زیرساخت")
+    await sandbox.tap(resident, "آب، برق، گاز، کوچه و خیابان")
     photos = (await sandbox.tap(resident, "سرآسیاب"))[-1]
     assert photos.text.endswith("بعد «تمام» را بزنید."), photos.text  # description skipped
     await sandbox.tap(resident, t("form.skip"))
     await sandbox.tap(resident, t("form.skip"))
-    summary = (await sandbox.tap(resident, "نه، بی‌نام بماند"))[-1]
+    summary = (await sandbox.tap(resident, "نه، زنگ نزنید"))[-1]
     assert summary.text.startswith("درخواست — خلاصه")
     filed = (await sandbox.tap(resident, t("form.confirm")))[-1].text
     found = CODE.search(filed)
@@ -166,11 +166,11 @@ async def test_a_photo_with_a_caption_outside_a_form_is_a_request(sandbox: Sandb
     zahra = sandbox.user(500, "زهرا")
     await sandbox.act(zahra, "send_photo", "زباله‌ها یک هفته است جمع نشده")
     await sandbox.tap(zahra, t("start.offer_yes"))
-    await sandbox.tap(zahra, "خدمات شهری و زیرساخت")
+    await sandbox.tap(zahra, "آب، برق، گاز، کوچه و خیابان")
     location = (await sandbox.tap(zahra, "سرآسیاب"))[-1]  # description and photos given
     assert "موقعیت" in location.text
     await sandbox.tap(zahra, t("form.skip"))
-    await sandbox.tap(zahra, "نه، بی‌نام بماند")
+    await sandbox.tap(zahra, "نه، زنگ نزنید")
     await sandbox.tap(zahra, t("form.confirm"))
     [row] = await requests_rows(sandbox)
     assert row["description"] == "زباله‌ها یک هفته است جمع نشده"
@@ -286,7 +286,7 @@ async def test_a_voice_note_answers_a_text_question(sandbox: SandboxBot,
 async def test_a_typed_phone_and_a_typed_address_in_a_request(sandbox: SandboxBot) -> None:
     zahra = sandbox.user(500, "زهرا")
     await sandbox.say(zahra, "ثبت درخواست")
-    await sandbox.say(zahra, "خدمات شهري")   # typed, Arabic ي, part of the label
+    await sandbox.say(zahra, "کوچه و خيابان")   # typed, Arabic ي, part of the label
     await sandbox.say(zahra, "سر آسیاب")
     await sandbox.say(zahra, "چراغ‌های کوچهٔ ما یک ماه است خاموش است؛ ٣ تیر برق خراب است.")
     await sandbox.act(zahra, "send_voice")  # a voice note beside the photos
@@ -316,7 +316,7 @@ async def test_a_map_link_at_the_location_step_becomes_coordinates(
     await request_until_photos(sandbox, zahra)
     await sandbox.tap(zahra, t("form.skip"))
     await sandbox.say(zahra, "https://neshan.org/maps/@30.2839,57.0834,15.0z,0.0p")
-    await sandbox.tap(zahra, "نه، بی‌نام بماند")
+    await sandbox.tap(zahra, "نه، زنگ نزنید")
     await sandbox.tap(zahra, t("form.confirm"))
     assert sandbox.db is not None
     [place] = await sandbox.db.fetchall("SELECT latitude, longitude FROM attachments")

@@ -36,7 +36,7 @@ async def file_with_everything(bot: SandboxBot, resident: SimUser) -> str:
     """A request through the chat with two photos, a voice note, a location and the
     resident's phone; its code (ASCII digits)."""
     await bot.say(resident, "ثبت درخواست")
-    await bot.tap(resident, "خدمات شهری و زیرساخت")
+    await bot.tap(resident, "آب، برق، گاز، کوچه و خیابان")
     await bot.tap(resident, "سرآسیاب")
     await bot.say(resident, DESCRIPTION)
     await bot.act(resident, "send_photo")

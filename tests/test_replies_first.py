@@ -333,9 +333,9 @@ async def test_a_residents_request_costs_about_one_call_per_step(
     zahra = limited.user(30, "زهرا")
     person = Counted(limited, zahra)
     contact = ([("tap", "بله، شماره‌ام را می‌فرستم"), ("tap", t("form.send_contact"))] if share
-               else [("tap", "نه، بی‌نام بماند")])
+               else [("tap", "نه، زنگ نزنید")])
     await person.walk([
-        ("say", "/start"), ("say", t("menu.request")), ("tap", "خدمات شهری و زیرساخت"),
+        ("say", "/start"), ("say", t("menu.request")), ("tap", "آب، برق، گاز، کوچه و خیابان"),
         ("tap", "قلعه محمود"),
         ("say", "چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها تاریک است."),
         ("act", "send_photo"), ("tap", t("form.done")),

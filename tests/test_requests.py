@@ -22,6 +22,7 @@ from bot.sandbox import FakeBotAPI, SandboxBot, SimUser
 from storage import offices
 from storage.db import Database
 from storage.people import create_invite, redeem_invite
+from storage.requests import UNDO_MINUTES
 
 CODE = re.compile(r"کد پیگیری: \u2066?([۰-۹]{4}-[۰-۹]{4})")
 
@@ -40,7 +41,7 @@ async def file_request(bot: SandboxBot, resident: SimUser, *, hood: str = "سر�
                        share: bool = True, extras: bool = True) -> str:
     """Walk the request form as a resident; return the tracking code (ASCII digits)."""
     await bot.say(resident, "ثبت درخواست")
-    await bot.tap(resident, "خدمات شهری و زیرساخت")
+    await bot.tap(resident, "آب، برق، گاز، کوچه و خیابان")
     await bot.tap(resident, hood)
     await bot.say(resident, "چراغ‌های کوچهٔ ما یک ماه است خاموش است و شب‌ها کوچه تاریک است.")
     if extras:
@@ -54,7 +55,7 @@ async def file_request(bot: SandboxBot, resident: SimUser, *, hood: str = "سر�
         await bot.tap(resident, "بله، شماره‌ام را می‌فرستم")
         await bot.tap(resident, t("form.send_contact"))
     else:
-        await bot.tap(resident, "نه، بی‌نام بماند")
+        await bot.tap(resident, "نه، زنگ نزنید")
     filed = (await bot.tap(resident, t("form.confirm")))[-1].text
     found = CODE.search(filed)
     assert found, filed
@@ -62,11 +63,23 @@ async def file_request(bot: SandboxBot, resident: SimUser, *, hood: str = "سر�
 
 
 async def resolve(bot: SandboxBot, staff: SimUser,
-                  note: str = "لامپ‌های کوچه عوض شد و روشن است.") -> str:
-    """Tap «حل شد» on the card, write what was done, confirm; return the card shown after."""
+                  note: str = "لامپ‌های کوچه عوض شد و روشن است.", *, told: bool = True) -> str:
+    """Tap «حل شد» on the card, write what was done, confirm; return the card shown after.
+    `told`: the undo window passes, and the resident's notice goes out."""
     await bot.tap(staff, t("inbox.to_resolved"))
     await bot.say(staff, note)
-    return (await bot.tap(staff, t("form.confirm")))[-1].text
+    card = (await bot.tap(staff, t("form.confirm")))[-1].text
+    if told:
+        await later(bot)
+    return card
+
+
+async def later(bot: SandboxBot, minutes: int = UNDO_MINUTES) -> None:
+    """The undo window passes: the resident's held notice (one for the window) goes out."""
+    assert isinstance(bot.clock, ManualClock)
+    bot.clock.advance(timedelta(minutes=minutes))
+    assert bot.application is not None and bot.db is not None
+    await deliver_due(bot.application.bot, bot.db)
 
 
 async def open_card(bot: SandboxBot, staff: SimUser) -> str:
@@ -129,11 +142,10 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
     resolved = await resolve(sandbox, maryam)
     assert "وضعیت: حل شد" in resolved
 
-    told = notices(zahra)
-    assert [n.split("\n")[1] for n in told] == [
-        "وضعیت تازه: در حال بررسی", "وضعیت تازه: ارجاع به دستگاه مسئول", "وضعیت تازه: حل شد"]
-    assert t("case.notice_referred", agency="شهرداری") in told[1]
-    assert "توضیح دفتر: لامپ‌های کوچه عوض شد و روشن است." in told[2]
+    told = notices(zahra)  # three changes inside one undo window: one message
+    assert [n.split("\n")[1] for n in told] == ["وضعیت تازه: حل شد"]
+    assert t("case.notice_referred", agency="شهرداری") in told[0]
+    assert "توضیح دفتر: لامپ‌های کوچه عوض شد و روشن است." in told[0]
     trail = [tuple(r) for r in await db.fetchall(
         "SELECT e.kind, e.old_status, e.new_status, p.display_name FROM request_events e "
         "JOIN people p ON p.id = e.actor_id ORDER BY e.id")]
@@ -147,8 +159,11 @@ async def test_a_request_from_filing_to_resolution_told_to_the_resident(
     assert "حل شد" in listing.text
     assert "آخرین توضیح دفتر: لامپ‌های کوچه عوض شد و روشن است." in listing.text
     detail = (await sandbox.tap(zahra, listing.buttons()[0]))[-1]
-    assert t("request.reopen") in detail.buttons() and "تلفن" not in detail.text
-    reopened = (await sandbox.tap(zahra, t("request.reopen")))[-1].text
+    # one «not solved» (not also «reopen»): it asks what is left and reopens the request
+    assert detail.buttons() == [t("case.solved_yes"), t("case.solved_no")]
+    assert "تلفن" not in detail.text
+    await sandbox.tap(zahra, t("case.solved_no"))
+    reopened = (await sandbox.say(zahra, "یکی از لامپ‌ها هنوز خاموش است"))[-1].text
     assert reopened.startswith("درخواست") and "دوباره باز شد" in reopened
     assert (await request_row(db))["status"] == "in_review"
 
@@ -240,6 +255,7 @@ async def test_reject_duplicate_and_notes(
     await sandbox.tap(maryam, t("inbox.note"))
     await sandbox.say(maryam, "کارشناس شهرداری فردا بازدید می‌کند")
     await sandbox.tap(maryam, t("form.yes"))
+    await later(sandbox)
     assert "توضیح دفتر: کارشناس شهرداری فردا بازدید می‌کند" in notices(zahra)[-1]
 
     second = await file_request(sandbox, zahra, extras=False)
@@ -252,6 +268,7 @@ async def test_reject_duplicate_and_notes(
     await sandbox.tap(maryam, "۲")
     await sandbox.tap(maryam, t("inbox.to_duplicate"))
     await sandbox.say(maryam, first)
+    await later(sandbox)
     assert "همسایه‌تان هم همین را خبر داده؛ درخواستتان همراه آن" in notices(zahra)[-1]
 
     await sandbox.say(maryam, "/inbox")
@@ -259,6 +276,7 @@ async def test_reject_duplicate_and_notes(
     await sandbox.tap(maryam, t("inbox.to_rejected"))
     await sandbox.say(maryam, "این مورد در حوزهٔ کار دفتر نیست")
     await sandbox.tap(maryam, t("form.confirm"))
+    await later(sandbox)
     assert "توضیح دفتر: این مورد در حوزهٔ کار دفتر نیست" in notices(zahra)[-1]
     statuses = {r["code"]: r["status"] for r in await db.fetchall(
         "SELECT code, status FROM requests")}
@@ -291,6 +309,7 @@ async def test_two_staff_resolve_and_reject_at_once_and_one_wins(
     told = [m.text for m in maryam.messages(mark) + hamid.messages(mark)
             if t("inbox.conflict").split("؛")[0] in m.text]
     assert len(told) == 1
+    await later(sandbox)
     assert len(notices(zahra)) == 1
 
 
@@ -377,6 +396,7 @@ async def test_a_blocked_resident_is_marked_undeliverable_not_retried(
     await open_card(sandbox, maryam)
     api.block(zahra.id)
     await sandbox.tap(maryam, t("inbox.to_in_review"))
+    await later(sandbox)
     row = await db.fetchone("SELECT status, last_error FROM outbox WHERE chat_id = ?",
                             (zahra.id,))
     assert row is not None and tuple(row) == ("undeliverable", "Forbidden")
@@ -398,7 +418,7 @@ async def test_long_requests_still_fit_and_media_reach_staff(
     await sandbox.act(zahra, "send_photo")
     await sandbox.tap(zahra, t("form.done"))
     await sandbox.tap(zahra, t("form.send_location"))
-    await sandbox.tap(zahra, "نه، بی‌نام بماند")
+    await sandbox.tap(zahra, "نه، زنگ نزنید")
     await sandbox.tap(zahra, t("form.confirm"))
     for number in range(4):
         await open_card(sandbox, maryam)

@@ -34,8 +34,9 @@ from bot.forms.model import (
     Question,
     Rejected,
 )
+from bot.locale import answers as replies
 from bot.locale.normalize import fa_number, match_key
-from bot.locale.numbers import in_words
+from bot.locale.numbers import in_words, zero_word
 from bot.locale.text import t
 from storage.drafts import Draft
 
@@ -87,7 +88,7 @@ class QuestionView:
 
     question: Question
     keyboard: str                 # the type's keyboard kind (model.QuestionType)
-    progress: tuple[int, int]     # (number, of); shown when more than one question
+    progress: tuple[int, int]     # (number, at most this many after it): `counter`
     prompt: str
     current: str | None           # the answer given before, when asked again
     buttons: tuple[Button, ...]   # choices (`choices`, `toggles`); yes/no and dates are fixed
@@ -124,10 +125,25 @@ def view(form: FormDefinition, draft: Draft, question: Question,
     collected = kind.keyboard == "collect" and bool(draft.answers.get(question.id))
     return QuestionView(
         question=question, keyboard=kind.keyboard,
-        progress=model.progress(form, draft.answers, question.id),
+        progress=counter(form, draft, question.id),
         prompt=model.prompt_for(form, question, draft.answers), current=current,
         buttons=buttons, back=len(draft.history) > 1 or draft.mode == "edit",
         skip=question.optional and not collected, done=kind.collects)
+
+
+def counter(form: FormDefinition, draft: Draft, question_id: str) -> tuple[int, int]:
+    """(this question's number, at most how many questions follow it): the questions asked
+    so far count once each, and those still to come that may be asked (their condition
+    holds or is not decided yet), leaving out what the person already gave (a first
+    message as the description). The number never jumps and the rest only shrinks, so
+    two counters never contradict each other."""
+    given = {q for q in draft.context.get("prefilled") or [] if q in draft.answers}
+    counted = [q.id for q in form.questions
+               if model.may_be_asked(q, draft.answers) and q.id not in given]
+    if question_id not in counted:
+        return len(counted), 0
+    place = counted.index(question_id)
+    return place + 1, len(counted) - place - 1
 
 
 def summary(form: FormDefinition, draft: Draft,
@@ -159,11 +175,12 @@ def answered_count(draft: Draft) -> int:
 
 
 def answer(form: FormDefinition, draft: Draft, question: Question, value: Any,
-           message_id: int | None = None) -> Step:
+           message_id: int | None = None, also: model.Also = ()) -> Step:
     """Take an answer: check it against the form's rules, store it, move to what comes
     next (in edit mode: the first question never answered). `message_id`: the typed
-    message that gave it."""
-    candidate = {**draft.answers, question.id: value}
+    message that gave it; `also`: later questions the same input answered (not asked)."""
+    given = {qid: v for qid, v in also if form.question(qid) is not None}
+    candidate = {**draft.answers, **given, question.id: value}
     candidate.pop(PENDING_KEY, None)
     failed = model.failing_check(form, candidate, involving=question.id)
     if failed is not None:
@@ -174,7 +191,7 @@ def answer(form: FormDefinition, draft: Draft, question: Question, value: Any,
         following = model.first_unanswered(form, draft.answers)
     else:
         following = model.next_question(form, draft.answers, after=question.id)
-        prefilled = draft.context.get("prefilled") or []
+        prefilled = [*(draft.context.get("prefilled") or []), *given]
         while following is not None and following.id in prefilled \
                 and following.id in draft.answers:
             following = model.next_question(form, draft.answers, after=following.id)
@@ -203,9 +220,10 @@ def judge(form: FormDefinition, draft: Draft, question: Question, result: Judgem
           message_id: int | None = None) -> Step:
     """Act on what the model made of an answer: take it, ask to confirm it, or hint."""
     if isinstance(result, Accepted):
-        return answer(form, draft, question, result.value, message_id)
+        return answer(form, draft, question, result.value, message_id, result.also)
     if isinstance(result, Confirm):
-        draft.answers[PENDING_KEY] = {"question": question.id, "value": result.value}
+        draft.answers[PENDING_KEY] = {"question": question.id, "value": result.value,
+                                      "also": [list(pair) for pair in result.also]}
         remember_message(draft, question.id, message_id)
         return Step(PENDING, prompt=result.prompt, changed=True)
     return Step(ASK, note=result.hint)
@@ -217,7 +235,8 @@ def settle(form: FormDefinition, draft: Draft, question: Question, agreed: bool)
     if pending is None or pending.get("question") != question.id:
         return Step(ASK)
     if agreed:
-        return answer(form, draft, question, pending["value"])
+        also = tuple((str(qid), value) for qid, value in pending.get("also") or [])
+        return answer(form, draft, question, pending["value"], also=also)
     return Step(ASK, note=t("form.confirm_declined"), changed=True)
 
 
@@ -332,17 +351,24 @@ CANCEL, BACK, SKIP, DONE = "cancel", "back", "skip", "done"
 
 def control_in(text: str, question: Question) -> str | None:
     """The control a typed text stands for at this question (cancel, back, skip, done),
-    as its button's label or the way people say it; None for an answer."""
+    as its button's label or the way people say it («میخوام برگردم عقب» at any question,
+    never saved as an answer; «نه», «ندارم» at an optional one; «تموم» under photos or
+    ticks); None for an answer."""
     key = match_key(text) if text else ""
     if not key:
         return None
     if key in (match_key(t("form.cancel")), match_key("لغو")):
         return CANCEL
-    if key in (match_key(t("form.done")), match_key("تمام")) and TYPES[question.type].collects:
+    collects = TYPES[question.type].collects
+    if collects and (key in (match_key(t("form.done")), match_key("تمام"))
+                     or replies.done_word(text)):
         return DONE
-    if key in (match_key(t("form.back")), match_key("بازگشت")):
+    if key in (match_key(t("form.back")), match_key("بازگشت")) or replies.back_word(text):
         return BACK
-    if key == match_key(t("form.skip")) or (question.optional and is_skip(key)):
+    if key == match_key(t("form.skip")):
+        return SKIP
+    if question.optional and (is_skip(key) or replies.skip_word(text)) \
+            and not (question.type in ("integer", "decimal") and zero_word(text)):
         return SKIP
     return None
 

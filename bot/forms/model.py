@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.forms.expr import Expression, ExpressionError, Unknown, compile_expression
+from bot.locale import answers as replies
 from bot.locale.choices import match_choice, match_choices
 from bot.locale.dates import DateRefusal, read_date
 from bot.locale.jalali import MONTH_NAMES, format_date
@@ -31,8 +32,8 @@ from bot.locale.normalize import (
     to_persian_digits,
 )
 from bot.locale.numbers import NumberRefusal, in_words, read_number, zero_word
-from bot.locale.phones import Phone, read_phone, shown_phone
-from bot.locale.places import Address, Coordinates, read_place
+from bot.locale.phones import Phone, find_phone, shown_phone
+from bot.locale.places import MAX_ADDRESS, Address, Coordinates, ShortLink, read_link, read_place
 from bot.locale.text import t
 from bot.textfile import EncodingProblem, read_text
 
@@ -53,6 +54,8 @@ YES_WORDS = {"بله", "بلی", "آره", "اره", "اری", "آری", "باش
              "yes", "y", "ok", "1"}
 NO_WORDS = {"خیر", "نه", "نخیر", "نهخیر", "اصلا", "no", "n", "0"}
 MAX_TEXT_DEFAULT = 1500
+UNSURE_VALUES = ("unsure", "dont_know")  # a choice meaning «I don't know» («نمیدونم»)
+NONE_VALUES = ("none",)                  # a choice meaning «none of them» («هیچکدوم»)
 MAX_PHOTOS_DEFAULT = 5
 
 
@@ -87,6 +90,11 @@ class Question:
     max_age_days: int | None = None
     store: str | None = None
     unit: str | None = None  # what an integer or decimal question counts
+    # A choice whose first choice is «yes» and second «no» (the resident's «may the office
+    # call you?»): yes/no words answer it, and a phone typed there is yes with that number,
+    # the answer of the question named here.
+    phone_question: str | None = None
+    too_short: str = ""      # a text question's refusal of a too-short answer
     # XLSForm (bot/forms/xlsform.py); the defaults leave a TOML question as it was.
     name: str = ""                 # the XLSForm name (the id may be shorter)
     xls_type: str = ""             # note, acknowledge, decimal, ... as the sheet says
@@ -137,6 +145,7 @@ class FormDefinition:
     questions: tuple[Question, ...]
     checks: tuple[Check, ...] = ()
     confirm: bool = True  # False: saved after the last answer, without a summary
+    short: bool = False   # one note and its confirmation: no intro, no numbered summary
     source: str = ""
     # XLSForm: the menu button, values computed from the answers, what the bot fills in
     menu_label: str = ""
@@ -213,6 +222,9 @@ def _parse_question(where: str, raw: Mapping[str, Any], earlier: set[str]) -> Qu
     store = raw.get("store")
     if store is not None and store not in STORE_COLUMNS:
         raise FormDefinitionError(f"{where}: store {store!r} is not one of {STORE_COLUMNS}")
+    phone_question = raw.get("phone_question")
+    if phone_question is not None and (kind != "choice" or len(choices) != 2):
+        raise FormDefinitionError(f"{where}: phone_question needs a choice of two (yes, no)")
     if store == "tags" and kind != "multi":
         raise FormDefinitionError(f"{where}: only multi questions can be stored as tags")
     unit = raw.get("unit", UNIT_OF_COLUMN.get(str(store)))
@@ -223,6 +235,8 @@ def _parse_question(where: str, raw: Mapping[str, Any], earlier: set[str]) -> Qu
         optional=bool(raw.get("optional", False)), when=when, choices=tuple(choices),
         choices_from=source, min=low, max=high, past_only=bool(raw.get("past_only", True)),
         max_age_days=_int(where, raw, "max_age_days"), store=store, unit=unit,
+        phone_question=str(phone_question) if phone_question else None,
+        too_short=str(raw.get("too_short") or ""),
     )
 
 
@@ -250,6 +264,12 @@ def parse_form(data: Mapping[str, Any], source: str = "") -> FormDefinition:
         question = _parse_question(f"{where} question #{number}", raw, seen)
         questions.append(question)
         seen.add(question.id)
+    for question in questions:
+        target = question.phone_question
+        if target is not None and (
+                not any(q.id == target and q.type == "contact" for q in questions)):
+            raise FormDefinitionError(f"{where} question '{question.id}': phone_question "
+                                      f"{target!r} is not a contact question of the form")
     checks = []
     for number, raw in enumerate(data.get("checks", []), start=1):
         try:
@@ -274,6 +294,7 @@ def parse_form(data: Mapping[str, Any], source: str = "") -> FormDefinition:
         name=name, version=version, title=title, command=command,
         roles=tuple(header.get("roles", ())), sink=sink, questions=tuple(questions),
         checks=tuple(checks), source=source, confirm=bool(header.get("confirm", True)),
+        short=bool(header.get("short", False)),
     )
 
 
@@ -349,11 +370,16 @@ def final_answers(form: FormDefinition, answers: Mapping[str, Any]) -> Answers:
             if q.id in answers and is_relevant(q, answers) and q.xls_type != "note"}
 
 
+Also = tuple[tuple[str, Any], ...]  # answers to later questions given with this one
+
+
 @dataclass(frozen=True)
 class Accepted:
-    """An acceptable answer, as stored."""
+    """An acceptable answer, as stored (`also`: later questions it answers too, e.g. the
+    phone number typed at «may the office call you?»)."""
 
     value: Any
+    also: Also = ()
 
 
 @dataclass(frozen=True)
@@ -370,6 +396,7 @@ class Confirm:
 
     value: Any
     prompt: str
+    also: Also = ()
 
 
 Judgement = Accepted | Rejected | Confirm
@@ -451,21 +478,57 @@ def _parse_text(question: Question, text: str, choices: Sequence[Choice],
                 today: date) -> Judgement:
     cleaned = persian_digits_in_text(normalize_text(text))
     visible = cleaned.replace("\u200c", "").replace(" ", "").replace("\n", "")
-    long_enough = len(visible) >= (question.min or 1) and any(c.isalnum() for c in visible)
-    if not long_enough or len(cleaned) > (question.max or MAX_TEXT_DEFAULT):
+    if not any(c.isalnum() for c in visible):
         return Rejected(expectation(question))
+    if len(visible) < (question.min or 1):
+        return Rejected(question.too_short or expectation(question))
+    if len(cleaned) > (question.max or MAX_TEXT_DEFAULT):
+        return Rejected(t("input.text_too_long", high=fa_number(question.max or
+                                                                MAX_TEXT_DEFAULT)))
     return Accepted(cleaned)
 
 
 def _parse_choice(question: Question, text: str, choices: Sequence[Choice],
                   today: date) -> Judgement:
     choice = _choice_by_text(text, choices)
-    return Accepted(choice.value) if choice else Rejected(expectation(question))
+    if choice is not None:
+        return Accepted(choice.value)
+    if question.phone_question is not None and len(choices) == 2:
+        return _contact_choice(question, text, choices)
+    values = [c.value for c in choices]
+    unsure = next((c for c in choices if c.value in UNSURE_VALUES), None)
+    if unsure is not None and replies.dont_know(text):
+        return Accepted(unsure.value)
+    nothing = next((c for c in choices if c.value in NONE_VALUES), None)
+    if nothing is not None and replies.none_word(text):
+        return Accepted(nothing.value)
+    if question.store == "severity" or question.id == "severity":
+        level = replies.severity(text, values)
+        if level is not None:
+            return Accepted(level)
+    return Rejected(expectation(question))
+
+
+def _contact_choice(question: Question, text: str, choices: Sequence[Choice]) -> Judgement:
+    """«May the office call you?» answered in words («آره زنگ بزنید», «نه») or with the
+    number itself («شمارم ۰۹۱۳… هست»: yes, with that number, confirmed first)."""
+    reply = replies.contact_reply(text)
+    if isinstance(reply, replies.ContactReply):
+        yes, no = choices[0].value, choices[1].value
+        if reply.phone is None:
+            return Accepted(yes if reply.call else no)
+        assert question.phone_question is not None
+        return Confirm(yes, t("form.phone_confirm", phone=shown_phone(reply.phone.e164)),
+                       also=((question.phone_question,
+                              {"phone": reply.phone.e164, "typed": True}),))
+    if isinstance(reply, replies.PhoneRefusal) and reply.reason in ("too_short", "too_long"):
+        return Rejected(t(f"form.phone_{reply.reason}"))
+    return Rejected(expectation(question))
 
 
 def _parse_multi(question: Question, text: str, choices: Sequence[Choice],
                  today: date) -> Judgement:
-    if zero_word(text):  # «هیچ‌کدام»: none of them (if none is allowed)
+    if zero_word(text) or replies.none_word(text):  # «هیچ‌کدام»: none (if none is allowed)
         return multi_done(question, [])
     picked = match_choices(text, [c.label for c in choices])
     if picked is None:
@@ -480,6 +543,9 @@ def yes_or_no(text: str, question: Question | None = None) -> Accepted | Rejecte
         return Accepted(True)
     if key in NO_WORDS:
         return Accepted(False)
+    said = replies.yes_no(text)  # «آره زنگ بزنید», «نه ممنون», «لازم نیست»
+    if said is not None:
+        return Accepted(said)
     return Rejected(expectation(question) if question else t("form.expect_yesno"))
 
 
@@ -513,9 +579,9 @@ def date_refusal(refusal: DateRefusal, typed: str) -> str:
 
 def accept_phone(text: str) -> Confirm | Rejected:
     """A phone number typed at the contact step: understood, then confirmed as consent."""
-    phone = read_phone(text)
+    phone = find_phone(text)  # «شمارم ۰۹۱۳ ۱۲۳ ۴۵۶۷ هست», a landline with its area code
     if not isinstance(phone, Phone):
-        if phone.reason in ("too_short", "too_long"):
+        if phone is not None and phone.reason in ("too_short", "too_long"):
             return Rejected(t(f"form.phone_{phone.reason}"))
         return Rejected(t("form.expect_contact"))
     return Confirm({"phone": phone.e164, "typed": True},
@@ -524,8 +590,20 @@ def accept_phone(text: str) -> Confirm | Rejected:
 
 
 
-def accept_place(text: str) -> Accepted | Rejected:
-    """A map link or coordinates as a point; an address in words as the place's text."""
+def accept_place(text: str) -> Accepted | Rejected | Confirm:
+    """A map link (Google, OpenStreetMap, Neshan, Balad) or coordinates as a point; a short
+    link that names no point is refused with what to do instead (or, when words came with
+    it, those words are offered as the address); an address in words as the place's text."""
+    link = read_link(text)
+    if isinstance(link, Coordinates):
+        return Accepted({"latitude": link.latitude, "longitude": link.longitude})
+    if isinstance(link, ShortLink):
+        app = t(f"input.app_{link.source}")
+        if len(link.words) >= 5:
+            words = persian_digits_in_text(link.words)[:MAX_ADDRESS]
+            return Confirm({"address": words}, t("input.short_link_words", app=app,
+                                                 words=words))
+        return Rejected(t("input.short_link", app=app))
     place = read_place(text)
     if isinstance(place, Coordinates):
         return Accepted({"latitude": place.latitude, "longitude": place.longitude})
@@ -607,6 +685,12 @@ def _show_location(question: Question, value: Any, choices: Sequence[Choice]) ->
     if "address" in value:
         return str(value["address"])[:200]
     return t("form.location_given")
+
+
+def _show_contact(question: Question, value: Any, choices: Sequence[Choice]) -> str:
+    """The number itself: the summary is shown only to its owner."""
+    phone = value.get("phone") if isinstance(value, dict) else None
+    return shown_phone(str(phone)) if phone else t("form.contact_given")
 
 
 def _show_text(question: Question, value: Any, choices: Sequence[Choice]) -> str:
@@ -726,7 +810,8 @@ class QuestionType:
     show: Shower
     tap: Tapper | None = None
     collects: bool = False
-    echo_typed: bool = False  # the answer shown above the next question even when typed
+    echo_typed: bool = False  # a typed answer shown as read on the message that asked it
+    trail_typed: bool = False  # … or above the next question (a typed address, a phone)
     expect: Callable[[Question], str] | None = None  # the hint (default: form.expect_TYPE)
 
 
@@ -755,26 +840,31 @@ TYPES: dict[str, QuestionType] = {
     "text": QuestionType("none", _inputs("voice"), _parse_text, _show_text,
                          expect=_expect_text),
     "integer": QuestionType("none", _inputs(), lambda q, x, c, d: accept_number(q, x),
-                            lambda q, v, c: show_number(v), expect=_expect_number),
+                            lambda q, v, c: show_number(v), expect=_expect_number,
+                            echo_typed=True),
     "decimal": QuestionType("none", _inputs(), lambda q, x, c, d: accept_number(q, x),
-                            lambda q, v, c: show_number(v), expect=_expect_number),
+                            lambda q, v, c: show_number(v), expect=_expect_number,
+                            echo_typed=True),
     "choice": QuestionType("choices", _inputs("tap"), _parse_choice, _show_choice,
-                           _tap_choice),
+                           _tap_choice, echo_typed=True),
     "multi": QuestionType("toggles", _inputs("tap"), _parse_multi, _show_multi,
-                          collects=True),
+                          collects=True, echo_typed=True),
     "yesno": QuestionType("yesno", _inputs("tap"), lambda q, x, c, d: yes_or_no(x, q),
-                          lambda q, v, c: t("form.yes") if v else t("form.no"), _tap_yesno),
+                          lambda q, v, c: t("form.yes") if v else t("form.no"), _tap_yesno,
+                          echo_typed=True),
     "date": QuestionType("date", _inputs("tap"), lambda q, x, c, d: accept_date(q, x, d),
-                         lambda q, v, c: format_date(date.fromisoformat(v)), _tap_date),
+                         lambda q, v, c: format_date(date.fromisoformat(v)), _tap_date,
+                         echo_typed=True),
     "location": QuestionType("location", _inputs("location"),
                              lambda q, x, c, d: accept_place(x), _show_location,
-                             echo_typed=True),
+                             trail_typed=True),
     "contact": QuestionType("contact", _inputs("contact"), lambda q, x, c, d: accept_phone(x),
-                            lambda q, v, c: t("form.contact_given"), echo_typed=True),
+                            _show_contact, trail_typed=True),
     "photos": QuestionType("collect", frozenset(("photo", "voice")), None,
                            lambda q, v, c: attachment_count(v) if v else t("form.skipped"),
                            collects=True),
-    "time": QuestionType("none", _inputs(), accept_extra, format_extra, expect=_expect_xls),
+    "time": QuestionType("none", _inputs(), accept_extra, format_extra, expect=_expect_xls,
+                         echo_typed=True),
     "audio": QuestionType("none", frozenset(("voice", "audio")), accept_extra, format_extra,
                           expect=_expect_xls),
 }
