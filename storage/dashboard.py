@@ -3,7 +3,7 @@ neighbourhoods' figures and points for the map, one form's submissions, facilita
 activity. Plain parameterised SQL, every query limited to a list of office ids (the scope
 `bot.access` gives), periods as UTC instants [from, to). Every read goes to a reader
 connection (`Database.read_fetchall`), never the bot's writer; counts are grouped in SQL
-(migration 0014 holds the indexes these queries were planned with)."""
+(migration 0015 holds the indexes these queries were planned with)."""
 
 from __future__ import annotations
 

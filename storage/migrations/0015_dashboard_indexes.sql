@@ -1,5 +1,6 @@
--- The dashboard's reads (issue 21), each found by EXPLAIN QUERY PLAN on the five-year
--- benchmark database to scan a province's whole history (or every office's) without them.
+-- The dashboard's reads (issue 21; numbered 0015: 0014 is the request moves), each found
+-- by EXPLAIN QUERY PLAN on the five-year benchmark database to scan a province's whole
+-- history (or every office's) without them.
 -- Partial indexes where only one query needs them, so that no other query's plan changes.
 --
 -- A neighbourhood's page and its requests,
