@@ -45,7 +45,7 @@ from bench.throughput import TOKEN, Driver, People, add_facilitators, open_loop,
 from bot.app import ALLOWED_UPDATES, build_application, open_services
 from bot.clock import SYSTEM_CLOCK
 from bot.config import SHIPPED_ORG_FILE, Settings
-from bot.forms.model import load_forms
+from bot.forms.loader import load_forms
 from bot.org import load_organisation
 from bot.sandbox import FakeBotAPI, FakeRequest
 from bot.services import Services

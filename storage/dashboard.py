@@ -1,7 +1,9 @@
 """The dashboard's reads: requests filtered and paged, counts per period for the trends,
 neighbourhoods' figures and points for the map, one form's submissions, facilitators'
 activity. Plain parameterised SQL, every query limited to a list of office ids (the scope
-`bot.access` gives), periods as UTC instants [from, to)."""
+`bot.access` gives), periods as UTC instants [from, to). Every read goes to a reader
+connection (`Database.read_fetchall`), never the bot's writer; counts are grouped in SQL
+(migration 0015 holds the indexes these queries were planned with)."""
 
 from __future__ import annotations
 
@@ -106,9 +108,11 @@ async def requests_page(db: Database, where: RequestFilter, page: int,
                         size: int = PAGE_SIZE) -> tuple[int, list[Row]]:
     """(how many match, the rows of one page, 1-based)."""
     clause, params = where.where()
-    total = await db.fetchone(f"SELECT count(*) FROM requests r WHERE {clause}", params)
-    rows = await db.fetchall(
-        f"SELECT {_REQUEST_COLUMNS} WHERE {clause} ORDER BY {where.order()} LIMIT ? OFFSET ?",
+    total = await db.read_fetchone(f"SELECT count(*) FROM requests r WHERE {clause}", params)
+    # The page's ids first, sorted on what an index holds; then only their rows are read.
+    rows = await db.read_fetchall(
+        f"SELECT {_REQUEST_COLUMNS} WHERE r.id IN (SELECT r.id FROM requests r WHERE {clause} "
+        f"ORDER BY {where.order()} LIMIT ? OFFSET ?) ORDER BY {where.order()}",
         [*params, size, (page - 1) * size])
     return (int(total[0]) if total else 0), rows
 
@@ -116,7 +120,7 @@ async def requests_page(db: Database, where: RequestFilter, page: int,
 async def requests_all(db: Database, where: RequestFilter, limit: int = 100_000) -> list[Row]:
     """Every matching request (the export of exactly what the page lists)."""
     clause, params = where.where()
-    return await db.fetchall(
+    return await db.read_fetchall(
         f"SELECT {_REQUEST_COLUMNS} WHERE {clause} ORDER BY {where.order()} LIMIT ?",
         [*params, limit])
 
@@ -150,11 +154,11 @@ class Bucket:
     overdue: Overdue
 
 
-def _which(column: str, buckets: Sequence[Bucket]) -> tuple[str, list[Any]]:
-    """A CASE giving the index of the bucket `column` falls in (NULL: none)."""
+def _which(column: str, bounds: Sequence[tuple[str, str]]) -> tuple[str, list[Any]]:
+    """A CASE giving the index of the [from, to) pair `column` falls in (NULL: none)."""
     cases = " ".join(f"WHEN {column} >= ? AND {column} < ? THEN {i}"
-                     for i in range(len(buckets)))
-    return f"CASE {cases} END", [v for b in buckets for v in (b.start, b.end)]
+                     for i in range(len(bounds)))
+    return f"CASE {cases} END", [v for pair in bounds for v in pair]
 
 
 async def counts_many(db: Database, office_ids: Sequence[int], buckets: Sequence[Bucket], *,
@@ -168,8 +172,9 @@ async def counts_many(db: Database, office_ids: Sequence[int], buckets: Sequence
     first, last = min(b.start for b in buckets), max(b.end for b in buckets)
     hood = " AND neighbourhood_id = ?" if hood_id is not None else ""
     extra: list[Any] = [hood_id] if hood_id is not None else []
-    which, which_params = _which("created_at", buckets)
-    for row in await db.fetchall(
+    bounds = [(b.start, b.end) for b in buckets]
+    which, which_params = _which("created_at", bounds)
+    for row in await db.read_fetchall(
             f"SELECT {which} AS b, form, severity, count(*) AS n, "
             "coalesce(sum(participants), 0) AS p, "
             "coalesce(sum(children), 0) + coalesce(sum(adolescents), 0) AS c "
@@ -189,14 +194,14 @@ async def counts_many(db: Database, office_ids: Sequence[int], buckets: Sequence
             severity = row["severity"] or "low"
             bucket.needs_by_severity[severity] = (
                 bucket.needs_by_severity.get(severity, 0) + row["n"])
-    for row in await db.fetchall(
+    for row in await db.read_fetchall(
             f"SELECT {which} AS b, count(*) FROM requests WHERE office_id IN ({marks}){hood} "
             "AND created_at >= ? AND created_at < ? GROUP BY b",
             [*which_params, *office_ids, *extra, first, last]):
         if row["b"] is not None:
             found[row["b"]].requests_new += row[1]
-    resolved, resolved_params = _which("resolved_at", buckets)
-    for row in await db.fetchall(
+    resolved, resolved_params = _which("resolved_at", bounds)
+    for row in await db.read_fetchall(
             f"SELECT {resolved} AS b, count(*) FROM requests WHERE office_id IN ({marks})"
             f"{hood} AND resolved_at >= ? AND resolved_at < ? GROUP BY b",
             [*resolved_params, *office_ids, *extra, first, last]):
@@ -213,7 +218,7 @@ async def counts_many(db: Database, office_ids: Sequence[int], buckets: Sequence
     latest, earliest = max(b.as_of for b in buckets), min(b.as_of for b in buckets)
     # Open at a moment: filed before it, and open now or closed after it. A request closed
     # before the earliest moment was last changed before it too, so it is left out early.
-    at_ends = await db.fetchone(
+    at_ends = await db.read_fetchone(
         f"SELECT {', '.join(columns)} FROM ("
         "SELECT created_at, category, 1 AS is_open, NULL AS closed FROM requests "
         f"WHERE office_id IN ({marks}){hood} AND status IN {OPEN} AND created_at < ? "
@@ -239,7 +244,7 @@ async def counts(db: Database, office_ids: Sequence[int], start: str, end: str, 
 async def first_response_hours(db: Database, office_ids: Sequence[int], start: str,
                                end: str) -> list[float]:
     """Hours to the office's first response of each request filed in [start, end)."""
-    rows = await db.fetchall(
+    rows = await db.read_fetchall(
         "SELECT (julianday(first_response_at) - julianday(created_at)) * 24 FROM requests "
         f"WHERE office_id IN ({_marks(office_ids)}) AND created_at >= ? AND created_at < ? "
         "AND first_response_at IS NOT NULL", [*office_ids, start, end])
@@ -249,9 +254,9 @@ async def first_response_hours(db: Database, office_ids: Sequence[int], start: s
 async def solved_answers(db: Database, office_ids: Sequence[int], start: str,
                          end: str) -> tuple[int, int]:
     """Residents' answers to «was it solved?» given in [start, end): (yes, no)."""
-    row = await db.fetchone(
+    row = await db.read_fetchone(
         "SELECT sum(e.new_status = 'resolved'), sum(e.new_status <> 'resolved') "
-        "FROM request_events e JOIN requests r ON r.id = e.request_id "
+        "FROM request_events e CROSS JOIN requests r ON r.id = e.request_id "  # answers first
         f"WHERE e.kind = 'answer' AND r.office_id IN ({_marks(office_ids)}) "
         "AND e.at >= ? AND e.at < ?", [*office_ids, start, end])
     return (row[0] or 0, row[1] or 0) if row else (0, 0)
@@ -259,7 +264,7 @@ async def solved_answers(db: Database, office_ids: Sequence[int], start: str,
 
 async def urgent_needs(db: Database, office_ids: Sequence[int], start: str, end: str) -> int:
     """Needs of high or critical severity filed in [start, end)."""
-    row = await db.fetchone(
+    row = await db.read_fetchone(
         "SELECT count(*) FROM submissions WHERE form = 'needs_assessment' "
         f"AND office_id IN ({_marks(office_ids)}) AND created_at >= ? AND created_at < ? "
         "AND severity IN ('high', 'critical')", [*office_ids, start, end])
@@ -272,7 +277,7 @@ async def urgent_needs(db: Database, office_ids: Sequence[int], start: str, end:
 async def hoods(db: Database, office_ids: Sequence[int]) -> list[Row]:
     """(id, slug, name, office_id, office, office_slug) of the active neighbourhoods of
     these offices."""
-    return await db.fetchall(
+    return await db.read_fetchall(
         "SELECT n.id, n.slug, n.name, n.office_id, o.name AS office, o.slug AS office_slug "
         "FROM neighbourhoods n "
         f"JOIN offices o ON o.id = n.office_id WHERE n.office_id IN ({_marks(office_ids)}) "
@@ -291,11 +296,11 @@ async def hood_figures(db: Database, office_ids: Sequence[int], start: str, end:
         where += " AND category = ?"
         params.append(category)
     found: dict[int, tuple[int, int]] = {}
-    for row in await db.fetchall(
+    for row in await db.read_fetchall(
             f"SELECT neighbourhood_id, count(*) FROM requests WHERE {where} "
             "AND neighbourhood_id IS NOT NULL GROUP BY neighbourhood_id", params):
         found[row[0]] = (row[1], 0)
-    for row in await db.fetchall(
+    for row in await db.read_fetchall(
             "SELECT neighbourhood_id, count(*) FROM submissions WHERE form = 'needs_assessment' "
             f"AND office_id IN ({marks}) AND created_at >= ? AND created_at < ? "
             "AND neighbourhood_id IS NOT NULL GROUP BY neighbourhood_id",
@@ -317,12 +322,12 @@ async def located(db: Database, office_ids: Sequence[int], start: str, end: str,
     if statuses:
         rwhere += f" AND r.status IN ({_marks(statuses)})"
         rparams += list(statuses)
-    rows = await db.fetchall(
+    rows = await db.read_fetchall(
         "SELECT 'request' AS kind, a.latitude AS lat, a.longitude AS lon, r.code, NULL AS form, "
         "r.id, r.category FROM attachments a JOIN requests r ON r.id = a.request_id "
         f"WHERE a.kind = 'location' AND r.office_id IN ({marks}) AND r.created_at >= ? "
         f"AND r.created_at < ?{rwhere} LIMIT ?", [*office_ids, start, end, *rparams, limit])
-    rows += await db.fetchall(
+    rows += await db.read_fetchall(
         "SELECT CASE s.form WHEN 'needs_assessment' THEN 'need' ELSE 'report' END AS kind, "
         "a.latitude AS lat, a.longitude AS lon, NULL AS code, s.form, s.id, s.category "
         "FROM attachments a JOIN submissions s ON s.id = a.submission_id "
@@ -334,7 +339,7 @@ async def located(db: Database, office_ids: Sequence[int], start: str, end: str,
 async def hood_submissions(db: Database, hood_id: int, form: str, start: str, end: str,
                            limit: int = 200) -> list[Row]:
     """A neighbourhood's submissions of one form in [start, end), newest first."""
-    return await db.fetchall(
+    return await db.read_fetchall(
         "SELECT s.id, s.created_at, s.happened_on, s.category, s.severity, s.participants, "
         "s.activity, p.display_name AS author FROM submissions s "
         "JOIN people p ON p.id = s.author_id WHERE s.neighbourhood_id = ? AND s.form = ? "
@@ -348,7 +353,7 @@ async def hood_submissions(db: Database, hood_id: int, form: str, start: str, en
 async def form_counts(db: Database, office_ids: Sequence[int], start: str,
                       end: str) -> dict[str, int]:
     """Submissions per form in [start, end)."""
-    rows = await db.fetchall(
+    rows = await db.read_fetchall(
         f"SELECT form, count(*) FROM submissions WHERE office_id IN ({_marks(office_ids)}) "
         "AND created_at >= ? AND created_at < ? GROUP BY form", [*office_ids, start, end])
     return {r[0]: r[1] for r in rows}
@@ -357,25 +362,29 @@ async def form_counts(db: Database, office_ids: Sequence[int], start: str,
 async def form_rows(db: Database, form: str, office_ids: Sequence[int], start: str, end: str,
                     limit: int = 100_000) -> list[Row]:
     """One form's submissions in [start, end), newest first, with office, author and
-    neighbourhood names."""
-    return await db.fetchall(
+    neighbourhood names. The newest `limit` are chosen on the index alone, and only their
+    rows are read."""
+    return await db.read_fetchall(
         "SELECT s.id, s.created_at, s.happened_on, s.answers, o.name AS office, "
         "p.display_name AS author, n.name AS hood FROM submissions s "
         "JOIN offices o ON o.id = s.office_id JOIN people p ON p.id = s.author_id "
-        "LEFT JOIN neighbourhoods n ON n.id = s.neighbourhood_id "
-        f"WHERE s.form = ? AND s.office_id IN ({_marks(office_ids)}) AND s.created_at >= ? "
-        "AND s.created_at < ? ORDER BY s.created_at DESC, s.id DESC LIMIT ?",
+        "LEFT JOIN neighbourhoods n ON n.id = s.neighbourhood_id WHERE s.id IN ("
+        f"SELECT id FROM submissions WHERE form = ? AND office_id IN ({_marks(office_ids)}) "
+        "AND created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?) "
+        "ORDER BY s.created_at DESC, s.id DESC",
         [form, *office_ids, start, end, limit])
 
 
-async def activity(db: Database, office_ids: Sequence[int], start: str,
-                   end: str) -> list[Row]:
-    """Per active facilitator of these offices: their submissions' UTC instants in
-    [start, end) (one row per submission; people with none appear once with NULL)."""
-    return await db.fetchall(
-        "SELECT p.id, p.display_name AS name, o.name AS office, s.created_at FROM people p "
-        "JOIN offices o ON o.id = p.office_id LEFT JOIN submissions s ON s.author_id = p.id "
-        "AND s.created_at >= ? AND s.created_at < ? "
-        f"WHERE p.role = 'facilitator' AND p.active = 1 AND p.office_id IN "
-        f"({_marks(office_ids)}) ORDER BY o.id, p.display_name, p.id",
-        [start, end, *office_ids])
+async def activity(db: Database, office_ids: Sequence[int],
+                   weeks: Sequence[tuple[str, str]]) -> list[Row]:
+    """Per active facilitator of these offices and week (contiguous UTC [from, to) pairs):
+    (id, name, office, b: the week's index, n: their submissions in it); people with none
+    appear once with b NULL and n 0. Counted in SQL, people in the page's order."""
+    which, which_params = _which("s.created_at", weeks)
+    return await db.read_fetchall(
+        f"SELECT p.id, p.display_name AS name, o.name AS office, {which} AS b, "
+        "count(s.id) AS n FROM people p JOIN offices o ON o.id = p.office_id "
+        "LEFT JOIN submissions s ON s.author_id = p.id AND s.created_at >= ? "
+        "AND s.created_at < ? WHERE p.role = 'facilitator' AND p.active = 1 AND p.office_id "
+        f"IN ({_marks(office_ids)}) GROUP BY p.id, b ORDER BY o.id, p.display_name, p.id, b",
+        [*which_params, weeks[0][0], weeks[-1][1], *office_ids])

@@ -3,6 +3,7 @@ answer limited to what `bot.access` lets the session's person see."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -94,13 +95,10 @@ async def overview(web_request: WebRequest, found: Session) -> Response:
     span = period_of(web_request)
     ids = await offices_in_view(web_request, found)
 
-    async def values(of: figures.Span) -> dict[str, Any]:
+    async def values(of: figures.Span, counted: reads.Counts) -> dict[str, Any]:
         start, end = of.utc_range(tz)
-        moment = as_of(web_request, of)
-        counted = await reads.counts(db, ids, start, end, as_of=moment.isoformat(
-            timespec="seconds"), overdue=overdue_rule(web_request, moment))
         return figures.figure_values(
-            counted, await reads.urgent_needs(db, ids, start, end),
+            counted, figures.urgent(counted),
             await reads.first_response_hours(db, ids, start, end),
             await reads.solved_answers(db, ids, start, end))
 
@@ -108,9 +106,11 @@ async def overview(web_request: WebRequest, found: Session) -> Response:
         counted = await reads.counts_many(db, ids, buckets(web_request, spans))
         return [figures.trend_json(b, c) for b, c in zip(spans, counted, strict=True)]
 
+    before = span.previous()  # the period and the one before: adjacent, counted at once
+    then, now = await reads.counts_many(db, ids, buckets(web_request, [before, span]))
     return JSONResponse({
         "period": span.as_json(),
-        "figures": figures.figures_json(await values(span), await values(span.previous())),
+        "figures": figures.figures_json(await values(span, now), await values(before, then)),
         "trend": {"weeks": await trend(figures.trend_weeks(span.end)),
                   "months": await trend(figures.trend_months(span.end))}})
 
@@ -376,13 +376,17 @@ async def form_table(web_request: WebRequest, found: Session, form: FormDefiniti
         def answers_of(answers: dict[str, Any]) -> dict[str, Any]:
             return {q.id: cell(q, answers.get(q.id), hoods) for q in questions}
 
-    table = []
-    for row in rows:
-        values = answers_of(json.loads(row["answers"]))
-        table.append({"_id": row["id"], "_created": jalali_instant(row["created_at"], tz),
-                      "_office": row["office"], "_author": row["author"],
-                      "_hood": row["hood"] or "", **{k: _plain(v) for k, v in values.items()}})
-    return columns, table
+    def convert() -> list[dict[str, Any]]:
+        table = []
+        for row in rows:
+            values = answers_of(json.loads(row["answers"]))
+            table.append({"_id": row["id"], "_created": jalali_instant(row["created_at"], tz),
+                          "_office": row["office"], "_author": row["author"], "_hood":
+                          row["hood"] or "", **{k: _plain(v) for k, v in values.items()}})
+        return table
+
+    # up to `limit` rows of JSON (an export's are tens of thousands): off the bot's loop
+    return columns, await asyncio.to_thread(convert)
 
 
 def _plain(value: Any) -> Any:
@@ -413,17 +417,13 @@ async def activity(web_request: WebRequest, found: Session) -> Response:
     tz = web.settings.timezone
     span = period_of(web_request)
     weeks = figures.weeks_of(span)
-    start, _ = weeks[0].utc_range(tz)
-    _, end = weeks[-1].utc_range(tz)
     people: dict[int, dict[str, Any]] = {}
-    bounds = [w.utc_range(tz) for w in weeks]
     for row in await reads.activity(web.services.db, await offices_in_view(web_request, found),
-                                    start, end):
+                                    [w.utc_range(tz) for w in weeks]):
         person = people.setdefault(row["id"], {"name": row["name"], "office": row["office"],
                                                "counts": [0] * len(weeks)})
-        if row["created_at"]:
-            index = next(i for i, (a, b) in enumerate(bounds) if a <= row["created_at"] < b)
-            person["counts"][index] += 1
+        if row["b"] is not None:
+            person["counts"][row["b"]] = row["n"]
     return JSONResponse({"period": span.as_json(),
                          "weeks": [{"label": w.label, "from": w.start.isoformat()}
                                    for w in weeks],

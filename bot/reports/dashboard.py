@@ -141,6 +141,11 @@ FIGURES = ("reports", "participants", "children", "needs", "needs_urgent", "requ
            "first_response_median_hours", "solved_rate")
 
 
+def urgent(c: Counts) -> int:
+    """Needs of high or critical severity among the counts."""
+    return c.needs_by_severity.get("high", 0) + c.needs_by_severity.get("critical", 0)
+
+
 def figure_values(c: Counts, urgent: int, hours: Sequence[float],
                   answers: tuple[int, int]) -> dict[str, float | int | None]:
     """The overview's figures of one period."""
