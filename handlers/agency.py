@@ -29,6 +29,7 @@ from handlers.forms import begin
 from storage import referrals
 from storage import requests as store
 from storage.drafts import Draft, discard_draft
+from storage.privacy import log_look
 from storage.referrals import Referral, ReferralConflict
 
 FORM_OF = {"prog": "agency_progress", "done": "agency_done", "no": "agency_not_ours",
@@ -54,6 +55,10 @@ async def card(context: BotContext, referral: Referral) -> str:
     request = await store.by_id(context.db, referral.request_id)
     assert request is not None
     services = context.services
+    sensitive = services.org.is_sensitive(request.category)
+    if agencies.card_shows_phone(referral, request, sensitive=sensitive):  # a recorded look
+        await log_look(context.db, person_id=context.me().id, kind="phone", through="agency",
+                       request_id=request.id)
     return agency_loop.card_for_agency(services, referral, request,
                                        category_label(services, request.category))
 

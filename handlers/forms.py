@@ -90,6 +90,8 @@ async def on_button(update: Update, context: BotContext, form: FormDefinition,
         await answer_once(update, context)
         return await ask_to_cancel(update, context, form, draft, in_place=live)
     if action == "xx":
+        if not still_shown(update):  # a second tap, after the first already answered it
+            return await answer_from_here(update, context, form, draft)
         await answer_once(update, context)
         return await cancel_draft(update, context, form.title, draft)
     if action == "ok" and draft.at_summary:
@@ -268,6 +270,8 @@ async def handle(update: Update, context: BotContext) -> State:
                   in_place=True)  # the tapped offer (or «abandon?») becomes the question
         return FILLING
     if action == "n" and pressed is not None:
+        if not still_shown(update):  # the offer was already answered: nothing is discarded
+            return await answer_from_here(update, context, form, draft)
         await answer_once(update, context)
         await drafts.discard_draft(context.db, draft.id)
         new_form = forms_of(context).get(pressed.text("value"))
@@ -283,6 +287,26 @@ async def handle(update: Update, context: BotContext) -> State:
         await answer_once(update, context, t("access.stale_button"), alert=True)
         return FILLING
     return await on_button(update, context, form, draft, pressed)
+
+
+def still_shown(update: Update) -> bool:
+    """Whether the tapped button is still on its message as the messenger shows it now. A
+    button an edit has already replaced (a double tap of «بله، پاک کن», an old offer) is
+    not: a tap that would discard answers must come from what is on the screen."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return True  # a message too old to be shown to the bot: the draft check decides
+    markup = query.message.reply_markup
+    return markup is not None and any(
+        button.callback_data == query.data for row in markup.inline_keyboard for button in row)
+
+
+async def answer_from_here(update: Update, context: BotContext, form: FormDefinition,
+                           draft: Draft) -> State:
+    """An old discard button: nothing is lost; the person sees where their form stands."""
+    await answer_once(update, context, t("access.stale_button"), alert=True)
+    await ask(update, context, form, draft)
+    return FILLING
 
 
 async def no_draft(update: Update, context: BotContext) -> State:

@@ -37,27 +37,17 @@ from tests.every_input.states import FLOWS, WALKS, Recorder, State
 # handlers): (flow, state, input). Each is in the report to the lead, who empties this set
 # when the fixes merge. Nothing else is skipped.
 KNOWN: set[tuple[str, str, str]] = {
-    # w2 (handlers/forms.py): a «پاک کن و از نو» (frm:D:n) or «بله، پاک کن» (frm:D:xx)
-    # button, edited away (the resume offer turned into the question; «نه، ادامه می‌دهم»
-    # tapped), still discards the whole draft when tapped later (a double tap does it).
-    *(("resident_request", f"request:{step}", "stale_button") for step in (
-        "hood", "description", "photos", "photos+1", "location", "contact_choice", "phone",
-        "summary")),
-    *(("field_report", f"report:{step}", "stale_button") for step in (
-        "day", "activity", "activity_other", "domains")),
-    *(("needs_assessment", f"need:{step}", "stale_button") for step in (
-        "day", "category", "severity")),
-    # w2 (handlers/forms.py): «✖ لغو» of a question already left (frm:D:x:QUESTION), tapped
+    # handlers/forms.py: «✖ لغو» of a question already left (frm:D:x:QUESTION), tapped
     # at the cancel confirmation: answered with an empty toast, nothing said.
     ("resident_request", "request:cancel_confirm", "stale_button"),
     ("field_report", "report:cancel_confirm", "stale_button"),
     ("needs_assessment", "need:cancel_confirm", "stale_button"),
-    # w1 (handlers/triage.py staff_button → refresh_card): «« بازگشت به درخواست» (req:show)
+    # handlers/triage.py (staff_button → refresh_card): «« بازگشت به درخواست» (req:show)
     # on a message that shows the card again, tapped while the resolve note is being
     # written: an empty toast, nothing said (not the open note, not the card).
     ("staff", "resolve:note", "stale_button"),
     ("staff", "resolve:summary", "stale_button"),
-    # w2 (handlers/form_steps.py on_edit): an edited text with no form open gets silence.
+    # handlers/form_steps.py (on_edit): an edited text with no form open gets silence.
     *(("staff", step, "edited") for step in (
         "card", "card_taken", "hand_over", "refer:agencies", "released")),
     *(("resident", step, "edited") for step in (
