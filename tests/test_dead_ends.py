@@ -206,3 +206,32 @@ async def test_internal_notes_are_marked_on_the_staff_card_and_hidden_from_the_r
     assert t("request.trail_note", note="فردا بازدید داریم") in card
     mine = (await sandbox.say(zahra, f"/track {code}"))[-1].text
     assert "کلید انبار" not in mine and "فردا بازدید داریم" in mine
+
+
+async def test_a_corrected_request_exports_with_its_correction_named(
+    sandbox: SandboxBot, office: tuple[SimUser, SimUser, SimUser]
+) -> None:
+    """The trail's «moved» event has its own column label in the export (a KeyError once
+    broke /export after a correction)."""
+    import io
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import load_workbook
+
+    from bot.reports.export import build_export
+
+    zahra, maryam, _ = office
+    code = await file_request(sandbox, zahra, extras=False)
+    await open_card(sandbox, maryam)
+    await sandbox.tap(maryam, t("case_loop.move"))
+    await sandbox.tap(maryam, t("case_loop.move_category"))
+    await sandbox.tap(maryam, "سلامت")
+    request = await row(sandbox, code)
+    tz = ZoneInfo("Asia/Tehran")
+    today = sandbox.clock.now().astimezone(tz).date()
+    data, _ = await build_export(sandbox.db, sandbox.services.forms,
+                                 office_ids=[request.office_id], start=today - timedelta(days=1),
+                                 end=today + timedelta(days=1), tz=tz, with_phones=False)
+    book = load_workbook(io.BytesIO(data))
+    cells = {c for r in book[t("export.events_sheet")].iter_rows(values_only=True) for c in r}
+    assert t("export.kind_moved") in cells
