@@ -55,7 +55,7 @@ async def sandbox(settings: Settings, api: FakeBotAPI,
     async with SandboxBot(settings, api, clock=clock) as bot:
         yield bot
     unexpected = [
-        (c.method, c.description) for c in api.rejected_calls()
+        (c.method, c.description, c.params.get("chat_id")) for c in api.rejected_calls()
         if not c.description.startswith(("injected", "Forbidden: bot was blocked"))
     ]
     assert unexpected == [], "the messenger rejected calls the bot made"

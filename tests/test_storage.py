@@ -476,6 +476,10 @@ async def test_ids_past_32_bits_round_trip_through_every_table(
     assert notices(zahra), "the resident with a 41-bit id is told"
     sara = sandbox.user(BIG_SUPERVISOR, "سارا")
     await seat(db, sara, "supervisor", "sarasiab")
+    # her own chat and the admin's exist: a digest due at any hour (a new Jalali month's
+    # included, with its line for admins) reaches them
+    await sandbox.say(sara, "/start")
+    await sandbox.say(sandbox.user(1, "مدیر"), "/start")
     sara.send_in_group({"id": BIG_GROUP, "type": "supergroup", "title": "دفتر"}, "/digest_here")
     await sandbox.deliver()
     assert api.bot_messages(BIG_GROUP)[-1].text == t("digest.group_added")
