@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.locale.codes import shown_code
 from bot.locale.jalali import MONTH_NAMES, to_jalali
 from bot.locale.normalize import to_persian_digits
 from bot.locale.text import t
@@ -43,11 +44,6 @@ def agency_of(org: Organisation, slug: str) -> Agency:
     """The agency of the organisation file, or one with the default service level named
     by its slug (an agency typed by hand)."""
     return org.agency(slug) or Agency(slug, slug)
-
-
-def shown_code(code: str) -> str:
-    """'12345678' → '۱۲۳۴-۵۶۷۸'."""
-    return to_persian_digits(f"{code[:4]}-{code[4:]}")
 
 
 def day_month(day: date, today: date) -> str:

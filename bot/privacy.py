@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.locale.codes import shown_code
 from bot.locale.jalali import format_datetime, local_datetime
 from bot.locale.normalize import to_persian_digits
 from bot.locale.text import role_name, t
@@ -26,11 +27,6 @@ from storage.privacy import Look, RetentionRun
 RETENTION_TIME = time(4, 0)  # local: the daily run comes after the 03:30 backup
 REMOVED_ORDER = ("name", "messenger_id", "phones", "texts", "photos", "voices", "documents",
                  "locations", "notes", "drafts", "conversations", "notices")
-
-
-def shown_code(code: str) -> str:
-    """'12345678' → '۱۲۳۴-۵۶۷۸', as codes are shown everywhere."""
-    return to_persian_digits(f"{code[:4]}-{code[4:]}")
 
 
 def resident_label(name: str, forgotten: bool) -> str:

@@ -214,10 +214,10 @@ def test_the_resident_reads_the_answer_in_plain_words(tmp_path: Path) -> None:
     today = date(2026, 12, 2)
     text = agencies.resident_text("in_progress", abfa, "12345678", today=today,
                                   promised=from_jalali(1405, 9, 20))
-    assert text == ("خبر از درخواست ۱۲۳۴-۵۶۷۸:\n"
+    assert text == ("خبر از درخواست \u2066۱۲۳۴-۵۶۷۸\u2069:\n"
                     "آبفا درخواست شما را دریافت کرد و تا ۲۰ آذر رسیدگی می‌کند.")
     assert agencies.resident_text("acknowledged", abfa, "12345678", today=today) == (
-        "خبر از درخواست ۱۲۳۴-۵۶۷۸:\nآبفا درخواست شما را دریافت کرد.")
+        "خبر از درخواست \u2066۱۲۳۴-۵۶۷۸\u2069:\nآبفا درخواست شما را دریافت کرد.")
     assert "حوزهٔ آن نیست" in (agencies.resident_text("not_ours", abfa, "12345678",
                                                        today=today) or "")
     assert agencies.resident_text("more_info", abfa, "12345678", today=today) is None

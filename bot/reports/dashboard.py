@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
+from bot.locale import codes
 from bot.locale.jalali import (
     JalaliDateError,
     format_date,
@@ -24,7 +25,7 @@ from bot.locale.jalali import (
     parse_jalali_date,
     to_jalali,
 )
-from bot.locale.normalize import to_ascii_digits, to_persian_digits
+from bot.locale.normalize import to_ascii_digits
 from bot.locale.text import t
 from bot.reports.export import _sheet
 from bot.reports.periods import Period, period_of
@@ -199,8 +200,8 @@ def trend_json(span: Span, c: Counts) -> dict[str, Any]:
 
 
 def shown_code(code: str) -> str:
-    """'63817450' → '۶۳۸۱-۷۴۵۰', as residents see it."""
-    return to_persian_digits(f"{code[:4]}-{code[4:]}")
+    """'63817450' → '۶۳۸۱-۷۴۵۰', as residents see it (a page needs no isolates)."""
+    return codes.shown_code(code, isolated=False)
 
 
 # ----- exports ------------------------------------------------------------------------------
